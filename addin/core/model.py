@@ -1,0 +1,139 @@
+"""Plain records shared by every layer.
+
+Each record that comes from the workbook carries the cell it came from
+(``"Receivables!D14"``) so any problem can be reported where the user sees it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+CHANNELS = ("email", "letter", "phone", "sms")
+STATUSES = ("open", "disputed", "promise", "plan", "legal", "closed")
+HISTORY_ACTIONS = (
+    "drafted", "sent", "printed", "called", "promise", "dispute", "plan",
+    "note", "failed", "paid", "cease",
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An input error, addressed by cell: rendered as ``Sheet!A1: message``."""
+
+    cell: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.cell}: {self.message}" if self.cell else self.message
+
+
+@dataclass(frozen=True)
+class Level:
+    """One rung of the dunning ladder (a Policy row)."""
+
+    level: int
+    name: str
+    days_from: int  # days past due from which this level applies (negative = before due)
+    min_days_since_contact: int = 0
+    channels: tuple[str, ...] = ("email",)
+    template: str = "reminder"
+    fee: Decimal = Decimal("0")
+    final: bool = False  # hand over to agency/legal: no further automatic contact
+    cell: str = ""
+
+
+@dataclass(frozen=True)
+class Company:
+    """Letterhead details from Settings: who the message is from and how to pay."""
+
+    name: str = "Your Company Ltd"
+    address: str = ""
+    email: str = ""
+    phone: str = ""
+    website: str = ""
+    payment_instructions: str = ""
+    signatory: str = ""
+    registration: str = ""
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """One open item as it appears in a reminder: the balance, never the original amount."""
+
+    document: str
+    due_date: date | None
+    days_past_due: int
+    balance: Decimal
+    currency: str
+    invoice_date: date | None = None
+    amount: Decimal | None = None
+    cell: str = ""
+
+
+@dataclass(frozen=True)
+class Communication:
+    """One message to one customer at one level on one run date (OCA's 'communication').
+
+    Deciding builds these; documents render them; mail sends them; History logs them.
+    """
+
+    run_date: date
+    customer_id: str
+    customer: str
+    level: int
+    level_name: str
+    channels: tuple[str, ...]
+    template: str
+    currency: str
+    items: tuple[OpenItem, ...]
+    total_due: Decimal
+    pay_by: date
+    contact_name: str = ""
+    email: str = ""
+    email_cell: str = ""
+    phone: str = ""
+    address: str = ""
+    language: str = "en"
+    locale: str = "en_GB"
+    time_zone: str = ""
+    customer_type: str = "business"
+    fee: Decimal = Decimal("0")
+    interest: Decimal = Decimal("0")
+    final: bool = False
+    next_step: str = ""
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def overdue_items(self) -> tuple[OpenItem, ...]:
+        return tuple(i for i in self.items if i.days_past_due > 0)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One row of the append-only History sheet (columns in DESIGN.md)."""
+
+    timestamp: str  # ISO 8601 UTC
+    run_id: str
+    customer_id: str
+    customer: str
+    invoices: str = ""
+    level: int | None = None
+    channel: str = ""
+    template: str = ""
+    action: str = "note"
+    outcome: str = ""
+    promise_date: date | None = None
+    promise_amount: Decimal | None = None
+    amount_due: Decimal | None = None
+    user: str = ""
+    document: str = ""
+    message_id: str = ""
+    cell: str = ""
+
+
+HISTORY_COLUMNS = (
+    "Timestamp (UTC)", "Run ID", "Customer ID", "Customer", "Invoices", "Level",
+    "Channel", "Template", "Action", "Outcome", "Promise Date", "Promise Amount",
+    "Amount Due", "User", "Document", "Message ID",
+)
