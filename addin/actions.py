@@ -1,0 +1,175 @@
+"""The use cases: what a ribbon button, a cell function or a CLI command does.
+
+Each takes a workbook path (the port) and the moment it runs (as-of date,
+today), so the same call serves Excel, the command line and the tests.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .core.aging import age_items, bucket_totals, open_balances
+from .core.dunning import decide, level_per_item, summarise_history
+from .core.model import Problem
+from .core.money import format_plain
+from .workbook import owned
+from .workbook.reader import Book, read_book
+from .workbook.schema import FLAG_HEADERS
+from .workbook.xlsx_xml import col_letter
+
+CONTACT_FIELDS = ("email", "contact", "phone", "address", "language", "time_zone", "customer_type")
+
+
+@dataclass
+class Assessment:
+    """A workbook read, aged and decided at one as-of date; nothing written yet."""
+
+    book: Book
+    as_of: date
+    aged: pd.DataFrame
+    decisions: pd.DataFrame
+    totals: pd.DataFrame
+    contacts: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def home_currency(self) -> str:
+        return self.book.settings.currency
+
+
+def contact_details(book: Book) -> pd.DataFrame:
+    """Per customer: the first non-empty detail on its items, overridden by the Customers sheet."""
+    items = book.items
+    base = pd.DataFrame({"customer_key": pd.unique(items["customer_key"])})
+    for f in CONTACT_FIELDS:
+        if f in items:
+            s = items.loc[items[f] != "", ["customer_key", f]].drop_duplicates("customer_key")
+            base = base.merge(s, on="customer_key", how="left")
+        else:
+            base[f] = ""
+    base["email_cell"] = ""
+    if "email" in items and book.layout and "email" in book.layout.columns:
+        first = items.loc[items["email"] != "", ["customer_key", "row"]].drop_duplicates("customer_key")
+        cells = {k: book.layout.cell("email", r) for k, r in zip(first["customer_key"], first["row"])}
+        base["email_cell"] = base["customer_key"].map(cells).fillna("")
+    base = base.fillna("")
+    cust = book.customers
+    if not cust.empty:
+        base = base.set_index("customer_key")
+        for rec in cust.itertuples(index=False):
+            for f in (*CONTACT_FIELDS, "email_cell"):
+                value = getattr(rec, f)
+                if value:
+                    base.loc[rec.customer_key, f] = value
+        base = base.reset_index().fillna("")
+    return base
+
+
+def assess(path, as_of: date | None = None, *, today: date) -> Assessment:
+    """Read the book, age every open item and decide who is contacted, as of a date."""
+    book = read_book(path)
+    settings = book.settings
+    as_of = as_of or settings.as_of or today
+    items = open_balances(book.items, as_of)
+    aged = age_items(items, as_of, settings.basis, settings.edges)
+    history = summarise_history(book.history, as_of)
+    decisions = decide(aged, book.ladder, settings, as_of, history, book.customers, plans=None)
+    return Assessment(book, as_of, aged, decisions, bucket_totals(aged), contact_details(book),
+                      list(book.problems))
+
+
+def item_cells(a: Assessment) -> np.ndarray:
+    """The cell naming each aged item: its document cell (column A when there is no number column)."""
+    layout = a.book.layout
+    col = layout.columns.get("document", layout.columns.get("customer", 0)) if layout else 0
+    prefix = f"{layout.sheet if layout else 'Receivables'}!{col_letter(col + 1)}"
+    return (prefix + a.aged["row"].astype(str)).to_numpy(dtype=object)
+
+
+def age_report(a: Assessment) -> dict:
+    """The `arcollect age --json` document (DESIGN.md), money as decimal strings."""
+    aged = a.aged
+    money = [format_plain(m, c) for m, c in zip(aged["balance_minor"].tolist(), aged["currency"].tolist())]
+    days = [None if d != d else int(d) for d in aged["days_past_due"].tolist()]
+    dues = [d.date().isoformat() if pd.notna(d) else None for d in aged["due_date"]]
+    invoices = [{"cell": c, "customer": cu, "document": doc, "currency": cur, "due_date": due,
+                 "balance": m, "days_past_due": dd, "bucket": b}
+                for c, cu, doc, cur, due, m, dd, b in zip(item_cells(a), aged["customer"], aged["document"],
+                                                          aged["currency"], dues, money, days,
+                                                          aged["bucket"].astype(str))]
+    customers = [{"customer": r.customer, "currency": r.currency,
+                  "balance": format_plain(r.balance_minor, r.currency),
+                  "overdue": format_plain(r.overdue_minor, r.currency),
+                  "level": int(r.level) if r.level else None, "action": r.action, "reason": r.reason}
+                 for r in a.decisions.itertuples(index=False)]
+    by_currency = {cur: {b: format_plain(int(v), cur) for b, v in row.items()}
+                   for cur, row in a.totals.to_dict("index").items()}
+    home = a.home_currency if a.home_currency in by_currency else next(iter(by_currency), a.home_currency)
+    return {"as_of": a.as_of.isoformat(), "currency": home, "invoices": invoices, "customers": customers,
+            "totals": by_currency.get(home, {}), "totals_by_currency": by_currency,
+            "errors": [{"cell": p.cell, "message": p.message} for p in a.problems]}
+
+
+def summary_text(a: Assessment) -> str:
+    """The bucket table a clerk reads in a terminal."""
+    t = a.totals
+    cur = list(t.index)
+    lines = [f"Receivables aged as of {a.as_of.isoformat()} ({len(a.aged)} open items, "
+             f"{a.decisions['customer_key'].nunique()} customers)", ""]
+    head = f"{'Bucket':<12}" + "".join(f"{c:>18}" for c in cur)
+    lines += [head, "-" * len(head)]
+    for b in t.columns:
+        if b == "Total":
+            lines.append("-" * len(head))
+        lines.append(f"{b:<12}" + "".join(f"{format_plain(int(t.at[c, b]), c):>18}" for c in cur))
+    counts = a.decisions["action"].value_counts()
+    lines += ["", "To contact: {}   To review: {}   On hold: {}   Handed over: {}".format(
+        *(int(counts.get(k, 0)) for k in ("contact", "review", "hold", "handed over")))]
+    if a.problems:
+        lines.append(f"{len(a.problems)} input problem(s): see below and the Errors sheet after `arcollect run`")
+    return "\n".join(lines)
+
+
+def next_actions(a: Assessment) -> np.ndarray:
+    """Per aged item, the customer's decision in words ("Level 2 Friendly reminder: email")."""
+    d = a.decisions
+    text = np.where(d["action"] == "contact",
+                    "Level " + d["level"].astype(str) + " " + d["level_name"] + ": "
+                    + d["channels"].map(" + ".join), d["action"] + ": " + d["reason"])
+    lookup = pd.Series(text, index=pd.MultiIndex.from_frame(d[["customer_key", "currency"]]))
+    idx = pd.MultiIndex.from_frame(a.aged[["customer_key", "currency"]])
+    return lookup.reindex(idx).fillna("").to_numpy(dtype=object)
+
+
+@dataclass
+class RunResult:
+    assessment: Assessment
+    written: list[str]
+
+
+def refresh(path, as_of: date | None = None, *, today: date) -> RunResult:
+    """Refresh the workbook: flag Receivables rows, rewrite Aging, Actions, Summary and Errors."""
+    from .workbook.package import XlsxPackage, TierRule
+
+    a = assess(path, as_of, today=today)
+    pkg = XlsxPackage.open(path)
+    levels = level_per_item(a.aged, a.book.ladder)
+    layout = a.book.layout
+    if layout is not None:
+        pkg.update_columns(layout.sheet, layout.header_row, list(FLAG_HEADERS),
+                           a.aged["row"].to_numpy(), [a.aged["days_past_due"].to_numpy(),
+                                                     a.aged["bucket"].astype(str).to_numpy(dtype=object),
+                                                     levels], tiers=TierRule())
+    columns, rows, chart = owned.summary_sheet(a.totals, a.decisions, a.as_of, len(a.problems))
+    pkg.write_sheet("Summary", columns, rows, chart=chart)
+    pkg.write_sheet("Actions", owned.ACTIONS, owned.action_rows(a.decisions, a.contacts, a.book.approvals, {}),
+                    table="Actions")
+    pkg.write_sheet("Aging", owned.AGING, owned.aging_rows(a.aged, item_cells(a), levels, next_actions(a)),
+                    table="Aging")
+    pkg.write_sheet("Errors", owned.ERRORS, owned.error_rows(a.problems))
+    pkg.save()
+    return RunResult(a, ["Summary", "Actions", "Aging", "Errors"])

@@ -1,0 +1,239 @@
+"""The dunning decision: who is contacted, at which level, through which channel, and why.
+
+Deciding is separate from doing: this module returns one row per customer
+and currency with the decision and its reason in words; documents, mail and
+the History log act on it elsewhere.
+
+Inputs are frames (see ``aging`` for items) plus:
+  customers: customer_key, do_not_contact (bool), hold_until (datetime64)
+  history:   customer_key, date (datetime64), level (float), action, promise_date,
+             promise_minor (int64), outcome
+  plans:     {customer_key: plan status} ("on track", "late", "broken", "completed")
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from .model import Level
+from .money import format_plain, to_minor
+from .settings import Settings
+
+HELD_STATUSES = ("disputed", "closed", "promise", "plan", "legal")
+CONTACT_ACTIONS = ("drafted", "sent", "printed", "called")
+CONTACT, REVIEW, HOLD, NONE, HANDED_OVER = "contact", "review", "hold", "none", "handed over"
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    """What History says about one customer, as of the run date."""
+
+    last_level: int = 0
+    last_contact: date | None = None
+    last_level_contact: date | None = None  # when last_level was reached
+    promise_date: date | None = None
+    promise_minor: int = 0
+    promise_logged: date | None = None
+    cease: bool = False
+    disputed: bool = False
+    calls_7d: int = 0
+    conversation_7d: bool = False
+
+
+def summarise_history(history: pd.DataFrame, as_of: date) -> dict[str, CustomerHistory]:
+    """Per customer: last contact and level, latest promise, cease/dispute, recent calls.
+
+    Rows dated after the as-of date are ignored, so an old as-of reproduces an old run.
+    """
+    if history is None or history.empty:
+        return {}
+    cutoff = pd.Timestamp(as_of)
+    week_ago = cutoff - pd.Timedelta(days=6)
+    h = history.loc[~(history["date"] > cutoff)].sort_values("date", kind="stable")
+    out: dict[str, CustomerHistory] = {}
+    for key, g in h.groupby("customer_key", sort=False):
+        contacts = g.loc[g["action"].isin(CONTACT_ACTIONS) & g["level"].notna()]
+        last_level, last_contact, level_since = 0, None, None
+        if not contacts.empty:
+            last = contacts.iloc[-1]
+            last_level, last_contact = int(last["level"]), last["date"].date()
+            level_since = contacts.loc[contacts["level"] == last["level"], "date"].iloc[0].date()
+        promises = g.loc[g["action"] == "promise"]
+        promise_date = promise_minor = promise_logged = None
+        if not promises.empty:
+            p = promises.iloc[-1]
+            if pd.notna(p["promise_date"]):
+                promise_date = p["promise_date"].date()
+                promise_minor = int(p["promise_minor"]) if pd.notna(p["promise_minor"]) else 0
+                promise_logged = p["date"].date()
+        calls = g.loc[(g["action"] == "called") & (g["date"] >= week_ago)]
+        talked = calls["outcome"].fillna("").str.lower().ne("no answer") & calls["outcome"].notna()
+        later = g.loc[g["action"].isin(["paid", "note", "plan"])]
+        dispute = g.loc[g["action"] == "dispute"]
+        out[key] = CustomerHistory(
+            last_level=last_level, last_contact=last_contact, last_level_contact=level_since,
+            promise_date=promise_date, promise_minor=promise_minor or 0,
+            promise_logged=promise_logged,
+            cease=bool((g["action"] == "cease").any()),
+            disputed=bool(not dispute.empty and (later.empty or later["date"].iloc[-1] < dispute["date"].iloc[-1])),
+            calls_7d=int(len(calls)), conversation_7d=bool(talked.any()),
+        )
+    return out
+
+
+def _level_for(days: float, ladder: list[Level]) -> Level | None:
+    """The highest rung whose start (days past due) the item has reached."""
+    reached = [lv for lv in ladder if days >= lv.days_from]
+    return reached[-1] if reached else None
+
+
+def _money(minor: int, currency: str) -> str:
+    return format_plain(minor, currency)
+
+
+def decide(aged: pd.DataFrame, ladder: list[Level], settings: Settings, as_of: date,
+           history: dict[str, CustomerHistory] | None = None,
+           customers: pd.DataFrame | None = None,
+           plans: dict[str, str] | None = None) -> pd.DataFrame:
+    """One decision row per customer and currency (see module docstring for inputs).
+
+    Columns: customer_key, customer, currency, balance_minor, overdue_minor,
+    max_days, oldest_document, oldest_due, oldest_cell, level, level_name,
+    channels, template, fee_minor, final, action, reason.
+    """
+    ladder = sorted(ladder, key=lambda lv: lv.level)
+    by_level = {lv.level: lv for lv in ladder}
+    history = history or {}
+    plans = plans or {}
+    cutoff = pd.Timestamp(as_of)
+
+    items = aged.copy()
+    hold = items["hold_until"] > cutoff
+    items["eligible"] = (items["balance_minor"] > 0) & ~items["status"].isin(HELD_STATUSES) & ~hold
+    items["overdue_minor"] = items["balance_minor"].where(items["eligible"] & (items["days_past_due"] > 0), 0)
+    items["elig_days"] = items["days_past_due"].where(items["eligible"])
+    items["credit_minor"] = items["balance_minor"].clip(upper=0)
+    items["disputed_minor"] = items["balance_minor"].where(items["status"] == "disputed", 0)
+    items["held_minor"] = items["balance_minor"].where(hold & (items["balance_minor"] > 0), 0)
+
+    keys = ["customer_key", "currency"]
+    g = items.groupby(keys, sort=True, observed=True)
+    agg = g.agg(customer=("customer", "first"), balance_minor=("balance_minor", "sum"),
+                overdue_minor=("overdue_minor", "sum"), max_days=("elig_days", "max"),
+                credit_minor=("credit_minor", "sum"), disputed_minor=("disputed_minor", "sum"),
+                held_minor=("held_minor", "sum"), hold_until=("hold_until", "max"))
+    oldest_idx = items.loc[items["elig_days"].notna()].groupby(keys, observed=True)["elig_days"].idxmax()
+    oldest = items.loc[oldest_idx.to_numpy(), [*keys, "document", "due_date", "row"]].set_index(keys)
+    agg = agg.join(oldest.rename(columns={"document": "oldest_document", "due_date": "oldest_due",
+                                          "row": "oldest_row"}))
+    agg = agg.reset_index()
+
+    dnc: dict[str, bool] = {}
+    customer_hold: dict[str, pd.Timestamp] = {}
+    if customers is not None and not customers.empty:
+        dnc = dict(zip(customers["customer_key"], customers["do_not_contact"].fillna(False)))
+        held = customers.loc[customers["hold_until"] > cutoff]
+        customer_hold = dict(zip(held["customer_key"], held["hold_until"]))
+
+    rows = []
+    for rec in agg.itertuples(index=False):
+        rows.append(_decide_one(rec, ladder, by_level, settings, as_of, history.get(rec.customer_key),
+                                dnc.get(rec.customer_key, False), customer_hold.get(rec.customer_key),
+                                plans.get(rec.customer_key)))
+    decisions = pd.DataFrame(rows, columns=["level", "level_name", "channels", "template", "fee_minor",
+                                            "final", "action", "reason"])
+    return pd.concat([agg.reset_index(drop=True), decisions], axis=1)
+
+
+def _decide_one(rec, ladder, by_level, settings: Settings, as_of: date, hist: CustomerHistory | None,
+                do_not_contact: bool, hold_until, plan_status: str | None):
+    cur = rec.currency
+    hist = hist or CustomerHistory()
+    none = lambda action, reason: (0, "", (), "", 0, False, action, reason)  # noqa: E731
+
+    if do_not_contact or hist.cease:
+        return none(HOLD, "do not contact" + (" (cease request logged)" if hist.cease else ""))
+    last = by_level.get(hist.last_level)
+    if last is not None and last.final:
+        return none(HANDED_OVER, f"handed over at level {last.level} ({last.name}) on "
+                                 f"{hist.last_level_contact}: no further automatic contact")
+    if hist.disputed:
+        return none(HOLD, "dispute logged in History: collection paused until it is resolved")
+    if rec.credit_minor < 0:
+        return none(REVIEW, f"credit notes or unapplied cash of {_money(-rec.credit_minor, cur)} {cur}: "
+                            f"apply them before any reminder")
+    if pd.isna(rec.max_days):
+        if rec.disputed_minor > 0:
+            return none(HOLD, f"disputed {_money(rec.disputed_minor, cur)} {cur}: on hold until resolved")
+        if rec.held_minor > 0:
+            return none(HOLD, f"items held until {pd.Timestamp(rec.hold_until).date()}")
+        return none(NONE, "nothing to collect")
+    tolerance = to_minor(settings.tolerance, cur)
+    if rec.balance_minor < tolerance:
+        return none(NONE, f"balance {_money(rec.balance_minor, cur)} below tolerance {settings.tolerance}")
+    if hold_until is not None:
+        return none(HOLD, f"held until {pd.Timestamp(hold_until).date()}")
+    notes = []
+    if hist.promise_date is not None:
+        promise = f"promise to pay {_money(hist.promise_minor, cur)} by {hist.promise_date}"
+        if hist.promise_date >= as_of:
+            return none(HOLD, f"held until {hist.promise_date}: {promise}")
+        if hist.last_contact is None or hist.last_contact <= hist.promise_logged:
+            notes.append(f"missed {promise}")
+    if plan_status in ("on track", "late"):
+        return none(HOLD, f"payment plan {plan_status}")
+    if plan_status == "broken":
+        notes.append("payment plan broken")
+
+    target = _level_for(rec.max_days, ladder)
+    if target is None:
+        return none(NONE, "not yet due")
+    level = target
+    if settings.escalate_one_level and target.level > hist.last_level + 1:
+        # Pre-due courtesy rungs are not steps on the way up for an overdue account.
+        nxt = [lv for lv in ladder if lv.level > hist.last_level and lv.days_from > 0]
+        level = nxt[0] if nxt else target
+        notes.append(f"one level per run (due level {target.level})")
+    if hist.last_contact is not None:
+        since = (as_of - hist.last_contact).days
+        if level.level == hist.last_level and since == 0:
+            return none(NONE, f"level {level.level} already done today")
+        if level.level <= hist.last_level and not notes:
+            nxt = [lv for lv in ladder if lv.level > hist.last_level]
+            when = f"; level {nxt[0].level} from {nxt[0].days_from} days past due" if nxt else ""
+            return none(HOLD, f"level {hist.last_level} sent on {hist.last_contact}{when}")
+        if since < level.min_days_since_contact:
+            return none(HOLD, f"last contacted {since} days ago; level {level.level} waits "
+                              f"{level.min_days_since_contact} days")
+    channels = level.channels
+    if settings.regulation == "regF" and "phone" in channels:
+        if hist.calls_7d >= 7 or hist.conversation_7d:
+            channels = tuple(c for c in channels if c != "phone")
+            notes.append("Reg F: no call (7 attempts in 7 days or a conversation within 7 days)")
+            if not channels:
+                return none(HOLD, notes[-1])
+    days = int(rec.max_days)
+    due = f"{days} days past due" if days > 0 else f"due in {-days} days"
+    reason = f"{rec.oldest_document} {due}" + "".join(f"; {n}" for n in notes)
+    return (level.level, level.name, channels, level.template, to_minor(level.fee, cur), level.final,
+            CONTACT, reason)
+
+
+def pay_by(as_of: date, settings: Settings) -> date:
+    """The date a reminder asks payment by."""
+    return as_of + timedelta(days=settings.pay_within_days)
+
+
+def level_per_item(aged: pd.DataFrame, ladder: list[Level]) -> np.ndarray:
+    """The ladder level each item's own age has reached (0 = none), for the Receivables flags."""
+    ladder = sorted(ladder, key=lambda lv: lv.level)
+    starts = np.array([lv.days_from for lv in ladder], dtype="float64")
+    levels = np.array([0] + [lv.level for lv in ladder])
+    days = aged["days_past_due"].to_numpy(dtype="float64")
+    idx = np.searchsorted(starts, np.nan_to_num(days, nan=-1e9), side="right")
+    out = levels[idx]
+    out[(aged["balance_minor"].to_numpy() <= 0)] = 0
+    return out

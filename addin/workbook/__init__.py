@@ -1,0 +1,1 @@
+"""The workbook port: schema mapping, readers and the lossless writer."""

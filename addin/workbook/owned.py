@@ -1,0 +1,98 @@
+"""The sheets arcollect owns and recomputes on every refresh: columns and rows.
+
+Bulk money columns are written from integer minor units divided by the
+currency's scale: the shortest repr of that float is the exact decimal
+(1234.5 for 123450 cents), which is what lands in the cell's XML.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..core.money import from_minor, minor_digits
+from .chart import Chart
+from .xlsx_xml import Column, Link
+
+AGING = [Column("Cell", 16), Column("Customer ID", 12), Column("Customer", 28), Column("Document", 14),
+         Column("Currency", 9), Column("Invoice Date", 12, "date"), Column("Due Date", 12, "date"),
+         Column("Balance", 14, "money"), Column("Days Past Due", 13, "int"), Column("Bucket", 10),
+         Column("Level", 7, "int"), Column("Next Action", 40)]
+ACTIONS = [Column("Customer Key", 14), Column("Customer", 28), Column("Currency", 9), Column("Level", 7, "int"),
+           Column("Level Name", 18), Column("Channel", 14), Column("Template", 16),
+           Column("Total Overdue", 14, "money"), Column("Balance", 14, "money"),
+           Column("Oldest Item", 14), Column("Oldest Due", 12, "date"), Column("Days Past Due", 13, "int"),
+           Column("Action", 10), Column("Reason", 50), Column("Email", 26), Column("Phone", 16),
+           Column("Approve", 9), Column("Document", 40)]
+ERRORS = [Column("Cell", 22), Column("Problem", 100)]
+
+
+def _money(minor: pd.Series, currency: pd.Series) -> np.ndarray:
+    scale = np.power(10.0, currency.map(minor_digits).to_numpy(dtype="float64"))
+    return minor.to_numpy(dtype="float64") / scale
+
+
+def _dates(s: pd.Series) -> list:
+    return [d.date() if pd.notna(d) else None for d in s] if len(s) < 50_000 else \
+        list(s.dt.date.astype(object).where(s.notna(), None))
+
+
+def aging_rows(aged: pd.DataFrame, cells: np.ndarray, levels: np.ndarray, next_action: np.ndarray):
+    """One row per open item, in sheet order; a generator so a million rows stream."""
+    days = aged["days_past_due"].to_numpy()
+    days_col = [None if d != d else int(d) for d in days.tolist()]
+    cols = [cells.tolist(), aged["customer_id"].tolist(), aged["customer"].tolist(),
+            aged["document"].tolist(), aged["currency"].tolist(), _dates(aged["invoice_date"]),
+            _dates(aged["due_date"]), _money(aged["balance_minor"], aged["currency"]).tolist(),
+            days_col, aged["bucket"].astype(str).tolist(), levels.tolist(), next_action.tolist()]
+    return zip(*cols)
+
+
+def action_rows(decisions: pd.DataFrame, contacts: pd.DataFrame, approvals: dict, documents: dict):
+    """The clerk's worklist: customers to contact first (most overdue first), then to review."""
+    todo = decisions.loc[decisions["action"].isin(["contact", "review"])].copy()
+    todo["_order"] = todo["action"].map({"contact": 0, "review": 1})
+    todo = todo.sort_values(["_order", "max_days", "overdue_minor"], ascending=[True, False, False])
+    info = contacts.set_index("customer_key") if not contacts.empty else None
+    for r in todo.itertuples(index=False):
+        email = phone = ""
+        if info is not None and r.customer_key in info.index:
+            email, phone = info.at[r.customer_key, "email"], info.at[r.customer_key, "phone"]
+        level = int(r.level) if r.action == "contact" else None
+        yield [r.customer_key, r.customer, r.currency, level, r.level_name, " + ".join(r.channels),
+               r.template, from_minor(r.overdue_minor, r.currency), from_minor(r.balance_minor, r.currency),
+               r.oldest_document if isinstance(r.oldest_document, str) else "",
+               r.oldest_due.date() if pd.notna(r.oldest_due) else None,
+               int(r.max_days) if pd.notna(r.max_days) else None, r.action, r.reason, email, phone,
+               "yes" if approvals.get((r.customer_key, level or 0)) else "",
+               documents.get(r.customer_key, "")]
+
+
+def summary_sheet(totals: pd.DataFrame, decisions: pd.DataFrame, as_of, problems: int):
+    """(columns, rows, chart): buckets down, currencies across, then the counts a clerk acts on."""
+    currencies = list(totals.index)
+    buckets = [b for b in totals.columns if b != "Total"]
+    columns = [Column("Bucket", 14)] + [Column(c, 16, "money") for c in currencies]
+    rows = [[b] + [from_minor(totals.at[c, b], c) for c in currencies] for b in buckets]
+    rows.append(["Total"] + [from_minor(totals.at[c, "Total"], c) for c in currencies])
+    rows.append([])
+    counts = decisions["action"].value_counts()
+    for label, key in (("To contact", "contact"), ("To review", "review"), ("On hold", "hold"),
+                       ("Handed over", "handed over")):
+        rows.append([label, int(counts.get(key, 0))])
+    rows.append(["Input problems", problems])
+    rows.append(["As of", as_of])
+    first = currencies[0] if currencies else "GBP"
+    over90 = [b for b in buckets if b.endswith("+")]
+    total = int(totals["Total"].sum()) if len(totals) else 0
+    if currencies and total:
+        share = sum(int(totals[b].sum()) for b in over90) / total
+        rows.append([f"% over {over90[0][:-1]} days" if over90 else "% oldest bucket", round(share, 4)])
+    chart = Chart(title=f"Receivables by age ({first})", categories=f"Summary!$A$2:$A${len(buckets) + 1}",
+                  values=f"Summary!$B$2:$B${len(buckets) + 1}", series_name=first, anchor="E2")
+    return columns, rows, chart
+
+
+def error_rows(problems):
+    """Each problem with a link that jumps to its cell."""
+    for p in problems:
+        yield [Link(p.cell, p.cell) if "!" in p.cell else p.cell, p.message]

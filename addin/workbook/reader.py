@@ -1,0 +1,459 @@
+"""Read a collections workbook with python-calamine into typed frames and problems.
+
+Every value keeps its cell: rows carry their sheet row number, and each
+problem names ``Sheet!A1``, the value found and what was expected. Bad rows
+are reported and skipped; every other row is read.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from itertools import chain, islice
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from babel.numbers import get_decimal_symbol, get_group_symbol
+from python_calamine import CalamineWorkbook
+
+from ..core.model import HISTORY_COLUMNS, Level, Problem
+from ..core.money import minor_digits, to_minor
+from ..core.policy import DEFAULT_LADDER, parse_policy
+from ..core.settings import Settings, norm_key, parse_settings
+from .cells import address
+from .package import BookUnreadable
+from .schema import find_header, map_headers
+from .values import date_order, is_blank, one_date, parse_amounts, parse_dates, text_column
+
+RECEIVABLES, CUSTOMERS, SETTINGS, POLICY, HISTORY, PLANS, ACTIONS = (
+    "Receivables", "Customers", "Settings", "Policy", "History", "Plans", "Actions")
+OWNED_SHEETS = ("Aging", "Actions", "Summary", "Errors")
+CHUNK = 65536
+
+STATUS_WORDS = {
+    "": "open", "open": "open", "due": "open", "overdue": "open", "unpaid": "open", "partial": "open",
+    "partiallypaid": "open", "disputed": "disputed", "dispute": "disputed", "indispute": "disputed",
+    "promise": "promise", "promised": "promise", "promisetopay": "promise", "ptp": "promise",
+    "plan": "plan", "paymentplan": "plan", "onplan": "plan", "legal": "legal", "agency": "legal",
+    "collections": "legal", "closed": "closed", "paid": "closed", "settled": "closed",
+    "writtenoff": "closed", "void": "closed",
+}
+NEGATIVE_TYPES = {"creditnote", "creditmemo", "credit", "payment", "receivepayment", "receipt",
+                  "unappliedpayment", "unappliedcash", "cash", "prepayment", "overpayment"}
+POLICY_FIELDS = {"level": "level", "name": "name", "levelname": "name", "dayspastduefrom": "days_from",
+                 "daysfrom": "days_from", "fromdays": "days_from", "dayspastdue": "days_from",
+                 "mindayssincecontact": "min_days", "mindayssincelastcontact": "min_days",
+                 "mindays": "min_days", "interval": "min_days", "channel": "channel",
+                 "channels": "channel", "template": "template", "fee": "fee", "final": "final"}
+HISTORY_FIELDS = {norm_key(h): norm_key(h) for h in HISTORY_COLUMNS} | {"timestamp": "timestamputc",
+                                                                          "date": "timestamputc"}
+
+
+@dataclass
+class Layout:
+    """Where the receivables are: which sheet, which header row, which column is which."""
+
+    sheet: str
+    header_row: int  # 1-based
+    columns: dict[str, int]  # field -> 0-based absolute column
+    last_row: int = 0
+
+    def cell(self, fld: str, row: int) -> str:
+        return address(self.sheet, self.columns[fld], row)
+
+
+@dataclass
+class Book:
+    path: Path
+    sheet_names: list[str]
+    settings: Settings
+    ladder: list[Level]
+    layout: Layout | None
+    items: pd.DataFrame
+    customers: pd.DataFrame
+    history: pd.DataFrame
+    plans: list[tuple[dict, dict]]
+    approvals: dict[tuple[str, int], bool]
+    problems: list[Problem] = field(default_factory=list)
+    skipped_rows: int = 0
+
+
+def _sheet_rows(wb: CalamineWorkbook, name: str) -> tuple[list[list], int]:
+    """(rows, column offset): rows[i] is sheet row i+1; cell j is column offset+j."""
+    ws = wb.get_sheet_by_name(name)
+    start = ws.start
+    return list(ws.iter_rows()), (start[1] if start else 0)
+
+
+def _records(rows: list[list], offset: int, sheet: str, aliases: dict[str, str],
+             header_index: int | None = None):
+    """(values, cells, row) per non-blank row under the first row naming any alias."""
+    if header_index is None:
+        header_index = next((i for i, r in enumerate(rows[:20])
+                             if sum(norm_key(v) in aliases for v in r if isinstance(v, str)) >= 2), None)
+    if header_index is None:
+        return
+    cols = {aliases[norm_key(v)]: j for j, v in enumerate(rows[header_index])
+            if isinstance(v, str) and norm_key(v) in aliases}
+    for i in range(header_index + 1, len(rows)):
+        r = rows[i]
+        values = {f: r[j] for f, j in cols.items() if j < len(r)}
+        if all(is_blank(v) for v in values.values()):
+            continue
+        cells = {f: address(sheet, j + offset, i + 1) for f, j in cols.items()}
+        yield values, cells, i + 1
+
+
+def read_book(path) -> Book:
+    """Read every sheet arcollect uses; raise BookUnreadable only when nothing can be read."""
+    path = Path(path)
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        names = list(wb.sheet_names)
+    except Exception as exc:  # calamine raises its own error types for every kind of bad file
+        raise BookUnreadable(f"{path.name} cannot be read as an Excel workbook ({exc})") from exc
+    by_norm = {norm_key(n): n for n in names}
+    problems: list[Problem] = []
+
+    raw_settings = {}
+    if norm_key(SETTINGS) in by_norm:
+        rows, off = _sheet_rows(wb, by_norm[norm_key(SETTINGS)])
+        for i, r in enumerate(rows):
+            if len(r) >= 2 and isinstance(r[0], str) and r[0].strip() and norm_key(r[0]) != "setting":
+                raw_settings[r[0].strip()] = (r[1], address(by_norm[norm_key(SETTINGS)], off + 1, i + 1))
+    settings, bad = parse_settings(raw_settings)
+    problems += bad
+
+    ladder = list(DEFAULT_LADDER)
+    if norm_key(POLICY) in by_norm:
+        sheet = by_norm[norm_key(POLICY)]
+        rows, off = _sheet_rows(wb, sheet)
+        recs = [(v, c) for v, c, _ in _records(rows, off, sheet, POLICY_FIELDS)]
+        if recs:
+            ladder, bad = parse_policy(recs)
+            problems += bad
+
+    layout, items, bad, skipped = _read_receivables(wb, names, by_norm, settings)
+    problems += bad
+    customers, bad = _read_customers(wb, by_norm, settings)
+    problems += bad
+    history, bad = _read_history(wb, by_norm, settings)
+    problems += bad
+    plans = []
+    if norm_key(PLANS) in by_norm:
+        sheet = by_norm[norm_key(PLANS)]
+        rows, off = _sheet_rows(wb, sheet)
+        plans = [(v, c) for v, c, _ in _records(rows, off, sheet, PLAN_FIELDS)]
+    approvals = _read_approvals(wb, by_norm)
+    return Book(path, names, settings, ladder, layout, items, customers, history, plans,
+                approvals, problems, skipped)
+
+
+PLAN_FIELDS = {"customer": "customer", "customerid": "customer_id", "principal": "principal",
+               "annualrate": "rate", "rate": "rate", "installments": "n", "numberofinstallments": "n",
+               "frequency": "frequency", "firstduedate": "first_due", "firstdue": "first_due",
+               "status": "status", "currency": "currency"}
+
+
+def customer_keys(ids: np.ndarray, names: np.ndarray) -> np.ndarray:
+    """Customer id when given, else the name folded for case and spacing."""
+    folded = pd.Series(names, dtype=object).str.casefold().str.split().str.join(" ").to_numpy(dtype=object)
+    return np.where(ids != "", ids, folded)
+
+
+def _find_receivables(wb, names, by_norm, settings):
+    """The Receivables sheet, or the first other sheet with a receivables header."""
+    order = ([by_norm[norm_key(RECEIVABLES)]] if norm_key(RECEIVABLES) in by_norm else []) + [
+        n for n in names if norm_key(n) not in {norm_key(s) for s in
+                                                 (RECEIVABLES, SETTINGS, POLICY, HISTORY, PLANS, CUSTOMERS,
+                                                  *OWNED_SHEETS)}]
+    for name in order:
+        ws = wb.get_sheet_by_name(name)
+        it = ws.iter_rows()
+        head = list(islice(it, 40))
+        found = find_header(head, settings.column_map)
+        if found:
+            start = ws.start
+            return name, head, it, found, (start[1] if start else 0)
+    return None
+
+
+def _read_receivables(wb, names, by_norm, settings: Settings):
+    found = _find_receivables(wb, names, by_norm, settings)
+    if not found:
+        where = by_norm.get(norm_key(RECEIVABLES), names[0] if names else "the workbook")
+        return None, empty_items(), [Problem(f"{where}!A1", "no receivables header found: expected columns "
+                                             "such as Customer, Invoice #, Due Date and Amount or Open Balance")], 0
+    sheet, head, rest, (hidx, mapping), off = found
+    wanted = sorted(set(mapping.values()) | {0})
+    cols: dict[int, list] = {j: [] for j in wanted}
+    for chunk in _chunks(chain(head[hidx + 1:], rest)):
+        width = len(chunk[0])
+        transposed = list(zip(*chunk))
+        for j in wanted:
+            cols[j].extend(transposed[j] if j < width else [""] * len(chunk))
+    n = len(cols[0])
+    first_row = hidx + 2
+    layout = Layout(sheet, hidx + 1, {f: j + off for f, j in mapping.items()}, first_row + n - 1)
+    items, problems, skipped = _build_items(cols, mapping, layout, first_row, n, settings)
+    return layout, items, problems, skipped
+
+
+def _chunks(it):
+    while chunk := list(islice(it, CHUNK)):
+        yield chunk
+
+
+def empty_items() -> pd.DataFrame:
+    dates = pd.Series([], dtype="datetime64[s]")
+    return pd.DataFrame({
+        "row": pd.Series([], dtype="int64"), "customer_key": [], "customer": [], "customer_id": [],
+        "document": [], "currency": [], "amount_minor": pd.Series([], dtype="int64"),
+        "paid_minor": pd.Series([], dtype="int64"), "paid_date": dates, "invoice_date": dates,
+        "due_date": dates, "status": [], "hold_until": dates})
+
+
+def _build_items(cols, mapping, layout: Layout, first_row: int, n: int, settings: Settings):
+    """Typed items frame from raw columns; totals, sections and blanks recognised; bad rows reported."""
+    rows = np.arange(first_row, first_row + n)
+    problems: list[tuple[int, Problem]] = []
+    blank_text = np.full(n, "", dtype=object)
+
+    def text(f):
+        return text_column(cols[mapping[f]]) if f in mapping else blank_text
+
+    label = text_column(cols[0])
+    document, customer, cust_id = text("document"), text("customer"), text("customer_id")
+    doc_type = text("doc_type")
+    currency = pd.Series(text("currency"), dtype=object).str.upper().to_numpy(dtype=object)
+    currency = np.where(currency == "", settings.currency, currency)
+    digits = pd.Series(currency).map(minor_digits).to_numpy(dtype="int64")
+    order = date_order(settings.locale)
+    dec, grp = get_decimal_symbol(settings.locale), get_group_symbol(settings.locale)
+
+    parsed_dates, parsed_money = {}, {}
+    for f in ("invoice_date", "due_date", "paid_date", "hold_until"):
+        if f in mapping:
+            parsed_dates[f] = parse_dates(cols[mapping[f]], order)
+        else:
+            parsed_dates[f] = (np.full(n, np.datetime64("NaT", "D")), {})
+    for f in ("balance", "amount", "paid"):
+        if f in mapping:
+            parsed_money[f] = parse_amounts(cols[mapping[f]], digits, dec, grp)
+
+    money_given = np.zeros(n, bool)
+    for minor, blank, bad in parsed_money.values():
+        money_given |= ~blank
+        money_given[list(bad)] = True
+    dated = np.zeros(n, bool)
+    for arr, bad in parsed_dates.values():
+        dated |= ~np.isnat(arr)
+        dated[list(bad)] = True
+    has_doc = document != ""
+    lowered = [pd.Series(a, dtype=object).str.lower() for a in (label, document, customer)]
+    is_total = np.zeros(n, bool)
+    for s in lowered:
+        is_total |= s.str.startswith("total").to_numpy(dtype=bool)
+    is_blank_row = ~(has_doc | money_given | dated | (customer != "") | (cust_id != ""))
+    is_section = ~is_blank_row & ~has_doc & ~money_given & ~dated & (label != "")
+    data = ~is_blank_row & ~is_total & ~is_section
+    if "customer" not in mapping:  # exports grouping items under a customer heading
+        heading = pd.Series(np.where(is_section, label, None), dtype=object).ffill()
+        customer = heading.fillna("").to_numpy(dtype=object)
+
+    def report(mask, fld, message):
+        for i in np.flatnonzero(mask & data):
+            cell = layout.cell(fld, rows[i]) if fld in layout.columns else address(layout.sheet, 0, rows[i])
+            problems.append((i, Problem(cell, message(i))))
+
+    skip = np.zeros(n, bool)
+    names = {"invoice_date": "invoice date", "due_date": "due date", "paid_date": "paid date",
+             "hold_until": "hold-until date", "balance": "open balance", "amount": "amount", "paid": "paid amount"}
+    for f, (arr, bad) in parsed_dates.items():
+        m = np.zeros(n, bool)
+        m[list(bad)] = True
+        report(m, f, lambda i, f=f, bad=bad: f'{names[f]} "{bad[i]}" is not a date')
+        skip |= m
+    for f, (minor, blank, bad) in parsed_money.items():
+        m = np.zeros(n, bool)
+        m[list(bad)] = True
+        report(m, f, lambda i, f=f, bad=bad: f'{names[f]} "{bad[i]}" is not an amount')
+        skip |= m
+
+    if "balance" in parsed_money:
+        amount, amount_blank, _ = parsed_money["balance"]
+        paid = np.zeros(n, "int64")
+        if "amount" in parsed_money:  # fall back to amount where the balance cell is empty
+            a, a_blank, _ = parsed_money["amount"]
+            amount = np.where(amount_blank, a, amount)
+            amount_blank = amount_blank & a_blank
+    else:
+        amount, amount_blank, _ = parsed_money["amount"]
+        paid = parsed_money["paid"][0] if "paid" in parsed_money else np.zeros(n, "int64")
+    amount_field = "balance" if "balance" in mapping else "amount"
+    negative_type = pd.Series(doc_type).map(norm_key).isin(NEGATIVE_TYPES).to_numpy(dtype=bool)
+    flip = negative_type & (amount > 0)
+    amount = np.where(flip, -amount, amount)
+    paid = np.where(flip, -paid, paid)
+
+    m = amount_blank & ~skip
+    report(m, amount_field, lambda i: f"{names[amount_field]} is empty")
+    skip |= m
+    m = (customer == "") & ~skip
+    report(m, "customer" if "customer" in mapping else "document", lambda i: "customer is empty")
+    skip |= m
+    positive = amount - paid > 0
+    m = positive & ~has_doc & ~skip
+    report(m, "document", lambda i: "invoice number is empty")
+    skip |= m
+    inv, due = parsed_dates["invoice_date"][0], parsed_dates["due_date"][0]
+    m = positive & np.isnat(inv) & np.isnat(due) & ~skip
+    report(m, "due_date" if "due_date" in mapping else "invoice_date",
+           lambda i: "due date is empty (and there is no invoice date to age it by)")
+    skip |= m
+    bad_cur = ~pd.Series(currency).str.fullmatch(r"[A-Z]{3}").to_numpy(dtype=bool) & ~skip
+    report(bad_cur, "currency", lambda i: f'currency "{currency[i]}" is not a 3-letter ISO code like EUR')
+    skip |= bad_cur
+    status_raw = text("status")
+    status = pd.Series(status_raw, dtype=object).map(lambda s: STATUS_WORDS.get(norm_key(s))).to_numpy(dtype=object)
+    m = pd.isna(status) & ~skip
+    report(m, "status", lambda i: f'status "{status_raw[i]}" is not one of open, disputed, promise, '
+                                  f'plan, legal, closed')
+    skip |= m
+
+    keep = data & ~skip
+    if not has_doc[keep].all():
+        document = np.where(has_doc, document, np.where(doc_type != "", doc_type, "Unapplied payment"))
+    items = pd.DataFrame({
+        "row": rows[keep].astype("int64"),
+        "customer_key": customer_keys(cust_id[keep], customer[keep]),
+        "customer": customer[keep], "customer_id": cust_id[keep], "document": document[keep],
+        "currency": currency[keep], "amount_minor": amount[keep].astype("int64"),
+        "paid_minor": paid[keep].astype("int64"),
+        **{f: pd.Series(parsed_dates[f][0][keep]).astype("datetime64[s]")
+           for f in ("paid_date", "invoice_date", "due_date", "hold_until")},
+        "status": status[keep],
+    })
+    for f in ("email", "contact", "phone", "address", "language", "time_zone", "customer_type"):
+        if f in mapping:
+            items[f] = text(f)[keep]
+    problems.sort(key=lambda p: p[0])
+    return items, [p for _, p in problems], int(skip[data].sum())
+
+
+def _small_table(wb, by_norm, name: str, settings: Settings):
+    """(sheet, rows, offset, header index, mapping) for a small sheet with a synonym header."""
+    if norm_key(name) not in by_norm:
+        return None
+    sheet = by_norm[norm_key(name)]
+    rows, off = _sheet_rows(wb, sheet)
+    for i, r in enumerate(rows[:20]):
+        mapping = map_headers(list(r), settings.column_map)
+        if "customer" in mapping or "customer_id" in mapping:
+            return sheet, rows, off, i, mapping
+    return None
+
+
+def _read_customers(wb, by_norm, settings: Settings):
+    """Per-customer contact details and preferences (Customers sheet), keyed like the items."""
+    cols = ["customer_key", "customer", "email", "contact", "phone", "address", "language",
+            "time_zone", "customer_type", "do_not_contact", "hold_until", "email_cell"]
+    found = _small_table(wb, by_norm, CUSTOMERS, settings)
+    if not found:
+        return pd.DataFrame(columns=cols), []
+    sheet, rows, off, hidx, mapping = found
+    problems, recs = [], []
+    for i in range(hidx + 1, len(rows)):
+        r = rows[i]
+        get = lambda f: (r[mapping[f]] if f in mapping and mapping[f] < len(r) else "")  # noqa: E731
+        name, cid = text_column([get("customer")])[0], text_column([get("customer_id")])[0]
+        if not name and not cid:
+            continue
+        cell = lambda f: address(sheet, mapping[f] + off, i + 1)  # noqa: E731
+        try:
+            hold = one_date(get("hold_until"), date_order(settings.locale))
+        except ValueError:
+            problems.append(Problem(cell("hold_until"), f'hold-until date "{get("hold_until")}" is not a date'))
+            hold = None
+        dnc = str(get("do_not_contact")).strip().lower() in ("1", "true", "yes", "y", "x")
+        rec = {f: text_column([get(f)])[0] for f in cols[2:9]}
+        rec.update(customer_key=customer_keys(np.array([cid], dtype=object), np.array([name], dtype=object))[0],
+                   customer=name, do_not_contact=dnc, hold_until=pd.Timestamp(hold) if hold else pd.NaT,
+                   email_cell=cell("email") if "email" in mapping else "")
+        recs.append(rec)
+    frame = pd.DataFrame(recs, columns=cols)
+    frame["hold_until"] = pd.to_datetime(frame["hold_until"]).astype("datetime64[s]")
+    return frame, problems
+
+
+def _read_history(wb, by_norm, settings: Settings):
+    """History rows as a frame (customer_key, date, level, action, outcome, promise_date, promise_minor)."""
+    cols = ["customer_key", "customer", "date", "level", "action", "outcome", "promise_date",
+            "promise_minor", "channel", "message_id", "row"]
+    empty = pd.DataFrame(columns=cols)
+    if norm_key(HISTORY) not in by_norm:
+        return empty.astype({"date": "datetime64[s]", "promise_date": "datetime64[s]"}), []
+    sheet = by_norm[norm_key(HISTORY)]
+    rows, off = _sheet_rows(wb, sheet)
+    problems, recs = [], []
+    order = date_order(settings.locale)
+    for values, cells, row in _records(rows, off, sheet, HISTORY_FIELDS):
+        get = lambda k: values.get(norm_key(k), "")  # noqa: E731
+        try:
+            stamp = get("timestamputc")
+            when = one_date(stamp[:10] if isinstance(stamp, str) else stamp, order)
+            if when is None:
+                raise ValueError
+        except ValueError:
+            problems.append(Problem(cells.get("timestamputc", ""),
+                                    f'History timestamp "{get("timestamputc")}" is not a date; row ignored'))
+            continue
+        try:
+            promise = one_date(get("promisedate"), order)
+        except ValueError:
+            problems.append(Problem(cells.get("promisedate", ""),
+                                    f'promise date "{get("promisedate")}" is not a date; promise ignored'))
+            promise = None
+        try:
+            amt = get("promiseamount")
+            promise_minor = to_minor(amt if not isinstance(amt, float) else repr(amt), settings.currency) \
+                if not is_blank(amt) else 0
+        except (ValueError, ArithmeticError):
+            problems.append(Problem(cells.get("promiseamount", ""), f'promise amount "{amt}" is not an amount'))
+            promise_minor = 0
+        level = get("level")
+        try:
+            level = float(level) if not is_blank(level) else np.nan
+        except (TypeError, ValueError):
+            problems.append(Problem(cells.get("level", ""), f'level "{level}" is not a number'))
+            level = np.nan
+        cid, name = text_column([get("customerid")])[0], text_column([get("customer")])[0]
+        recs.append({
+            "customer_key": customer_keys(np.array([cid], dtype=object), np.array([name], dtype=object))[0],
+            "customer": name, "date": pd.Timestamp(when), "level": level,
+            "action": re.sub(r"\s+", " ", str(get("action")).strip().lower()),
+            "outcome": text_column([get("outcome")])[0],
+            "promise_date": pd.Timestamp(promise) if promise else pd.NaT,
+            "promise_minor": promise_minor, "channel": text_column([get("channel")])[0],
+            "message_id": text_column([get("messageid")])[0], "row": row})
+    frame = pd.DataFrame(recs, columns=cols)
+    for f in ("date", "promise_date"):
+        frame[f] = pd.to_datetime(frame[f]).astype("datetime64[s]")
+    return frame, problems
+
+
+def _read_approvals(wb, by_norm) -> dict[tuple[str, int], bool]:
+    """Approve ticks on the current Actions sheet, keyed by (customer key, level)."""
+    if norm_key(ACTIONS) not in by_norm:
+        return {}
+    sheet = by_norm[norm_key(ACTIONS)]
+    rows, off = _sheet_rows(wb, sheet)
+    aliases = {"customerkey": "key", "level": "level", "approve": "approve"}
+    out = {}
+    for values, _, _ in _records(rows, off, sheet, aliases, header_index=0):
+        try:
+            out[(str(values.get("key", "")), int(float(values.get("level") or 0)))] = \
+                str(values.get("approve", "")).strip().lower() in ("1", "true", "yes", "y", "x", "✓")
+        except ValueError:
+            continue
+    return out
