@@ -1,0 +1,1 @@
+"""xlwings entry points only: UDFs, ribbon callbacks, the .xlam build and install."""
