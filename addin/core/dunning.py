@@ -13,6 +13,7 @@ Inputs are frames (see ``aging`` for items) plus:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, timedelta
 
 import numpy as np
@@ -24,6 +25,7 @@ from .settings import Settings
 
 HELD_STATUSES = ("disputed", "closed", "promise", "plan", "legal")
 CONTACT_ACTIONS = ("drafted", "sent", "printed", "called")
+_minor = lru_cache(maxsize=256)(to_minor)  # tolerance and fees, converted once per currency
 CONTACT, REVIEW, HOLD, NONE, HANDED_OVER = "contact", "review", "hold", "none", "handed over"
 
 
@@ -171,7 +173,7 @@ def _decide_one(rec, ladder, by_level, settings: Settings, as_of: date, hist: Cu
         if rec.held_minor > 0:
             return none(HOLD, f"items held until {pd.Timestamp(rec.hold_until).date()}")
         return none(NONE, "nothing to collect")
-    tolerance = to_minor(settings.tolerance, cur)
+    tolerance = _minor(settings.tolerance, cur)
     if rec.balance_minor < tolerance:
         return none(NONE, f"balance {_money(rec.balance_minor, cur)} below tolerance {settings.tolerance}")
     if hold_until is not None:
@@ -196,7 +198,8 @@ def _decide_one(rec, ladder, by_level, settings: Settings, as_of: date, hist: Cu
         # Pre-due courtesy rungs are not steps on the way up for an overdue account.
         nxt = [lv for lv in ladder if lv.level > hist.last_level and lv.days_from > 0]
         level = nxt[0] if nxt else target
-        notes.append(f"one level per run (due level {target.level})")
+        if level is not target:
+            notes.append(f"one level per run (due level {target.level})")
     if hist.last_contact is not None:
         since = (as_of - hist.last_contact).days
         if level.level == hist.last_level and since == 0:
@@ -218,7 +221,7 @@ def _decide_one(rec, ladder, by_level, settings: Settings, as_of: date, hist: Cu
     days = int(rec.max_days)
     due = f"{days} days past due" if days > 0 else f"due in {-days} days"
     reason = f"{rec.oldest_document} {due}" + "".join(f"; {n}" for n in notes)
-    return (level.level, level.name, channels, level.template, to_minor(level.fee, cur), level.final,
+    return (level.level, level.name, channels, level.template, _minor(level.fee, cur), level.final,
             CONTACT, reason)
 
 

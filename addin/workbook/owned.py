@@ -52,17 +52,16 @@ def action_rows(decisions: pd.DataFrame, contacts: pd.DataFrame, approvals: dict
     todo = decisions.loc[decisions["action"].isin(["contact", "review"])].copy()
     todo["_order"] = todo["action"].map({"contact": 0, "review": 1})
     todo = todo.sort_values(["_order", "max_days", "overdue_minor"], ascending=[True, False, False])
-    info = contacts.set_index("customer_key") if not contacts.empty else None
+    email = dict(zip(contacts["customer_key"], contacts["email"]))
+    phone = dict(zip(contacts["customer_key"], contacts["phone"]))
     for r in todo.itertuples(index=False):
-        email = phone = ""
-        if info is not None and r.customer_key in info.index:
-            email, phone = info.at[r.customer_key, "email"], info.at[r.customer_key, "phone"]
         level = int(r.level) if r.action == "contact" else None
         yield [r.customer_key, r.customer, r.currency, level, r.level_name, " + ".join(r.channels),
                r.template, from_minor(r.overdue_minor, r.currency), from_minor(r.balance_minor, r.currency),
                r.oldest_document if isinstance(r.oldest_document, str) else "",
                r.oldest_due.date() if pd.notna(r.oldest_due) else None,
-               int(r.max_days) if pd.notna(r.max_days) else None, r.action, r.reason, email, phone,
+               int(r.max_days) if pd.notna(r.max_days) else None, r.action, r.reason,
+               email.get(r.customer_key, ""), phone.get(r.customer_key, ""),
                "yes" if approvals.get((r.customer_key, level or 0)) else "",
                documents.get(r.customer_key, "")]
 

@@ -23,7 +23,7 @@ from ..core.settings import Settings, norm_key, parse_settings
 from .cells import address
 from .package import BookUnreadable
 from .schema import find_header, map_headers
-from .values import date_order, is_blank, one_date, parse_amounts, parse_dates, text_column
+from .values import date_order, is_blank, map_unique, one_date, parse_amounts, parse_dates, text_column
 
 RECEIVABLES, CUSTOMERS, SETTINGS, POLICY, HISTORY, PLANS, ACTIONS = (
     "Receivables", "Customers", "Settings", "Policy", "History", "Plans", "Actions")
@@ -157,7 +157,7 @@ PLAN_FIELDS = {"customer": "customer", "customerid": "customer_id", "principal":
 
 def customer_keys(ids: np.ndarray, names: np.ndarray) -> np.ndarray:
     """Customer id when given, else the name folded for case and spacing."""
-    folded = pd.Series(names, dtype=object).str.casefold().str.split().str.join(" ").to_numpy(dtype=object)
+    folded = map_unique(names, lambda n: " ".join(str(n).casefold().split()))
     return np.where(ids != "", ids, folded)
 
 
@@ -225,9 +225,8 @@ def _build_items(cols, mapping, layout: Layout, first_row: int, n: int, settings
     label = text_column(cols[0])
     document, customer, cust_id = text("document"), text("customer"), text("customer_id")
     doc_type = text("doc_type")
-    currency = pd.Series(text("currency"), dtype=object).str.upper().to_numpy(dtype=object)
-    currency = np.where(currency == "", settings.currency, currency)
-    digits = pd.Series(currency).map(minor_digits).to_numpy(dtype="int64")
+    currency = map_unique(text("currency"), lambda c: c.upper() or settings.currency)
+    digits = map_unique(currency, minor_digits).astype("int64")
     order = date_order(settings.locale)
     dec, grp = get_decimal_symbol(settings.locale), get_group_symbol(settings.locale)
 
@@ -250,10 +249,9 @@ def _build_items(cols, mapping, layout: Layout, first_row: int, n: int, settings
         dated |= ~np.isnat(arr)
         dated[list(bad)] = True
     has_doc = document != ""
-    lowered = [pd.Series(a, dtype=object).str.lower() for a in (label, document, customer)]
     is_total = np.zeros(n, bool)
-    for s in lowered:
-        is_total |= s.str.startswith("total").to_numpy(dtype=bool)
+    for a in (label, document, customer):
+        is_total |= map_unique(a, lambda t: t.lower().startswith("total")).astype(bool)
     is_blank_row = ~(has_doc | money_given | dated | (customer != "") | (cust_id != ""))
     is_section = ~is_blank_row & ~has_doc & ~money_given & ~dated & (label != "")
     data = ~is_blank_row & ~is_total & ~is_section
@@ -291,7 +289,7 @@ def _build_items(cols, mapping, layout: Layout, first_row: int, n: int, settings
         amount, amount_blank, _ = parsed_money["amount"]
         paid = parsed_money["paid"][0] if "paid" in parsed_money else np.zeros(n, "int64")
     amount_field = "balance" if "balance" in mapping else "amount"
-    negative_type = pd.Series(doc_type).map(norm_key).isin(NEGATIVE_TYPES).to_numpy(dtype=bool)
+    negative_type = map_unique(doc_type, lambda t: norm_key(t) in NEGATIVE_TYPES).astype(bool)
     flip = negative_type & (amount > 0)
     amount = np.where(flip, -amount, amount)
     paid = np.where(flip, -paid, paid)
@@ -311,11 +309,11 @@ def _build_items(cols, mapping, layout: Layout, first_row: int, n: int, settings
     report(m, "due_date" if "due_date" in mapping else "invoice_date",
            lambda i: "due date is empty (and there is no invoice date to age it by)")
     skip |= m
-    bad_cur = ~pd.Series(currency).str.fullmatch(r"[A-Z]{3}").to_numpy(dtype=bool) & ~skip
+    bad_cur = ~map_unique(currency, lambda c: bool(re.fullmatch(r"[A-Z]{3}", c))).astype(bool) & ~skip
     report(bad_cur, "currency", lambda i: f'currency "{currency[i]}" is not a 3-letter ISO code like EUR')
     skip |= bad_cur
     status_raw = text("status")
-    status = pd.Series(status_raw, dtype=object).map(lambda s: STATUS_WORDS.get(norm_key(s))).to_numpy(dtype=object)
+    status = map_unique(status_raw, lambda s: STATUS_WORDS.get(norm_key(s)))
     m = pd.isna(status) & ~skip
     report(m, "status", lambda i: f'status "{status_raw[i]}" is not one of open, disputed, promise, '
                                   f'plan, legal, closed')

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import numpy as np
+import pandas as pd
 
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -27,8 +28,19 @@ def is_blank(v) -> bool:
 def text_column(values: list) -> np.ndarray:
     """Object array of stripped strings; whole numbers shown without '.0' (invoice 1001)."""
     out = np.empty(len(values), dtype=object)
-    out[:] = [_text(v) for v in values]
+    if set(map(type, values)) <= {str}:  # the usual case: plain text, converted in bulk
+        out[:] = list(map(str.strip, values))
+    else:
+        out[:] = [_text(v) for v in values]
     return out
+
+
+def map_unique(values: np.ndarray, func) -> np.ndarray:
+    """func applied once per distinct value (a column of a million has few distinct statuses)."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+    mapped = np.empty(len(uniques), dtype=object)
+    mapped[:] = [func(u) for u in uniques]
+    return mapped[codes]
 
 
 def _text(v) -> str:

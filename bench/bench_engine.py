@@ -1,0 +1,90 @@
+"""Engine benchmark: `arcollect age` and `arcollect run` against a bare calamine read.
+
+    .venv/bin/python bench/bench_engine.py [--rows 1048575]
+
+Builds bench/out/receivables-<rows>.xlsx once (a full-height Receivables
+table), then runs, each in its own process so wall time and peak memory are
+the command's own: (1) python-calamine reading the sheet and nothing else,
+(2) `arcollect age BOOK` (summary output), (3) `arcollect run BOOK` on a copy.
+Prints the seconds, the ratios to the bare read and the peak RSS.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+OUT = Path(__file__).with_name("out")
+AS_OF = "2026-11-30"
+BARE_READ = ("import sys, python_calamine as pc\n"
+             "ws = pc.CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_name('Receivables')\n"
+             "n = sum(1 for _ in ws.iter_rows())\n")
+
+
+def build(rows: int) -> Path:
+    from addin.template import RECEIVABLES_COLUMNS, build_workbook
+    from addin.workbook.package import XlsxPackage
+    from addin.workbook.xlsx_xml import Column
+
+    path = OUT / f"receivables-{rows}.xlsx"
+    if path.exists():
+        return path
+    OUT.mkdir(exist_ok=True)
+    build_workbook(path)
+    rnd = random.Random(1)
+    as_of = date.fromisoformat(AS_OF)
+
+    def gen():
+        for i in range(rows):
+            c = rnd.randrange(50_000)
+            due = as_of - timedelta(days=rnd.randrange(-40, 200))
+            amount = rnd.randrange(1_000, 1_000_000) / 100
+            paid = round(amount / 2, 2) if i % 10 == 0 else 0
+            yield (f"C{c:05d}", f"Customer {c}", "", f"ar{c}@example.com", "", f"INV-{i:07d}",
+                   due - timedelta(days=30), due, amount, paid, None, "GBP" if c % 5 else "EUR",
+                   "disputed" if i % 97 == 0 else "open", None, "business", "en", "")
+
+    fmts = {"Invoice Date": "date", "Due Date": "date", "Amount": "money", "Paid": "money"}
+    cols = [Column(h, 14, fmts.get(h, "general")) for h in RECEIVABLES_COLUMNS]
+    pkg = XlsxPackage.open(path)
+    pkg.write_sheet("Receivables", cols, gen(), table="Receivables")
+    pkg.save()
+    return path
+
+
+def measure(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MiB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"{cmd} failed")
+    return wall, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_048_575)
+    rows = ap.parse_args().rows
+    book = build(rows)
+    cli = [sys.executable, "-m", "addin.cli"]
+    bare = measure([sys.executable, "-c", BARE_READ, str(book)])
+    age = measure([*cli, "age", str(book), "--as-of", AS_OF])
+    copy = OUT / "run-copy.xlsx"
+    shutil.copyfile(book, copy)
+    run = measure([*cli, "run", str(copy), "--as-of", AS_OF])
+    print(f"rows: {rows:,}  book: {book.stat().st_size / 2**20:.0f} MiB")
+    print(f"{'':24}{'seconds':>9}{'ratio':>8}{'peak MiB':>10}")
+    for name, (wall, rss) in (("calamine read (bare)", bare), ("arcollect age", age), ("arcollect run", run)):
+        print(f"{name:24}{wall:9.2f}{wall / bare[0]:8.2f}{rss:10.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Build items frames for core tests the way the reader does, from readable tuples."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+
+def items(*rows, currency="GBP"):
+    """rows: (customer, document, due, amount, paid=0, status="open", paid_date=None, invoice_date=None,
+    hold_until=None); amounts in minor units."""
+    recs = []
+    for i, r in enumerate(rows):
+        r = list(r) + [None] * (9 - len(r))
+        customer, document, due, amount, paid, status, paid_date, inv, hold = r
+        recs.append({"row": i + 2, "customer_key": customer.lower(), "customer": customer, "customer_id": "",
+                     "document": document, "currency": currency, "amount_minor": amount, "paid_minor": paid or 0,
+                     "paid_date": paid_date, "invoice_date": inv, "due_date": due, "status": status or "open",
+                     "hold_until": hold})
+    frame = pd.DataFrame(recs)
+    for f in ("paid_date", "invoice_date", "due_date", "hold_until"):
+        frame[f] = pd.to_datetime(frame[f]).astype("datetime64[s]")
+    return frame
+
+
+def history(*rows):
+    """rows: (customer, date, action, level=None, promise_date=None, promise_minor=0, outcome="")."""
+    recs = []
+    for r in rows:
+        r = list(r) + [None] * (7 - len(r))
+        customer, when, action, level, pdate, pminor, outcome = r
+        recs.append({"customer_key": customer.lower(), "date": when, "action": action,
+                     "level": float(level) if level is not None else float("nan"), "promise_date": pdate,
+                     "promise_minor": pminor or 0, "outcome": outcome or ""})
+    frame = pd.DataFrame(recs, columns=["customer_key", "date", "action", "level", "promise_date",
+                                        "promise_minor", "outcome"])
+    for f in ("date", "promise_date"):
+        frame[f] = pd.to_datetime(frame[f]).astype("datetime64[s]")
+    return frame
+
+
+AS_OF = date(2026, 11, 30)
