@@ -15,7 +15,7 @@ import pandas as pd
 from .core.aging import age_items, bucket_totals, open_balances
 from .core.dunning import decide, level_per_item, summarise_history
 from .core.model import Problem
-from .core.money import format_plain
+from .core.money import format_plain, from_minor
 from .workbook import owned
 from .workbook.reader import Book, read_book
 from .workbook.schema import FLAG_HEADERS
@@ -125,7 +125,7 @@ def summary_text(a: Assessment) -> str:
     for b in t.columns:
         if b == "Total":
             lines.append("-" * len(head))
-        lines.append(f"{b:<12}" + "".join(f"{format_plain(int(t.at[c, b]), c):>18}" for c in cur))
+        lines.append(f"{b:<12}" + "".join(f"{from_minor(int(t.at[c, b]), c):>18,}" for c in cur))
     counts = a.decisions["action"].value_counts()
     lines += ["", "To contact: {}   To review: {}   On hold: {}   Handed over: {}".format(
         *(int(counts.get(k, 0)) for k in ("contact", "review", "hold", "handed over")))]

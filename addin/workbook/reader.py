@@ -253,7 +253,11 @@ def _build_items(cols, mapping, layout: Layout, first_row: int, n: int, settings
     for a in (label, document, customer):
         is_total |= map_unique(a, lambda t: t.lower().startswith("total")).astype(bool)
     is_blank_row = ~(has_doc | money_given | dated | (customer != "") | (cust_id != ""))
-    is_section = ~is_blank_row & ~has_doc & ~money_given & ~dated & (label != "")
+    others_blank = np.ones(n, bool)
+    for j in {j for j in mapping.values() if j != 0}:
+        others_blank &= np.fromiter((v is None or v == "" for v in cols[j]), bool, n)
+    label_is_text = np.fromiter((type(v) is str for v in cols[0]), bool, n)
+    is_section = others_blank & label_is_text & (label != "") & ~is_total
     data = ~is_blank_row & ~is_total & ~is_section
     if "customer" not in mapping:  # exports grouping items under a customer heading
         heading = pd.Series(np.where(is_section, label, None), dtype=object).ffill()
