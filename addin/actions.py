@@ -21,9 +21,6 @@ from .workbook.reader import Book, read_book
 from .workbook.schema import FLAG_HEADERS
 from .workbook.xlsx_xml import col_letter
 
-CONTACT_FIELDS = ("email", "contact", "phone", "address", "language", "time_zone", "customer_type")
-
-
 @dataclass
 class Assessment:
     """A workbook read, aged and decided at one as-of date; nothing written yet."""
@@ -41,34 +38,6 @@ class Assessment:
         return self.book.settings.currency
 
 
-def contact_details(book: Book) -> pd.DataFrame:
-    """Per customer: the first non-empty detail on its items, overridden by the Customers sheet."""
-    items = book.items
-    base = pd.DataFrame({"customer_key": pd.unique(items["customer_key"])})
-    for f in CONTACT_FIELDS:
-        if f in items:
-            s = items.loc[items[f] != "", ["customer_key", f]].drop_duplicates("customer_key")
-            base = base.merge(s, on="customer_key", how="left")
-        else:
-            base[f] = ""
-    base["email_cell"] = ""
-    if "email" in items and book.layout and "email" in book.layout.columns:
-        first = items.loc[items["email"] != "", ["customer_key", "row"]].drop_duplicates("customer_key")
-        cells = {k: book.layout.cell("email", r) for k, r in zip(first["customer_key"], first["row"])}
-        base["email_cell"] = base["customer_key"].map(cells).fillna("")
-    base = base.fillna("")
-    cust = book.customers
-    if not cust.empty:
-        base = base.set_index("customer_key")
-        for rec in cust.itertuples(index=False):
-            for f in (*CONTACT_FIELDS, "email_cell"):
-                value = getattr(rec, f)
-                if value:
-                    base.loc[rec.customer_key, f] = value
-        base = base.reset_index().fillna("")
-    return base
-
-
 def assess(path, as_of: date | None = None, *, today: date) -> Assessment:
     """Read the book, age every open item and decide who is contacted, as of a date."""
     book = read_book(path)
@@ -78,7 +47,7 @@ def assess(path, as_of: date | None = None, *, today: date) -> Assessment:
     aged = age_items(items, as_of, settings.basis, settings.edges)
     history = summarise_history(book.history, as_of)
     decisions = decide(aged, book.ladder, settings, as_of, history, book.customers, plans=None)
-    return Assessment(book, as_of, aged, decisions, bucket_totals(aged), contact_details(book),
+    return Assessment(book, as_of, aged, decisions, bucket_totals(aged), book.contacts,
                       list(book.problems))
 
 

@@ -6,6 +6,7 @@ are reported and skipped; every other row is read.
 """
 from __future__ import annotations
 
+import gc
 import re
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -23,12 +24,15 @@ from ..core.settings import Settings, norm_key, parse_settings
 from .cells import address
 from .package import BookUnreadable
 from .schema import find_header, map_headers
-from .values import date_order, is_blank, map_unique, one_date, parse_amounts, parse_dates, text_column
+from .values import blank_mask, date_order, is_blank, map_unique, one_date, parse_amounts, parse_dates, text_column
 
 RECEIVABLES, CUSTOMERS, SETTINGS, POLICY, HISTORY, PLANS, ACTIONS = (
     "Receivables", "Customers", "Settings", "Policy", "History", "Plans", "Actions")
 OWNED_SHEETS = ("Aging", "Actions", "Summary", "Errors")
 CHUNK = 65536
+READ_FIELDS = ("customer_id", "document", "doc_type", "invoice_date", "due_date", "paid_date", "balance",
+               "amount", "paid", "currency", "status", "hold_until", "customer", "email", "contact", "phone",
+               "address", "language", "time_zone", "customer_type")
 
 STATUS_WORDS = {
     "": "open", "open": "open", "due": "open", "overdue": "open", "unpaid": "open", "partial": "open",
@@ -71,8 +75,9 @@ class Book:
     layout: Layout | None
     items: pd.DataFrame
     customers: pd.DataFrame
+    contacts: pd.DataFrame  # per customer: email, contact, phone, address, language, time_zone, type, email_cell
     history: pd.DataFrame
-    plans: list[tuple[dict, dict]]
+    plans: list[tuple[dict, dict, int]]  # (values, cells, sheet row) per Plans row
     approvals: dict[tuple[str, int], bool]
     problems: list[Problem] = field(default_factory=list)
     skipped_rows: int = 0
@@ -133,20 +138,36 @@ def read_book(path) -> Book:
             ladder, bad = parse_policy(recs)
             problems += bad
 
-    layout, items, bad, skipped = _read_receivables(wb, names, by_norm, settings)
+    layout, items, item_contacts, bad, skipped = _read_receivables(wb, names, by_norm, settings)
     problems += bad
     customers, bad = _read_customers(wb, by_norm, settings)
     problems += bad
+    contacts = _merge_contacts(item_contacts, customers)
     history, bad = _read_history(wb, by_norm, settings)
     problems += bad
     plans = []
     if norm_key(PLANS) in by_norm:
         sheet = by_norm[norm_key(PLANS)]
         rows, off = _sheet_rows(wb, sheet)
-        plans = [(v, c) for v, c, _ in _records(rows, off, sheet, PLAN_FIELDS)]
+        plans = list(_records(rows, off, sheet, PLAN_FIELDS))
     approvals = _read_approvals(wb, by_norm)
-    return Book(path, names, settings, ladder, layout, items, customers, history, plans,
+    return Book(path, names, settings, ladder, layout, items, customers, contacts, history, plans,
                 approvals, problems, skipped)
+
+
+def _merge_contacts(from_items: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+    """Contact details per customer: the Customers sheet wins over what the items say."""
+    if customers.empty:
+        return from_items
+    fields = [*CONTACT_FIELDS, "email_cell"]
+    merged = from_items.set_index("customer_key").reindex(
+        from_items["customer_key"].tolist() + [k for k in customers["customer_key"] if k not in
+                                               set(from_items["customer_key"])]).fillna("")
+    sheet = customers.drop_duplicates("customer_key").set_index("customer_key")[fields]
+    common = sheet.index.intersection(merged.index)
+    override = sheet.loc[common]
+    merged.loc[common, fields] = override.where(override != "", merged.loc[common, fields])
+    return merged.rename_axis("customer_key").reset_index()
 
 
 PLAN_FIELDS = {"customer": "customer", "customerid": "customer_id", "principal": "principal",
@@ -182,21 +203,28 @@ def _read_receivables(wb, names, by_norm, settings: Settings):
     found = _find_receivables(wb, names, by_norm, settings)
     if not found:
         where = by_norm.get(norm_key(RECEIVABLES), names[0] if names else "the workbook")
-        return None, empty_items(), [Problem(f"{where}!A1", "no receivables header found: expected columns "
-                                             "such as Customer, Invoice #, Due Date and Amount or Open Balance")], 0
+        return None, empty_items(), pd.DataFrame(columns=["customer_key", *CONTACT_FIELDS, "email_cell"]), [
+            Problem(f"{where}!A1", "no receivables header found: expected columns such as Customer, "
+                                   "Invoice #, Due Date and Amount or Open Balance")], 0
     sheet, head, rest, (hidx, mapping), off = found
+    mapping = {f: j for f, j in mapping.items() if f in READ_FIELDS}
     wanted = sorted(set(mapping.values()) | {0})
     cols: dict[int, list] = {j: [] for j in wanted}
-    for chunk in _chunks(chain(head[hidx + 1:], rest)):
-        width = len(chunk[0])
-        transposed = list(zip(*chunk))
-        for j in wanted:
-            cols[j].extend(transposed[j] if j < width else [""] * len(chunk))
+    gc.disable()  # millions of new lists, none cyclic: the collector would only rescan them
+    try:
+        for chunk in _chunks(chain(head[hidx + 1:], rest)):
+            width = len(chunk[0])
+            transposed = list(zip(*chunk))
+            for j in wanted:
+                cols[j].extend(transposed[j] if j < width else [""] * len(chunk))
+    finally:
+        gc.enable()
+    del found, head, rest  # let calamine free the parsed sheet before the columns are converted
     n = len(cols[0])
     first_row = hidx + 2
     layout = Layout(sheet, hidx + 1, {f: j + off for f, j in mapping.items()}, first_row + n - 1)
-    items, problems, skipped = _build_items(cols, mapping, layout, first_row, n, settings)
-    return layout, items, problems, skipped
+    items, contacts, problems, skipped = _build_items(cols, mapping, layout, first_row, n, settings)
+    return layout, items, contacts, problems, skipped
 
 
 def _chunks(it):
@@ -249,15 +277,19 @@ def _build_items(cols, mapping, layout: Layout, first_row: int, n: int, settings
         dated |= ~np.isnat(arr)
         dated[list(bad)] = True
     has_doc = document != ""
-    is_total = np.zeros(n, bool)
+    is_total = np.zeros(n, bool)  # "Total for Current", "TOTAL": rows with no number and no date
+    maybe = np.flatnonzero(~(has_doc & dated))
     for a in (label, document, customer):
-        is_total |= map_unique(a, lambda t: t.lower().startswith("total")).astype(bool)
+        is_total[maybe] |= np.fromiter((t[:5].lower() == "total" for t in a[maybe]), bool, len(maybe))
     is_blank_row = ~(has_doc | money_given | dated | (customer != "") | (cust_id != ""))
-    others_blank = np.ones(n, bool)
-    for j in {j for j in mapping.values() if j != 0}:
-        others_blank &= np.fromiter((v is None or v == "" for v in cols[j]), bool, n)
-    label_is_text = np.fromiter((type(v) is str for v in cols[0]), bool, n)
-    is_section = others_blank & label_is_text & (label != "") & ~is_total
+    # A section heading ("Acme Ltd", "1 - 30 days past due") is text in the first column alone.
+    is_section = np.zeros(n, bool)
+    candidates = np.flatnonzero((label != "") & ~has_doc & ~is_total)
+    if len(candidates):
+        alone = np.fromiter((type(cols[0][i]) is str for i in candidates), bool, len(candidates))
+        for j in {j for j in mapping.values() if j != 0}:
+            alone &= blank_mask([cols[j][i] for i in candidates])
+        is_section[candidates[alone]] = True
     data = ~is_blank_row & ~is_total & ~is_section
     if "customer" not in mapping:  # exports grouping items under a customer heading
         heading = pd.Series(np.where(is_section, label, None), dtype=object).ffill()
@@ -336,11 +368,41 @@ def _build_items(cols, mapping, layout: Layout, first_row: int, n: int, settings
            for f in ("paid_date", "invoice_date", "due_date", "hold_until")},
         "status": status[keep],
     })
-    for f in ("email", "contact", "phone", "address", "language", "time_zone", "customer_type"):
-        if f in mapping:
-            items[f] = text(f)[keep]
+    contacts = _first_contacts(items["customer_key"].to_numpy(), {f: cols[mapping[f]] for f in CONTACT_FIELDS
+                                                                   if f in mapping}, keep, layout, rows)
     problems.sort(key=lambda p: p[0])
-    return items, [p for _, p in problems], int(skip[data].sum())
+    return items, contacts, [p for _, p in problems], int(skip[data].sum())
+
+
+CONTACT_FIELDS = ("email", "contact", "phone", "address", "language", "time_zone", "customer_type")
+
+
+def _first_contacts(keys: np.ndarray, raw: dict[str, list], keep: np.ndarray, layout: Layout,
+                    rows: np.ndarray) -> pd.DataFrame:
+    """Per customer, the first non-empty contact detail on its items (and the email's cell)."""
+    codes, uniques = pd.factorize(keys)
+    out = pd.DataFrame({"customer_key": uniques})
+    out["email_cell"] = ""
+    kept_rows = rows[keep]
+    for f in CONTACT_FIELDS:
+        values = np.full(len(uniques), "", dtype=object)
+        if f in raw:
+            col = _kept(raw[f], keep)
+            idx = np.flatnonzero(~blank_mask(col))
+            found, first = np.unique(codes[idx], return_index=True)
+            values[found] = text_column(list(col[idx[first]]))
+            if f == "email":
+                cells = np.full(len(uniques), "", dtype=object)
+                cells[found] = [layout.cell("email", r) for r in kept_rows[idx[first]]]
+                out["email_cell"] = cells
+        out[f] = values
+    return out
+
+
+def _kept(values: list, keep: np.ndarray) -> np.ndarray:
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr[keep]
 
 
 def _small_table(wb, by_norm, name: str, settings: Settings):

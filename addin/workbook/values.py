@@ -90,21 +90,38 @@ def one_date(v, order: str = "DMY") -> date | None:
     raise ValueError(v)
 
 
+def blank_mask(values) -> np.ndarray:
+    """True where a cell is empty (None or blank text), elementwise in C."""
+    arr = values if isinstance(values, np.ndarray) else _objects(values)
+    return pd.isna(arr) | (arr == "")
+
+
+def _objects(values) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
 def parse_dates(values: list, order: str = "DMY") -> tuple[np.ndarray, dict[int, object]]:
     """(datetime64[D] array with NaT for blanks and bad cells, {index: raw value} of bad cells)."""
     n = len(values)
-    try:  # fast path: every cell a date or datetime
-        ordinals = np.fromiter(map(date.toordinal, values), np.int64, n)
-        return (ordinals - EPOCH_ORDINAL).astype("datetime64[D]"), {}
+    obj = _objects(values)
+    blank = blank_mask(obj)
+    filled = np.flatnonzero(~blank)
+    out = np.full(n, NAT)
+    try:  # fast path: every filled cell a date or datetime
+        ordinals = np.fromiter(map(date.toordinal, obj[filled]), np.int64, len(filled))
+        out[filled] = (ordinals - EPOCH_ORDINAL).astype("datetime64[D]")
+        return out, {}
     except TypeError:
         pass
-    out = np.full(n, NAT)
     bad: dict[int, object] = {}
-    for i, v in enumerate(values):
+    for i in filled:
+        v = obj[i]
         try:
             d = one_date(v, order)
         except (ValueError, OverflowError):
-            bad[i] = v
+            bad[int(i)] = v
             continue
         if d is not None:
             out[i] = np.datetime64(d, "D")
@@ -146,10 +163,10 @@ def parse_amounts(values: list, digits: np.ndarray, decimal_sep: str = ".",
     any other value goes through Decimal(repr(x)) so 2.675 rounds to 2.68, as written.
     """
     n = len(values)
-    obj = np.empty(n, dtype=object)
-    obj[:] = values
-    is_num = np.fromiter((type(v) in (float, int) for v in values), bool, n)
-    blank = np.fromiter((v is None or v == "" for v in values), bool, n)
+    obj = _objects(values)
+    types = _objects(list(map(type, values)))
+    is_num = (types == float) | (types == int)
+    blank = blank_mask(obj)
     scale = np.power(10.0, digits)
     nums = np.zeros(n)
     nums[is_num] = obj[is_num].astype("float64")
