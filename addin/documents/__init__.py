@@ -1,0 +1,1 @@
+"""From a Communication to documents: rendered emails and letters, PDFs, SMS, call sheets."""

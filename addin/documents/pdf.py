@@ -1,0 +1,401 @@
+"""Printable letters as PDF (reportlab platypus, A4).
+
+Layout: letterhead (company name, address, contact), recipient address block
+(placed for a DL/C5 window envelope), date, customer number and reference, the
+subject, then the body from the rendered ``.letter.j2`` markup (see
+``render.py``: ``subject``, ``p``, ``items``, ``plan``, ``pay``, ``signature``,
+``notice``), and a footer with the company registration and page number.
+
+The text font is a TrueType font so that € £ ü ß print: DejaVu Sans where
+installed (Linux), else Arial on Windows, else Bitstream Vera, which ships
+inside reportlab and covers them too. reportlab's built-in Helvetica cannot
+print € reliably, so it is never used for text.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from decimal import Decimal
+from html import escape
+from pathlib import Path
+
+import reportlab
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Flowable, Frame, KeepTogether,
+                                NextPageTemplate, PageBreak, PageTemplate, Paragraph, Spacer,
+                                Table, TableStyle)
+
+from addin.core.model import Communication
+from addin.core.settings import Settings
+
+from .render import Rendered, build_context, format_date, format_money
+
+FONT = "ARSans"
+FONT_BOLD = "ARSans-Bold"
+_FONT_CANDIDATES = [
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf",
+     "/usr/share/fonts/truetype/dejavu/DejaVuSans-BoldOblique.ttf"),
+    (r"C:\Windows\Fonts\arial.ttf", r"C:\Windows\Fonts\arialbd.ttf", r"C:\Windows\Fonts\ariali.ttf",
+     r"C:\Windows\Fonts\arialbi.ttf"),
+    tuple(os.path.join(os.path.dirname(reportlab.__file__), "fonts", f)
+          for f in ("Vera.ttf", "VeraBd.ttf", "VeraIt.ttf", "VeraBI.ttf")),
+]
+_fonts_ready = False
+
+BLUE = colors.HexColor("#1f4e79")
+GREY = colors.HexColor("#555555")
+LIGHT = colors.HexColor("#eef3f8")
+
+
+def _register_fonts() -> None:
+    global _fonts_ready
+    if _fonts_ready:
+        return
+    for paths in _FONT_CANDIDATES:
+        if all(os.path.isfile(p) for p in paths):
+            names = (FONT, FONT_BOLD, FONT + "-Italic", FONT + "-BoldItalic")
+            for name, path in zip(names, paths):
+                pdfmetrics.registerFont(TTFont(name, path))
+            pdfmetrics.registerFontFamily(FONT, normal=names[0], bold=names[1], italic=names[2],
+                                          boldItalic=names[3])
+            _fonts_ready = True
+            return
+    raise RuntimeError("no TrueType font found for letters (DejaVu Sans, Arial or reportlab's Vera)")
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    _register_fonts()
+    body = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=14, spaceAfter=7)
+    return {
+        "body": body,
+        "small": ParagraphStyle("small", parent=body, fontSize=8, leading=10, spaceAfter=0,
+                                textColor=GREY),
+        "tiny": ParagraphStyle("tiny", parent=body, fontSize=6.5, leading=8, spaceAfter=2,
+                               textColor=GREY),
+        "head": ParagraphStyle("head", parent=body, fontName=FONT_BOLD, fontSize=16, leading=19,
+                               textColor=BLUE, spaceAfter=0),
+        "contact": ParagraphStyle("contact", parent=body, fontSize=8, leading=10.5, spaceAfter=0,
+                                  alignment=TA_RIGHT, textColor=GREY),
+        "address": ParagraphStyle("address", parent=body, fontSize=10, leading=13, spaceAfter=0),
+        "meta": ParagraphStyle("meta", parent=body, fontSize=9, leading=12.5, spaceAfter=0),
+        "subject": ParagraphStyle("subject", parent=body, fontName=FONT_BOLD, fontSize=11.5,
+                                  leading=15, spaceBefore=4, spaceAfter=10),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=9, leading=11, spaceAfter=0),
+        "cellr": ParagraphStyle("cellr", parent=body, fontSize=9, leading=11, spaceAfter=0,
+                                alignment=TA_RIGHT),
+        "cellb": ParagraphStyle("cellb", parent=body, fontName=FONT_BOLD, fontSize=9, leading=11,
+                                spaceAfter=0),
+        "cellbr": ParagraphStyle("cellbr", parent=body, fontName=FONT_BOLD, fontSize=9, leading=11,
+                                 spaceAfter=0, alignment=TA_RIGHT),
+        "headcell": ParagraphStyle("headcell", parent=body, fontName=FONT_BOLD, fontSize=9,
+                                   leading=11, spaceAfter=0, textColor=colors.white),
+        "headcellr": ParagraphStyle("headcellr", parent=body, fontName=FONT_BOLD, fontSize=9,
+                                    leading=11, spaceAfter=0, textColor=colors.white,
+                                    alignment=TA_RIGHT),
+        "notice": ParagraphStyle("notice", parent=body, fontSize=8.5, leading=11, spaceAfter=0),
+    }
+
+
+# --------------------------------------------------------------------------- letter markup
+
+_INLINE = {"b": "b", "strong": "b", "i": "i", "em": "i", "u": "u"}
+
+
+def _inline(elem: ET.Element) -> str:
+    """Paragraph markup of an element's content: only b, i, u and br survive; text is escaped."""
+    out = [escape(elem.text or "", quote=False)]
+    for child in elem:
+        tag = child.tag.lower()
+        if tag == "br":
+            out.append("<br/>")
+        elif tag in _INLINE:
+            t = _INLINE[tag]
+            out.append(f"<{t}>{_inline(child)}</{t}>")
+        else:
+            out.append(_inline(child))
+        out.append(escape(child.tail or "", quote=False))
+    return "".join(out)
+
+
+def _lines_markup(text: str) -> str:
+    return "<br/>".join(escape(ln.strip(), quote=False) for ln in (text or "").splitlines() if ln.strip())
+
+
+class _LetterStart(Flowable):
+    """Zero-size marker: tells the footer which letter a page belongs to."""
+
+    def __init__(self, state: dict, meta: dict):
+        super().__init__()
+        self.state, self.meta = state, meta
+        self.width = self.height = 0
+
+    def wrap(self, aw, ah):
+        return (0, 0)
+
+    def draw(self):
+        self.state["meta"] = self.meta
+        self.state["start"] = self.canv.getPageNumber()
+
+
+@dataclass
+class _Letter:
+    comm: Communication
+    rendered: Rendered
+    settings: Settings
+
+
+def _table(rows, widths, st, *, header=True, total_rows=0):
+    t = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
+    cmds = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("LINEBELOW", (0, 1), (-1, -1 - total_rows), 0.25, colors.HexColor("#cccccc")),
+    ]
+    if header:
+        cmds.append(("BACKGROUND", (0, 0), (-1, 0), BLUE))
+    if total_rows:
+        cmds.append(("LINEABOVE", (0, -total_rows), (-1, -total_rows), 0.8, colors.black))
+    t.setStyle(TableStyle(cmds))
+    return t
+
+
+def _items_table(el: ET.Element, ctx: dict, st, width) -> Table:
+    loc, cur = ctx["locale"], ctx["currency"]
+    a = el.attrib
+    rows = [[Paragraph(escape(a.get("document", "Document")), st["headcell"]),
+             Paragraph(escape(a.get("due", "Due date")), st["headcell"]),
+             Paragraph(escape(a.get("days", "Days overdue")), st["headcellr"]),
+             Paragraph(escape(a.get("balance", "Balance")), st["headcellr"])]]
+    for i in ctx["items"]:
+        rows.append([Paragraph(escape(i["document"]), st["cell"]),
+                     Paragraph(escape(format_date(i["due_date"], loc, "medium")), st["cell"]),
+                     Paragraph(str(i["days_overdue"]) if i["days_overdue"] else "", st["cellr"]),
+                     Paragraph(escape(format_money(i["balance"], i["currency"] or cur, loc)), st["cellr"])])
+    extra = 0
+    for key, value in (("fee", ctx["fee"]), ("interest", ctx["interest"])):
+        if value:
+            rows.append([Paragraph(escape(a.get(key, key.title())), st["cell"]), "", "",
+                         Paragraph(escape(format_money(value, cur, loc)), st["cellr"])])
+            extra += 1
+    rows.append([Paragraph(escape(a.get("total", "Total due")), st["cellb"]), "", "",
+                 Paragraph(escape(format_money(ctx["amount_payable"], cur, loc)), st["cellbr"])])
+    t = _table(rows, [width * 0.34, width * 0.22, width * 0.18, width * 0.26], st, total_rows=1)
+    t.setStyle(TableStyle([("SPAN", (0, r), (2, r)) for r in range(len(rows) - 1 - extra, len(rows))]))
+    return t
+
+
+def _plan_table(el: ET.Element, ctx: dict, st, width) -> list:
+    loc, cur = ctx["locale"], ctx["currency"]
+    a = el.attrib
+    rows = [[Paragraph(escape(a.get("number", "No.")), st["headcell"]),
+             Paragraph(escape(a.get("due", "Due date")), st["headcell"]),
+             Paragraph(escape(a.get("payment", "Amount")), st["headcellr"])]]
+    for p in ctx["plan"]:
+        rows.append([Paragraph(escape(str(p["number"])), st["cell"]),
+                     Paragraph(escape(format_date(p["due_date"], loc, "medium")), st["cell"]),
+                     Paragraph(escape(format_money(p["payment"], cur, loc)), st["cellr"])])
+    rows.append([Paragraph(escape(a.get("total", "Total")), st["cellb"]), "",
+                 Paragraph(escape(format_money(ctx["plan_total"], cur, loc)), st["cellbr"])])
+    t = _table(rows, [width * 0.15, width * 0.45, width * 0.40], st, total_rows=1)
+    out = []
+    if a.get("heading"):
+        out.append(Paragraph(f"<b>{escape(a['heading'])}</b>", st["body"]))
+    out += [t, Spacer(1, 8)]
+    return out
+
+
+def _boxed(flowables, width, background=LIGHT, border=None):
+    t = Table([[flowables]], colWidths=[width])
+    cmds = [("BACKGROUND", (0, 0), (-1, -1), background),
+            ("LEFTPADDING", (0, 0), (-1, -1), 8), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+            ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]
+    if border:
+        cmds.append(("BOX", (0, 0), (-1, -1), 0.5, border))
+    else:
+        cmds.append(("LINEBEFORE", (0, 0), (0, -1), 3, BLUE))
+    t.setStyle(TableStyle(cmds))
+    return t
+
+
+def _letter_story(letter: _Letter, st, width, state) -> list:
+    comm, settings = letter.comm, letter.settings
+    ctx = build_context(comm, settings)
+    try:
+        root = ET.fromstring(letter.rendered.letter)
+    except ET.ParseError as exc:
+        raise ValueError(f"letter for {comm.customer_id} ({comm.template}): "
+                         f"not well-formed letter markup: {exc}") from exc
+    labels = root.attrib
+    co = ctx["company"]
+    loc = ctx["locale"]
+    meta = {"reference": ctx["reference"], "registration": co["registration"],
+            "page_label": labels.get("page-label", "Page"), "company": co["name"]}
+    story: list = [_LetterStart(state, meta)]
+
+    # letterhead: name left, contact details right
+    contact = [escape(x) for x in co["address_lines"]]
+    contact += [escape(x) for x in (co["phone"], co["email"], co["website"]) if x]
+    head = Table([[Paragraph(escape(co["name"]), st["head"]),
+                   Paragraph("<br/>".join(contact), st["contact"])]],
+                 colWidths=[width * 0.55, width * 0.45])
+    head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                              ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                              ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                              ("LINEBELOW", (0, 0), (-1, 0), 1, BLUE),
+                              ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+    story += [head, Spacer(1, 7 * mm)]
+
+    # address block (window position) and date / references
+    return_line = " · ".join([co["name"]] + co["address_lines"][:2])
+    recipient = [f'<font size="6.5" color="#555555">{escape(return_line)}</font>', ""]
+    recipient.append(escape(ctx["customer"]))
+    if ctx["contact_name"]:
+        recipient.append(escape(ctx["contact_name"]))
+    recipient += [escape(x) for x in ctx["address_lines"]]
+    meta_rows = [
+        (labels.get("date-label", "Date"), format_date(ctx["run_date"], loc, "long")),
+        (labels.get("customer-label", "Customer no."), ctx["customer_id"]),
+        (labels.get("ref-label", "Our reference"), ctx["reference"]),
+    ]
+    meta_par = Paragraph("<br/>".join(f"{escape(k)}: {escape(v)}" for k, v in meta_rows), st["meta"])
+    addr = Table([[Paragraph("<br/>".join(recipient), st["address"]), meta_par]],
+                 colWidths=[width * 0.58, width * 0.42], rowHeights=[33 * mm])
+    addr.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                              ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    story += [addr, Spacer(1, 4 * mm)]
+
+    for el in root:
+        tag = el.tag.lower()
+        if tag == "subject":
+            story.append(Paragraph(_inline(el), st["subject"]))
+        elif tag == "p":
+            markup = _inline(el).strip()
+            if markup:
+                story.append(Paragraph(markup, st["body"]))
+        elif tag == "items":
+            story += [Spacer(1, 2), _items_table(el, ctx, st, width), Spacer(1, 10)]
+        elif tag == "plan":
+            story += _plan_table(el, ctx, st, width)
+        elif tag == "pay":
+            parts = []
+            if el.get("heading"):
+                parts.append(Paragraph(f"<b>{escape(el.get('heading'))}</b>", st["cell"]))
+            parts.append(Paragraph(_lines_markup("".join(el.itertext())), st["cell"]))
+            story += [_boxed(parts, width), Spacer(1, 10)]
+        elif tag == "signature":
+            story += [CondPageBreak(28 * mm), Spacer(1, 2), Paragraph(_inline(el), st["body"])]
+        elif tag == "notice":
+            story += [Spacer(1, 6),
+                      KeepTogether(_boxed([Paragraph(_inline(el), st["notice"])], width,
+                                          background=colors.white, border=GREY))]
+    return story
+
+
+def _footer(state):
+    def draw(canvas, doc):
+        meta = state.get("meta") or {}
+        canvas.saveState()
+        canvas.setFont(FONT, 7)
+        canvas.setFillColor(GREY)
+        w, _ = A4
+        y = 12 * mm
+        if meta.get("registration"):
+            canvas.drawString(20 * mm, y, meta["registration"][:150])
+        page = canvas.getPageNumber() - state.get("start", 1) + 1
+        canvas.drawRightString(w - 20 * mm, y, f"{meta.get('reference', '')} · "
+                                               f"{meta.get('page_label', 'Page')} {page}")
+        canvas.restoreState()
+    return draw
+
+
+def _build(letters: list[_Letter], out) -> None:
+    st = _styles()
+    state: dict = {}
+    w, h = A4
+    left, right, top, bottom = 20 * mm, 20 * mm, 15 * mm, 20 * mm
+    frame = Frame(left, bottom, w - left - right, h - top - bottom, id="body",
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    doc = BaseDocTemplate(out, pagesize=A4, leftMargin=left, rightMargin=right, topMargin=top,
+                          bottomMargin=bottom, title="Letters", author=letters[0].settings.company.name
+                          if letters else "", creator="arcollect")
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPageEnd=_footer(state))])
+    width = w - left - right
+    story: list = []
+    for n, letter in enumerate(letters):
+        if n:
+            story.append(PageBreak())
+        story += _letter_story(letter, st, width, state)
+    if not story:
+        story = [Spacer(1, 1)]
+    doc.build(story)
+
+
+def letter_pdf(comm: Communication, rendered: Rendered, settings: Settings) -> bytes:
+    """One letter as PDF bytes (A4)."""
+    buf = io.BytesIO()
+    _build([_Letter(comm, rendered, settings)], buf)
+    return buf.getvalue()
+
+
+def letters_pdf(batch, settings: Settings) -> bytes:
+    """Several letters in one PDF, each starting on a new page (to print a batch)."""
+    buf = io.BytesIO()
+    _build([_Letter(c, r, settings) for c, r in batch], buf)
+    return buf.getvalue()
+
+
+def safe_filename(*parts: str, suffix: str) -> str:
+    """A file name from customer id, level, date...: only [A-Za-z0-9._-], never a path.
+
+    When characters had to be replaced, a short hash of the original keeps names
+    of different customers apart ("a/b" and "a_b").
+    """
+    import hashlib
+    raw = "_".join(str(p) for p in parts)
+    safe = re.sub(r"[^A-Za-z0-9.-]+", "_", raw).strip("._") or "x"
+    safe = safe[:80]
+    if safe != raw:
+        safe += "-" + hashlib.sha1(raw.encode("utf-8")).hexdigest()[:8]
+    return safe + suffix
+
+
+def write_letters(batch, folder, settings: Settings) -> tuple[list[Path], Path | None]:
+    """One PDF per customer plus one combined PDF of the whole batch, to print.
+
+    ``batch`` is a sequence of ``(Communication, Rendered)``. Returns the
+    per-customer paths (in batch order) and the combined file's path (None for
+    an empty batch). File names come from customer id, level and run date with
+    safe characters only.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    batch = list(batch)
+    paths = []
+    for comm, rendered in batch:
+        p = folder / safe_filename(comm.customer_id, f"L{comm.level}", comm.run_date.isoformat(),
+                                   suffix=".pdf")
+        _write_atomic(p, letter_pdf(comm, rendered, settings))
+        paths.append(p)
+    if not batch:
+        return paths, None
+    run_date = batch[0][0].run_date
+    combined = folder / safe_filename("letters", run_date.isoformat(), f"{len(batch)}", suffix=".pdf")
+    _write_atomic(combined, letters_pdf(batch, settings))
+    return paths, combined
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

@@ -1,0 +1,170 @@
+"""Build the email for one communication with the standard library.
+
+``EmailMessage`` with a real text part, an HTML alternative and the letter as
+a PDF attachment (from bytes we produced: no value from a cell is ever used
+as a file path). Drafts carry ``X-Unsent: 1`` (the convention Outlook uses
+to open an .eml as an editable draft).
+
+Headers are safe by construction: display names from cells lose control
+characters (CR/LF, tabs, NUL...) and are quoted by ``email.headerregistry``;
+addresses must be plain ``local@domain`` or they are rejected as a problem
+naming the cell ("Receivables!F7: email 'bob@@x' is not a valid address").
+The Message-ID is stable per customer, level and run date, so a re-run makes
+the same id and sending can skip what was already sent; the Date header is
+the run date (noon UTC), never the clock.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, time, timezone
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+from addin.core.model import Communication, Problem
+from addin.core.settings import Settings
+
+from ..documents.render import Rendered
+from ..documents.pdf import safe_filename
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_DOMAIN = re.compile(r"(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                     r"[A-Za-z0-9-]{2,63}")
+
+
+class AddressProblem(ValueError):
+    """An address that cannot be used; ``.problem`` names the cell."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def clean_header_text(text) -> str:
+    """A value for a header: control characters (CR, LF, tab, NUL...) become spaces."""
+    return re.sub(r"\s+", " ", _CONTROL.sub(" ", str(text or ""))).strip()
+
+
+def _domain_ok(domain: str) -> bool:
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return bool(_DOMAIN.fullmatch(ascii_domain))
+
+
+def parse_address(value: str) -> Address | None:
+    """An ``Address`` from 'bob@example.com' or 'Bob <bob@example.com>', else None.
+
+    Strict: exactly one @, a dot-atom local part, a domain with a dot; no
+    control characters anywhere, no comments, no groups.
+    """
+    if value is None or _CONTROL.search(str(value)):
+        return None
+    text = str(value).strip()
+    if not text or text.count("@") != 1 or text.count("<") > 1:
+        return None
+    name, addr = parseaddr(text, strict=True) if _parseaddr_strict else parseaddr(text)
+    if not addr or addr.count("@") != 1:
+        return None
+    local, domain = addr.split("@")
+    if len(local) > 64 or not _LOCAL.fullmatch(local) or not _domain_ok(domain):
+        return None
+    if "<" in text and not text.rstrip().endswith(">"):
+        return None
+    try:
+        return Address(display_name=clean_header_text(name), username=local, domain=domain)
+    except (ValueError, IndexError):
+        return None
+
+
+try:  # Python >= 3.11.4 / 3.12 has the strict parser (CVE-2023-27043)
+    parseaddr("a@b.c", strict=True)
+    _parseaddr_strict = True
+except TypeError:  # pragma: no cover
+    _parseaddr_strict = False
+
+
+def recipients(comm: Communication) -> tuple[list[Address], list[Problem]]:
+    """The customer's addresses (a cell may hold several, separated by ; or ,)."""
+    raw = comm.email or ""
+    cell = comm.email_cell
+    if not raw.strip():
+        return [], [Problem(cell, f"no email address for {clean_header_text(comm.customer)!s}")]
+    if _CONTROL.search(raw.strip()):
+        return [], [Problem(cell, f"email {raw.strip()!r} contains a line break or control "
+                                  f"character; it is not used")]
+    out, problems = [], []
+    for part in (p for p in re.split(r"[;,]", raw) if p.strip()):
+        addr = parse_address(part)
+        if addr is None:
+            problems.append(Problem(cell, f"email {part.strip()!r} is not a valid address"))
+        else:
+            display = clean_header_text(comm.contact_name or comm.customer)[:100]
+            out.append(Address(display_name=display, username=addr.username, domain=addr.domain))
+    return out, problems
+
+
+def _sender(sender) -> Address:
+    if isinstance(sender, Address):
+        return sender
+    addr = parse_address(str(sender or ""))
+    if addr is None:
+        raise AddressProblem(Problem("Settings", f"sender {sender!r} is not a valid address"))
+    return addr
+
+
+def message_id(comm: Communication, domain: str) -> str:
+    """Stable Message-ID for (customer, level, run date): the same on every re-run."""
+    key = f"{comm.customer_id}\x1f{comm.level}\x1f{comm.run_date.isoformat()}\x1f{comm.template}"
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    dom = re.sub(r"[^A-Za-z0-9.-]+", "", domain or "")[:60] or "arcollect.invalid"
+    # short enough never to be folded (the customer id is in X-Arcollect-Customer)
+    return f"<ar.{comm.run_date:%Y%m%d}.L{comm.level}.{digest}@{dom}>"
+
+
+def build_message(comm: Communication, rendered: Rendered, settings: Settings, *, sender=None,
+                  draft: bool = True, letter_pdf: bytes | None = None,
+                  reply_to=None) -> EmailMessage:
+    """The email for one communication; raises AddressProblem (with ``.problem``) for a bad address.
+
+    ``sender`` is an address string ("Name <a@b.c>") or ``Address``; default
+    ``settings.mail_from`` (shown with the company name). ``letter_pdf`` is
+    attached as a PDF named from the customer id, level and date.
+    """
+    to, problems = recipients(comm)
+    if problems:
+        raise AddressProblem(problems[0])
+    frm = _sender(sender or settings.mail_from or settings.company.email)
+    if not frm.display_name and settings.company.name:
+        frm = Address(display_name=clean_header_text(settings.company.name)[:100],
+                      username=frm.username, domain=frm.domain)
+    msg = EmailMessage()
+    msg["Subject"] = clean_header_text(rendered.subject)[:250]
+    msg["From"] = frm
+    msg["To"] = to
+    if reply_to:
+        msg["Reply-To"] = _sender(reply_to)
+    msg["Date"] = format_datetime(datetime.combine(comm.run_date, time(12, 0), tzinfo=timezone.utc))
+    msg["Message-ID"] = message_id(comm, frm.domain)
+    msg["X-Arcollect-Customer"] = clean_header_text(comm.customer_id)[:100]
+    msg["X-Arcollect-Level"] = str(int(comm.level))
+    msg["X-Arcollect-Template"] = re.sub(r"[^A-Za-z0-9_-]", "", comm.template)[:60]
+    if settings.regulation == "regF":
+        company = parse_address(settings.company.email)
+        mailto = company.addr_spec if company else frm.addr_spec
+        msg["List-Unsubscribe"] = f"<mailto:{mailto}?subject=STOP>"
+    if draft:
+        msg["X-Unsent"] = "1"
+    msg.set_content(rendered.text)
+    if rendered.html:
+        msg.add_alternative(rendered.html, subtype="html")
+    if letter_pdf is not None:
+        if not isinstance(letter_pdf, (bytes, bytearray)):
+            raise TypeError("letter_pdf must be the PDF's bytes, never a path")
+        msg.add_attachment(bytes(letter_pdf), maintype="application", subtype="pdf",
+                           filename=safe_filename(comm.customer_id, f"L{comm.level}",
+                                                  comm.run_date.isoformat(), suffix=".pdf"))
+    return msg

@@ -1,0 +1,73 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 that records what arrives.
+
+``handler.refuse`` holds recipients answered with 550; ``handler.drop_on``
+holds the 1-based DATA count at which the server drops the connection
+without accepting the message (once each).
+"""
+from __future__ import annotations
+
+import socket
+import subprocess
+from email import policy
+from email.parser import BytesParser
+
+import pytest
+from aiosmtpd.controller import Controller
+
+
+class Recorder:
+    def __init__(self):
+        self.messages = []  # (mail_from, rcpt_tos, EmailMessage)
+        self.refuse: set[str] = set()
+        self.drop_on: set[int] = set()
+        self.data_count = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.data_count += 1
+        if self.data_count in self.drop_on:
+            self.drop_on.discard(self.data_count)
+            server.transport.close()  # connection dropped before the message is accepted
+            return "421 4.3.0 going away"
+        msg = BytesParser(policy=policy.default).parsebytes(envelope.content)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
+        return "250 Message accepted for delivery"
+
+    def ids(self):
+        return [m["Message-ID"] for _, _, m in self.messages]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    handler = Recorder()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_cert(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tls")
+    key, cert = d / "key.pem", d / "cert.pem"
+    try:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", str(key), "-out", str(cert)],
+                       check=True, capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        pytest.skip("openssl not available to make a test certificate")
+    return key, cert
