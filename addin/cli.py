@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from . import actions
@@ -22,6 +23,13 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-30") from None
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        return Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an amount like 250.00") from None
 
 
 def _report(book: Path, problems) -> int:
@@ -40,11 +48,46 @@ def cmd_age(args) -> int:
     return _report(args.book, a.problems)
 
 
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 def cmd_run(args) -> int:
-    result = actions.refresh(args.book, args.as_of, today=date.today())
+    result = actions.refresh(args.book, args.as_of, today=date.today(), now=_now(), drafts=not args.no_drafts)
     print(actions.summary_text(result.assessment))
-    print(f"\nWrote {', '.join(result.written)} in {args.book.name}")
+    d = result.drafts
+    if d is not None:
+        print(f"\nDrafted {len(d.entries)} document(s) for {len(d.documents)} customer(s)"
+              + (f" ({d.skipped} already drafted)" if d.skipped else "")
+              + (f" in {actions.outbox_folder(args.book, result.assessment.book.settings)}" if d.entries else ""))
+    print(f"Wrote {', '.join(result.written)} in {args.book.name}")
     return _report(args.book, result.assessment.problems)
+
+
+def cmd_send(args) -> int:
+    result = actions.send(args.book, approve_all=args.approve_all, now=_now())
+    r = result.report
+    if r is None:
+        print(f"Nothing to send: {result.not_approved} draft(s) waiting for approval on the Actions sheet "
+              "(tick Approve, or use --approve-all).")
+    else:
+        print(f"Sent {len(r.sent)}, failed {len(r.failed)}, already sent {len(r.skipped_duplicates)}, "
+              f"still pending {len(r.pending)}; {result.not_approved} waiting for approval.")
+        for mid, reason in r.failed:
+            print(f"  failed {mid}: {reason}")
+        if r.error:
+            print(f"The batch stopped early: {r.error}. Run `arcollect send` again for the rest.")
+    for p in result.problems:
+        print(f"{args.book.name}:{p}", file=sys.stderr)
+    failed = r is not None and (r.failed or r.error)
+    return EXIT_PROBLEMS if result.problems or failed else EXIT_OK
+
+
+def cmd_log(args) -> int:
+    e = actions.log_contact(args.book, args.customer, args.outcome, now=_now(), when=args.date,
+                            amount=args.amount, reason=args.reason or "", channel=args.channel)
+    print(f"Logged {e.action} for {e.customer} ({e.outcome or 'no details'}) in {args.book.name}")
+    return EXIT_OK
 
 
 def cmd_demo(args) -> int:
@@ -67,7 +110,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     book_command("age", cmd_age, "age every open item and print the buckets").add_argument(
         "--json", action="store_true", help="print invoices, customers, totals and errors as JSON")
-    book_command("run", cmd_run, "refresh the workbook: flags, Aging, Actions, Summary, Errors")
+    book_command("run", cmd_run, "refresh the workbook (flags, Aging, Actions, Summary, Errors, Plans) "
+                 "and draft the reminders").add_argument(
+        "--no-drafts", action="store_true", help="refresh the sheets only; draft nothing")
+    snd = sub.add_parser("send", help="send the approved drafts over SMTP, exactly once",
+                         description="Send the drafts whose Actions row is approved; log each to History.")
+    snd.add_argument("book", type=Path)
+    snd.add_argument("--approve-all", action="store_true", help="approve every pending draft (batch use)")
+    snd.set_defaults(func=cmd_send)
+    lg = sub.add_parser("log", help="record a call or any contact in History",
+                        description="Append one contact or event to the History sheet.")
+    lg.add_argument("book", type=Path)
+    lg.add_argument("--customer", required=True, help="customer id or name")
+    lg.add_argument("--outcome", required=True, choices=list(actions.OUTCOMES))
+    lg.add_argument("--date", type=_date, help="promise date (promise)")
+    lg.add_argument("--amount", type=_amount, help="amount promised (promise) or received (paid)")
+    lg.add_argument("--reason", help="dispute reason or a note")
+    lg.add_argument("--channel", default="phone", choices=["phone", "email", "letter", "sms", "visit"])
+    lg.set_defaults(func=cmd_log)
     d = sub.add_parser("demo", help="write a demo workbook and run the whole flow on it (no network)")
     d.add_argument("dir", nargs="?", default="arcollect-demo", help="folder to write to")
     d.set_defaults(func=cmd_demo)
@@ -75,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from .mail.smtp import SmtpConfigError
     from .workbook.package import BookLocked, BookUnreadable
 
     parser = build_parser()
@@ -85,6 +146,9 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except (BookLocked, BookUnreadable) as exc:
+        print(f"arcollect: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except (actions.UsageError, SmtpConfigError) as exc:  # unknown customer, missing SMTP host...
         print(f"arcollect: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except FileNotFoundError as exc:

@@ -35,7 +35,8 @@ def demo_rows(as_of: date, customers: int = 300, seed: int = 7):
         german = name.endswith("GmbH")
         currency = "EUR" if german or rnd.random() < 0.1 else "GBP"
         contact = rnd.choice(PEOPLE)
-        email = f"{contact.split()[0].lower()}@{name.split()[0].lower()}{c}.example"
+        local = contact.split()[0].lower().replace("ü", "ue").replace("ö", "oe").replace("ä", "ae")
+        email = f"{local}@{name.split()[0].lower()}{c}.example"
         phone = f"+44 20 7946 {c:04d}" if not german else f"+49 30 901820{c:02d}"
         profile = rnd.random()
         people.append((cid, name, contact, email, phone,

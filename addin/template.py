@@ -55,6 +55,7 @@ SETTINGS = (
     ("SMTP TLS", "starttls", "none, starttls or ssl (ARCOLLECT_SMTP_TLS overrides)"),
     ("SMTP user", None, "Login; the password comes from ARCOLLECT_SMTP_PASSWORD or the keyring, never this book"),
     ("From", "accounts@northwind.example", "Sender address (ARCOLLECT_FROM overrides)"),
+    ("Plan schedule as formulas", "no", "yes = Plan Schedule written as live Excel formulas (PMT, IPMT...)"),
     ("Outbox", None, "Folder for drafts; blank = '<book> outbox' beside the workbook"),
 )
 

@@ -24,7 +24,7 @@ def receivable(cid, name, doc, days, amount, paid=0, currency="GBP", status="ope
 def book(tmp_path):
     rows = [receivable("C1", "Acme Ltd", "INV-1", 45, 1200.50, 200.25, email="ann@acme.example"),
             receivable("C1", "Acme Ltd", "INV-2", -3, 99.99),
-            receivable("C2", "Birch GmbH", "R-9", 5, 300, currency="EUR"),
+            receivable("C2", "Birch GmbH", "R-9", 5, 300, currency="EUR", email="ap@birch.example"),
             receivable("C3", "Cobalt plc", "INV-3", 100, 2.5)]
     return build_workbook(tmp_path / "book.xlsx", rows)
 

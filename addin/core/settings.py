@@ -39,6 +39,7 @@ class Settings:
     mail_from: str = ""
     outbox: str = ""  # folder for drafts; blank = "<book name> outbox" beside the workbook
     user: str = ""
+    plan_formulas: bool = False  # write Plan Schedule as live Excel formulas instead of values
     column_map: dict = field(default_factory=dict)  # canonical field -> header in the sheet
 
 
@@ -130,6 +131,7 @@ SETTING_KEYS = {
     "outbox": ("outbox", _text, "a folder"),
     "outboxfolder": ("outbox", _text, "a folder"),
     "user": ("user", _text, "a name"),
+    "planscheduleasformulas": ("plan_formulas", _bool, "yes or no"),
 }
 COMPANY_KEYS = {
     "companyname": "name", "companyaddress": "address", "companyemail": "email",

@@ -391,10 +391,11 @@ def _first_contacts(keys: np.ndarray, raw: dict[str, list], keep: np.ndarray, la
             idx = np.flatnonzero(~blank_mask(col))
             found, first = np.unique(codes[idx], return_index=True)
             values[found] = text_column(list(col[idx[first]]))
-            if f == "email":
-                cells = np.full(len(uniques), "", dtype=object)
-                cells[found] = [layout.cell("email", r) for r in kept_rows[idx[first]]]
-                out["email_cell"] = cells
+            if f == "email":  # the cell to name: the email used, else where it is missing
+                _, first_any = np.unique(codes, return_index=True)
+                cell_rows = kept_rows[first_any].copy()
+                cell_rows[found] = kept_rows[idx[first]]
+                out["email_cell"] = [layout.cell("email", r) for r in cell_rows]
         out[f] = values
     return out
 
@@ -453,7 +454,7 @@ def _read_customers(wb, by_norm, settings: Settings):
 def _read_history(wb, by_norm, settings: Settings):
     """History rows as a frame (customer_key, date, level, action, outcome, promise_date, promise_minor)."""
     cols = ["customer_key", "customer", "date", "level", "action", "outcome", "promise_date",
-            "promise_minor", "channel", "message_id", "row"]
+            "promise_minor", "amount_minor", "channel", "document", "message_id", "row"]
     empty = pd.DataFrame(columns=cols)
     if norm_key(HISTORY) not in by_norm:
         return empty.astype({"date": "datetime64[s]", "promise_date": "datetime64[s]"}), []
@@ -478,13 +479,14 @@ def _read_history(wb, by_norm, settings: Settings):
             problems.append(Problem(cells.get("promisedate", ""),
                                     f'promise date "{get("promisedate")}" is not a date; promise ignored'))
             promise = None
-        try:
-            amt = get("promiseamount")
-            promise_minor = to_minor(amt if not isinstance(amt, float) else repr(amt), settings.currency) \
-                if not is_blank(amt) else 0
-        except (ValueError, ArithmeticError):
-            problems.append(Problem(cells.get("promiseamount", ""), f'promise amount "{amt}" is not an amount'))
-            promise_minor = 0
+        amounts = {}
+        for key, label in (("promiseamount", "promise amount"), ("amountdue", "amount")):
+            amt = get(key)
+            try:
+                amounts[key] = 0 if is_blank(amt) else to_minor(amt, settings.currency)
+            except (ValueError, ArithmeticError, TypeError):
+                problems.append(Problem(cells.get(key, ""), f'{label} "{amt}" is not an amount'))
+                amounts[key] = 0
         level = get("level")
         try:
             level = float(level) if not is_blank(level) else np.nan
@@ -498,7 +500,8 @@ def _read_history(wb, by_norm, settings: Settings):
             "action": re.sub(r"\s+", " ", str(get("action")).strip().lower()),
             "outcome": text_column([get("outcome")])[0],
             "promise_date": pd.Timestamp(promise) if promise else pd.NaT,
-            "promise_minor": promise_minor, "channel": text_column([get("channel")])[0],
+            "promise_minor": amounts["promiseamount"], "amount_minor": amounts["amountdue"],
+            "channel": text_column([get("channel")])[0], "document": text_column([get("document")])[0],
             "message_id": text_column([get("messageid")])[0], "row": row})
     frame = pd.DataFrame(recs, columns=cols)
     for f in ("date", "promise_date"):

@@ -1,0 +1,86 @@
+"""From decisions to Communications: one per customer, level and currency on a run date.
+
+This is where a decision row meets the customer's open items, contact
+details, language and the late-interest rule; documents and mail render and
+send what is built here.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from .core.dunning import HELD_STATUSES, pay_by
+from .core.model import Communication, OpenItem
+from .core.money import from_minor, quantize
+from .core.settings import Settings
+from .finance import late_interest
+
+LANGUAGE_LOCALES = {"en": "en_GB", "de": "de_DE", "fr": "fr_FR", "es": "es_ES", "it": "it_IT", "nl": "nl_NL"}
+
+
+def locale_for(language: str, settings: Settings) -> tuple[str, str]:
+    """(language, locale): the workbook's locale when the customer speaks its language."""
+    lang = (language or settings.locale.split("_")[0]).strip().lower()[:2] or "en"
+    if settings.locale.lower().startswith(lang):
+        return lang, settings.locale
+    return lang, LANGUAGE_LOCALES.get(lang, settings.locale)
+
+
+def _interest(items: list[OpenItem], settings: Settings, as_of: date, currency: str):
+    """(interest, compensation) over the overdue items under the Settings' late-interest rule."""
+    if settings.interest_rule == "none":
+        return 0, 0
+    interest = compensation = 0
+    for it in items:
+        if it.days_past_due > 0 and it.due_date:
+            r = late_interest(it.balance, it.due_date, as_of, settings.interest_rule, settings.interest_rate,
+                              currency=currency)
+            interest += r.interest
+            compensation += r.compensation
+    return interest, compensation
+
+
+def build_communications(a, keys: set | None = None) -> list[Communication]:
+    """Communications for the decisions to contact (optionally only these customer keys)."""
+    settings, as_of = a.book.settings, a.as_of
+    todo = a.decisions.loc[a.decisions["action"] == "contact"]
+    if keys is not None:
+        todo = todo.loc[todo["customer_key"].isin(keys)]
+    if todo.empty:
+        return []
+    aged = a.aged
+    eligible = aged.loc[(aged["balance_minor"] > 0) & ~aged["status"].isin(HELD_STATUSES)
+                        & ~(aged["hold_until"] > pd.Timestamp(as_of))
+                        & aged["customer_key"].isin(set(todo["customer_key"]))]
+    groups = dict(list(eligible.groupby(["customer_key", "currency"], sort=False)))
+    contacts = a.contacts.set_index("customer_key") if not a.contacts.empty else None
+    layout = a.book.layout
+    out = []
+    for d in todo.itertuples(index=False):
+        rows = groups.get((d.customer_key, d.currency))
+        if rows is None:
+            continue
+        items = tuple(OpenItem(
+            document=r.document, due_date=r.due_date.date() if pd.notna(r.due_date) else None,
+            days_past_due=int(r.days_past_due) if pd.notna(r.days_past_due) else 0,
+            balance=from_minor(r.balance_minor, r.currency), currency=r.currency,
+            invoice_date=r.invoice_date.date() if pd.notna(r.invoice_date) else None,
+            cell=layout.cell("document", r.row) if layout and "document" in layout.columns else "")
+            for r in rows.sort_values("days_past_due", ascending=False).itertuples(index=False))
+        overdue = [i.balance for i in items if i.days_past_due > 0]
+        total = sum(overdue) if overdue else sum(i.balance for i in items)
+        c = contacts.loc[d.customer_key] if contacts is not None and d.customer_key in contacts.index else {}
+        get = (lambda f: str(c.get(f, "") or "")) if len(c) else (lambda f: "")
+        language, locale = locale_for(get("language"), settings)
+        interest, compensation = _interest(list(items), settings, as_of, d.currency)
+        out.append(Communication(
+            run_date=as_of, customer_id=d.customer_key, customer=d.customer, level=int(d.level),
+            level_name=d.level_name, channels=tuple(d.channels), template=d.template, currency=d.currency,
+            items=items, total_due=quantize(total, d.currency), pay_by=pay_by(as_of, settings),
+            contact_name=get("contact"), email=get("email"), email_cell=get("email_cell"), phone=get("phone"),
+            address=get("address"), language=language, locale=locale, time_zone=get("time_zone"),
+            customer_type=get("customer_type") or "business",
+            fee=from_minor(d.fee_minor, d.currency) + quantize(compensation, d.currency),
+            interest=quantize(interest, d.currency), final=bool(d.final)))
+    return out

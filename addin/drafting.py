@@ -1,0 +1,117 @@
+"""Doing, after deciding: emails, letters, call sheets, SMS and handover packs for a batch.
+
+Every file goes to the outbox folder beside the workbook (or the one named in
+Settings). A draft whose stable message id is already logged as drafted is
+not drafted again, so re-running the same day changes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from .core.model import Communication, HistoryEntry
+from .core.settings import Settings
+from .documents.callsheet import call_sheet
+from .documents.handover import handover_pack
+from .documents.pdf import safe_filename, write_letters
+from .documents.render import render_batch
+from .documents.sms import sms_batch
+from .history_log import contact_entry, logged_message_ids
+from .mail.message import AddressProblem, build_message, message_id
+from .mail.outbox import write_draft
+
+
+@dataclass
+class DraftResult:
+    entries: list[HistoryEntry] = field(default_factory=list)
+    documents: dict[str, str] = field(default_factory=dict)  # customer key -> main document
+    problems: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    skipped: int = 0
+
+
+def outbox_folder(book: Path, settings: Settings) -> Path:
+    """Settings' outbox (relative to the book), else '<book name> outbox' beside the workbook."""
+    if settings.outbox:
+        folder = Path(settings.outbox).expanduser()
+        return folder if folder.is_absolute() else book.parent / folder
+    return book.parent / f"{book.stem} outbox"
+
+
+def sender_domain(settings: Settings) -> str:
+    address = settings.mail_from or settings.company.email
+    return address.rpartition("@")[2] or "arcollect.invalid"
+
+
+def _history_for(history: pd.DataFrame, key: str) -> list[HistoryEntry]:
+    rows = history.loc[history["customer_key"] == key]
+    return [HistoryEntry(timestamp=d.isoformat(), run_id="", customer_id=key, customer=c, level=None
+                         if pd.isna(lv) else int(lv), channel=ch, action=act, outcome=out,
+                         message_id=mid)
+            for d, c, lv, ch, act, out, mid in zip(rows["date"], rows["customer"], rows["level"], rows["channel"],
+                                                  rows["action"], rows["outcome"], rows["message_id"])]
+
+
+def draft_batch(comms: list[Communication], settings: Settings, history: pd.DataFrame, outbox: Path, *,
+                now: datetime, run_id: str, user: str) -> DraftResult:
+    """Draft every channel of every communication not drafted before; return what to log."""
+    result = DraftResult()
+    done = logged_message_ids(history, "drafted")
+    domain = sender_domain(settings)
+    todo = [c for c in comms if message_id(c, domain) not in done]
+    result.skipped = len(comms) - len(todo)
+    if not todo:
+        return result
+    outbox.mkdir(parents=True, exist_ok=True)
+    rendered, problems = render_batch(todo, settings)
+    result.problems += problems
+    ok = [(c, r) for c, r in zip(todo, rendered) if r is not None]
+
+    def log(comm, channel, path, mid=""):
+        result.entries.append(contact_entry(comm, action="drafted", channel=channel, now=now, run_id=run_id,
+                                            user=user, document=str(path), message_id=mid or message_id(comm, domain)))
+        result.documents.setdefault(comm.customer_id, str(path))
+        result.files.append(Path(path))
+
+    letters = [(c, r) for c, r in ok if "letter" in c.channels]
+    letter_paths, combined = write_letters(letters, outbox, settings) if letters else ([], None)
+    letter_of = {c.customer_id: p for (c, _), p in zip(letters, letter_paths)}
+    if combined:
+        result.files.append(Path(combined))
+    for comm, r in ok:
+        if "email" in comm.channels:
+            pdf = Path(letter_of[comm.customer_id]).read_bytes() if comm.customer_id in letter_of else None
+            try:
+                msg = build_message(comm, r, settings, draft=True, letter_pdf=pdf)
+            except AddressProblem as exc:
+                result.problems.append(str(exc))
+                continue
+            log(comm, "email", write_draft(msg, comm, outbox), msg["Message-ID"])
+        if comm.customer_id in letter_of:
+            log(comm, "letter", letter_of[comm.customer_id])
+        if comm.final:
+            documents = [e.document for e in result.entries if e.customer_id == comm.customer_id]
+            pack = handover_pack(comm, settings, _history_for(history, comm.customer_id), documents,
+                                 outbox / safe_filename(comm.customer_id, "handover", comm.run_date.isoformat(),
+                                                        suffix=".pdf"))
+            result.files.append(Path(pack))
+    stamp = now.strftime("%Y-%m-%d")
+    calls = [c for c, _ in ok if "phone" in c.channels]
+    if calls:
+        sheet = call_sheet(calls, settings, now, outbox / f"call-sheet-{stamp}.html")
+        result.problems += [str(p) for p in sheet.problems]
+        for comm in calls:
+            if comm.customer_id in sheet.callable:
+                log(comm, "phone", sheet.path)
+    texts = [c for c, _ in ok if "sms" in c.channels]
+    if texts:
+        path, drafts, bad = sms_batch(texts, settings, outbox / f"sms-{stamp}.csv")
+        result.problems += [str(p) for p in bad]
+        listed = {getattr(d, "customer_id", "") for d in drafts}
+        for comm in texts:
+            if comm.customer_id in listed:
+                log(comm, "sms", path)
+    return result

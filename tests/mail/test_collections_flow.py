@@ -1,0 +1,109 @@
+"""The clerk's day from the command line: refresh and draft, approve, send, log a call, re-run.
+
+A real SMTP server (aiosmtpd on loopback) receives what is sent.
+"""
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
+
+from addin.cli import main
+from addin.template import build_workbook
+from tests.xlsx_checks import check_package
+
+AS_OF = date(2026, 11, 30)
+
+
+def row(cid, name, doc, days, amount, email):
+    due = AS_OF - timedelta(days=days)
+    return [cid, name, "Pat", email, "+44 20 7946 0000", doc, due - timedelta(days=30), due, amount, 0, None,
+            "GBP", "open", None, "business", "en", ""]
+
+
+@pytest.fixture
+def book(tmp_path):
+    rows = [row("C1", "Acme Ltd", "INV-1", 5, 100, "ap@acme.example"),
+            row("C2", "Birch LLP", "INV-2", 8, 250.5, "ap@birch.example"),
+            row("C3", "Cobalt plc", "INV-3", 3, 80, "ap@cobalt.example"),
+            row("C4", "Delta plc", "INV-4", 9, 99, "not-an-address")]
+    path = build_workbook(tmp_path / "book.xlsx", rows, settings={"From": "ar@northwind.example"})
+    wb = load_workbook(path)  # the test's own new file: a name that looks like a formula, stored as text
+    cell = wb["Receivables"]["B4"]
+    cell.value, cell.data_type = '=HYPERLINK("x")', "s"
+    wb.save(path)
+    return path
+
+
+def history(book):
+    return CalamineWorkbook.from_path(str(book)).get_sheet_by_name("History").to_python()[1:]
+
+
+@pytest.fixture
+def smtp_env(smtp_server, monkeypatch):
+    monkeypatch.setenv("ARCOLLECT_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("ARCOLLECT_SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("ARCOLLECT_SMTP_TLS", "none")
+    return smtp_server.handler
+
+
+def test_draft_approve_send_exactly_once(book, smtp_env, capsys):
+    assert main(["run", str(book), "--as-of", "2026-11-30"]) == 1  # Delta's address is reported
+    err = capsys.readouterr().err
+    assert "book.xlsx:Receivables!D5: email 'not-an-address' is not a valid address" in err
+    check_package(book)
+    drafted = [r for r in history(book) if r[8] == "drafted"]
+    assert sorted(r[2] for r in drafted) == ["C1", "C2", "C3"]
+    outbox = book.parent / "book outbox"
+    assert len(list(outbox.glob("*.eml"))) == 3
+    assert all(r[14].endswith(".eml") and r[15].startswith("<ar.20261130.L2.") for r in drafted)
+    assert [r[3] for r in drafted if r[2] == "C3"] == ['=HYPERLINK("x")']  # a name from a cell stays text
+
+    # the same run again the same day drafts and logs nothing new
+    assert main(["run", str(book), "--as-of", "2026-11-30"]) == 1
+    assert len(history(book)) == 3
+
+    # nothing is sent before approval
+    assert main(["send", str(book)]) == 0
+    assert smtp_env.messages == [] and "3 draft(s) waiting for approval" in capsys.readouterr().out
+
+    assert main(["send", str(book), "--approve-all"]) == 0
+    assert sorted(to for _, (to,), _ in smtp_env.messages) == ["ap@acme.example", "ap@birch.example",
+                                                               "ap@cobalt.example"]
+    msg = smtp_env.messages[0][2]
+    assert msg["X-Unsent"] is None and msg["From"].addresses[0].addr_spec == "ar@northwind.example"
+    assert msg.get_body(("plain",)).get_content().count("INV-") >= 1
+    sent = [r for r in history(book) if r[8] == "sent"]
+    assert len(sent) == 3 and {r[15] for r in sent} == {r[15] for r in history(book) if r[8] == "drafted"}
+
+    # sending again sends nothing
+    assert main(["send", str(book), "--approve-all"]) == 0
+    assert len(smtp_env.messages) == 3
+    check_package(book)
+
+
+def test_approval_on_the_actions_sheet_and_a_dropped_connection(book, smtp_env, tmp_path):
+    assert main(["run", str(book), "--as-of", "2026-11-30"]) == 1
+    smtp_env.drop_on = {2}
+    assert main(["send", str(book), "--approve-all"]) == 1  # the batch stopped early: said, exit 1
+    first = len(smtp_env.messages)
+    assert first == 1 and len([r for r in history(book) if r[8] == "sent"]) == 1
+    assert main(["send", str(book), "--approve-all"]) == 0
+    ids = smtp_env.ids()
+    assert len(ids) == 3 and len(set(ids)) == 3  # nothing lost, nothing doubled
+
+
+def test_log_a_promise_holds_the_customer_then_a_missed_promise_resumes(book, capsys):
+    assert main(["log", str(book), "--customer", "Acme Ltd", "--outcome", "promise", "--date", "2026-12-05",
+                 "--amount", "100.00"]) == 0
+    rows = history(book)
+    assert rows[-1][8] == "promise" and rows[-1][10] == date(2026, 12, 5) and rows[-1][11] == 100.0
+    assert main(["age", str(book), "--as-of", "2026-12-01", "--json"]) == 0
+    assert "held until 2026-12-05: promise to pay 100.00 by 2026-12-05" in capsys.readouterr().out
+    assert main(["age", str(book), "--as-of", "2026-12-08", "--json"]) == 0
+    assert "missed promise to pay 100.00 by 2026-12-05" in capsys.readouterr().out
+
+
+def test_log_rejects_an_unknown_customer(book, capsys):
+    assert main(["log", str(book), "--customer", "Nobody", "--outcome", "note"]) == 2
+    assert "no customer 'Nobody'" in capsys.readouterr().err
