@@ -20,7 +20,7 @@ from .core.plans import PlanStatus, installments, track_plan
 from .workbook.formulas import schedule_formulas
 from .workbook.reader import Book, customer_keys
 from .workbook.values import one_date, text_column
-from .workbook.xlsx_xml import Column
+from .workbook.xlsx_xml import Column, Formula
 
 STATUS_HEADERS = ("Next Due", "Next Amount", "Paid to Date", "Missed", "Plan Status")
 SCHEDULE = [Column("Plan Row", 9, "int"), Column("Customer", 28), Column("No.", 6, "int"),
@@ -78,7 +78,8 @@ def review_plans(book: Book, as_of: date, formulas: bool = False) -> PlanReview:
             live = schedule_formulas(sheet + ref["principal"], sheet + ref["rate"], sheet + ref["n"],
                                      sheet + ref["first_due"], values.get("frequency") or "monthly",
                                      len(schedule), start, currency=currency, first_column="C")
-            review.schedule += [[row, name, *r] for r in live]
+            review.schedule += [[row, name, *(Formula(v) if isinstance(v, str) and v.startswith("=") else v
+                                              for v in r)] for r in live]
         else:
             review.schedule += [[row, name, *r] for r in schedule]
     return review

@@ -37,6 +37,8 @@ def require_soffice() -> str:
     import pytest
 
     path = soffice_path()
+    if not path and os.environ.get("CI"):
+        pytest.fail("LibreOffice is required in CI: scripts/test installs it")
     if not path:
         pytest.skip("LibreOffice (soffice) is not installed: apt-get install -y "
                     "--no-install-recommends libreoffice-calc-nogui to run the formula check")
