@@ -109,7 +109,7 @@ def summary_text(a: Assessment) -> str:
     lines += ["", "To contact: {}   To review: {}   On hold: {}   Handed over: {}".format(
         *(int(counts.get(k, 0)) for k in ("contact", "review", "hold", "handed over")))]
     if a.problems:
-        lines.append(f"{len(a.problems)} input problem(s): see below and the Errors sheet after `arcollect run`")
+        lines.append(f"{len(a.problems)} input problem(s), each naming its cell (the Errors sheet lists them)")
     return "\n".join(lines)
 
 

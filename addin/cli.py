@@ -61,7 +61,11 @@ def cmd_run(args) -> int:
               + (f" ({d.skipped} already drafted)" if d.skipped else "")
               + (f" in {actions.outbox_folder(args.book, result.assessment.book.settings)}" if d.entries else ""))
     print(f"Wrote {', '.join(result.written)} in {args.book.name}")
-    return _report(args.book, result.assessment.problems)
+    status = _report(args.book, result.assessment.problems)
+    if result.assessment.book.settings.mode == "send" and not args.no_drafts:
+        print("\nMode is 'send': sending the approved drafts")
+        status = max(status, cmd_send(argparse.Namespace(book=args.book, approve_all=False)))
+    return status
 
 
 def cmd_send(args) -> int:

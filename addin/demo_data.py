@@ -81,6 +81,10 @@ def demo_rows(as_of: date, customers: int = 300, seed: int = 7):
         if c % 37 == 0:
             history.append([f"{(as_of - timedelta(days=25)).isoformat()}T09:00:00Z", "run-demo-1", cid, name,
                             "", 2, "email", "reminder", "sent", "", None, None, None, "demo", "", ""])
+        for every, level, ago in ((7, 3, 15), (13, 4, 16)):  # accounts already some way up the ladder
+            if c % every == 0:
+                history.append([f"{(as_of - timedelta(days=ago)).isoformat()}T09:00:00Z", "run-demo-0", cid, name,
+                                "", level, "email", "", "sent", "", None, None, None, "demo", "", ""])
         if c == 50:
             plans.append([cid, name, Decimal("1200.00"), 0.06, 6, "monthly", as_of - timedelta(days=40),
                           currency, "active"])
