@@ -137,8 +137,9 @@ def as_problem(text: str) -> Problem:
     return Problem(m[1], m[2]) if m else Problem("", text)
 
 
-def _run_id(now: datetime) -> str:
-    return "run-" + now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+def _run_id(now: datetime, as_of: date | None = None) -> str:
+    """'run-20261130-101500Z': the as-of date the run worked for, then the UTC time it ran."""
+    return f"run-{(as_of or now.date()):%Y%m%d}-{now.astimezone(timezone.utc):%H%M%S}Z"
 
 
 def refresh(path, as_of: date | None = None, *, today: date, now: datetime | None = None,
@@ -157,7 +158,7 @@ def refresh(path, as_of: date | None = None, *, today: date, now: datetime | Non
     if drafts:
         comms = build_communications(a)
         result.drafts = draft_batch(comms, settings, a.book.history, outbox_folder(path, settings), now=now,
-                                    run_id=_run_id(now), user=user or settings.user)
+                                    run_id=_run_id(now, a.as_of), user=user or settings.user)
         a.problems += [as_problem(p) for p in result.drafts.problems]
     levels = level_per_item(a.aged, a.book.ladder)
     layout = a.book.layout

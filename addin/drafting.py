@@ -21,7 +21,9 @@ from .documents.render import render_batch
 from .documents.sms import sms_batch
 from .history_log import contact_entry, logged_message_ids
 from .mail.message import AddressProblem, build_message, message_id
-from .mail.outbox import write_draft
+from .mail.outbox import draft_emails, write_draft
+
+PARALLEL_FROM = 500  # emails in a batch from which drafting uses two processes
 
 
 @dataclass
@@ -65,16 +67,24 @@ def draft_batch(comms: list[Communication], settings: Settings, history: pd.Data
     result.skipped = len(comms) - len(todo)
     if not todo:
         return result
-    outbox.mkdir(parents=True, exist_ok=True)
-    rendered, problems = render_batch(todo, settings)
-    result.problems += problems
-    ok = [(c, r) for c, r in zip(todo, rendered) if r is not None]
 
     def log(comm, channel, path, mid=""):
         result.entries.append(contact_entry(comm, action="drafted", channel=channel, now=now, run_id=run_id,
                                             user=user, document=str(path), message_id=mid or message_id(comm, domain)))
         result.documents.setdefault(comm.customer_id, str(path))
         result.files.append(Path(path))
+    outbox.mkdir(parents=True, exist_ok=True)
+    # Email-only messages (most of a batch) go through the bulk path, on both cores for big batches.
+    plain = [c for c in todo if c.channels == ("email",) and not c.final]
+    paths, problems = draft_emails(plain, settings, outbox, workers=2 if len(plain) >= PARALLEL_FROM else 1)
+    result.problems += problems
+    for comm, path in zip(plain, paths):
+        if path is not None:
+            log(comm, "email", path)
+    rest = [c for c in todo if not (c.channels == ("email",) and not c.final)]
+    rendered, problems = render_batch(rest, settings)
+    result.problems += [p for p in problems if p not in result.problems]
+    ok = [(c, r) for c, r in zip(rest, rendered) if r is not None]
 
     letters = [(c, r) for c, r in ok if "letter" in c.channels]
     letter_paths, combined = write_letters(letters, outbox, settings) if letters else ([], None)

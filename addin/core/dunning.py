@@ -7,7 +7,8 @@ the History log act on it elsewhere.
 Inputs are frames (see ``aging`` for items) plus:
   customers: customer_key, do_not_contact (bool), hold_until (datetime64)
   history:   customer_key, date (datetime64), level (float), action, promise_date,
-             promise_minor (int64), outcome
+             promise_minor (int64), outcome, and optionally run_date (the as-of date of
+             the run that wrote the row)
   plans:     {customer_key: plan status} ("on track", "late", "broken", "completed")
 """
 from __future__ import annotations
@@ -54,7 +55,10 @@ def summarise_history(history: pd.DataFrame, as_of: date) -> dict[str, CustomerH
         return {}
     cutoff = pd.Timestamp(as_of)
     week_ago = cutoff - pd.Timedelta(days=6)
-    h = history.loc[~(history["date"] > cutoff)].sort_values("date", kind="stable")
+    h = history.loc[~(history["date"] > cutoff)]
+    if "run_date" in h:  # drafts of a run for this same as-of date are this run's output, not a past contact
+        h = h.loc[~((h["action"] == "drafted") & (h["run_date"] == cutoff))]
+    h = h.sort_values("date", kind="stable")
     out: dict[str, CustomerHistory] = {}
     for key, g in h.groupby("customer_key", sort=False):
         contacts = g.loc[g["action"].isin(CONTACT_ACTIONS) & g["level"].notna()]

@@ -454,10 +454,11 @@ def _read_customers(wb, by_norm, settings: Settings):
 def _read_history(wb, by_norm, settings: Settings):
     """History rows as a frame (customer_key, date, level, action, outcome, promise_date, promise_minor)."""
     cols = ["customer_key", "customer", "date", "level", "action", "outcome", "promise_date",
-            "promise_minor", "amount_minor", "channel", "document", "message_id", "row"]
+            "promise_minor", "amount_minor", "channel", "document", "message_id", "run_date", "row"]
     empty = pd.DataFrame(columns=cols)
     if norm_key(HISTORY) not in by_norm:
-        return empty.astype({"date": "datetime64[s]", "promise_date": "datetime64[s]"}), []
+        return empty.astype({"date": "datetime64[s]", "promise_date": "datetime64[s]",
+                             "run_date": "datetime64[s]"}), []
     sheet = by_norm[norm_key(HISTORY)]
     rows, off = _sheet_rows(wb, sheet)
     problems, recs = [], []
@@ -502,11 +503,17 @@ def _read_history(wb, by_norm, settings: Settings):
             "promise_date": pd.Timestamp(promise) if promise else pd.NaT,
             "promise_minor": amounts["promiseamount"], "amount_minor": amounts["amountdue"],
             "channel": text_column([get("channel")])[0], "document": text_column([get("document")])[0],
-            "message_id": text_column([get("messageid")])[0], "row": row})
+            "message_id": text_column([get("messageid")])[0], "run_date": _run_date(get("runid")), "row": row})
     frame = pd.DataFrame(recs, columns=cols)
-    for f in ("date", "promise_date"):
+    for f in ("date", "promise_date", "run_date"):
         frame[f] = pd.to_datetime(frame[f]).astype("datetime64[s]")
     return frame, problems
+
+
+def _run_date(run_id) -> pd.Timestamp:
+    """The as-of date in a run id written by arcollect ('run-20261130-101500Z'), else NaT."""
+    m = re.match(r"run-(\d{4})(\d{2})(\d{2})-", str(run_id or ""))
+    return pd.Timestamp(int(m[1]), int(m[2]), int(m[3])) if m else pd.NaT
 
 
 def _read_approvals(wb, by_norm) -> dict[tuple[str, int], bool]:

@@ -487,3 +487,102 @@ def _argb(rgb: str) -> str:
     if not re.fullmatch(r"[0-9A-F]{6}([0-9A-F]{2})?", rgb):
         raise ValueError(f"not an RGB colour: {rgb!r}")
     return rgb if len(rgb) == 8 else "FF" + rgb
+
+
+# --------------------------------------------------------------------------- chunk encoding (fast path)
+
+# a string needs the slow path if it holds markup characters, characters XML cannot hold, a literal
+# _xHHHH_ escape or the \x00 used to join a column; edge whitespace only needs xml:space="preserve"
+_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_")
+_EDGE_WS = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
+_TEMPLATES: dict = {}
+_DATE_SERIALS: dict = {}
+
+
+def _column_kind(vals: list, ctx: CellContext) -> tuple[str, list] | None:
+    """('v' | 't' | 'T', values ready for %s) for a uniform column without None, else None."""
+    if not vals:
+        return None
+    t0 = type(vals[0])
+    if t0 is str:
+        for v in vals:
+            if type(v) is not str:
+                return None
+        joined = "\x00".join(vals)
+        if _SPECIAL.search(joined) or joined.count("\x00") != len(vals) - 1:
+            return None
+        if len(joined) > MAX_TEXT and max(map(len, vals)) > MAX_TEXT:
+            return None
+        return ("T" if _EDGE_WS.search(joined) else "t"), vals
+    types = set(map(type, vals))
+    if len(types) != 1:
+        return None
+    if t0 is int:
+        return "v", vals
+    if t0 is float:
+        if all(map(math.isfinite, vals)):
+            return "v", vals
+        return None
+    if t0 is date:
+        cache = _DATE_SERIALS.setdefault(ctx.date1904, {})
+        try:
+            return "d", [cache[v] for v in vals]
+        except KeyError:
+            pass
+        for v in vals:
+            if v not in cache:
+                if len(cache) > 200_000:
+                    cache.clear()
+                cache[v] = date_serial(v, ctx.date1904)
+        return "d", [cache[v] for v in vals]
+    return None
+
+
+def _template(letters, S, kinds, ctx, col_is_date, row_wrap: bool) -> str:
+    key = (tuple(letters), tuple(S), kinds, ctx.date_s, tuple(col_is_date), row_wrap)
+    t = _TEMPLATES.get(key)
+    if t is not None:
+        return t
+    parts = ['<row r="%s">'] if row_wrap else []
+    for letter, s, kind, isd in zip(letters, S, kinds, col_is_date):
+        if kind == "t":
+            parts.append(f'<c r="{letter}%s"{s} t="inlineStr"><is><t>%s</t></is></c>')
+        elif kind == "T":
+            parts.append(f'<c r="{letter}%s"{s} t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>')
+        elif kind == "v":
+            parts.append(f'<c r="{letter}%s"{s}><v>%s</v></c>')
+        elif kind == "d":
+            parts.append(f'<c r="{letter}%s"{s if isd else ctx.date_s}><v>%s</v></c>')
+        else:
+            parts.append("%s")
+    if row_wrap:
+        parts.append("</row>")
+    t = "".join(parts)
+    if len(_TEMPLATES) > 256:
+        _TEMPLATES.clear()
+    _TEMPLATES[key] = t
+    return t
+
+
+def encode_rows(letters: list[str], rs: list[str], cols: list, S: list[str], ctx: CellContext,
+                col_is_date: list[bool], row_wrap: bool) -> list[str]:
+    """XML of a chunk of rows, one string per row (``<row>`` elements if ``row_wrap``, else just the cells).
+
+    ``cols`` holds one list of values per column (same length as ``rs``, None for no cell).  Uniform
+    columns (all text, all int, all finite float, all dates) are formatted through one %-template per
+    row; anything else goes through cell_xml one value at a time.
+    """
+    kinds, args = [], [rs] if row_wrap else []
+    for k, vals in enumerate(cols):
+        got = _column_kind(vals, ctx)
+        if got is None:
+            kinds.append("c")
+            args.append([cell_xml(letters[k] + r, v, S[k], ctx, col_is_date[k]) for r, v in zip(rs, vals)])
+        else:
+            kinds.append(got[0])
+            args.append(rs)
+            args.append(got[1])
+    tmpl = _template(letters, S, tuple(kinds), ctx, col_is_date, row_wrap)
+    if not args:
+        return [""] * len(rs)
+    return [tmpl % t for t in zip(*args)]

@@ -162,3 +162,10 @@ def test_the_level_never_skips_with_one_level_escalation(ages, last_level, days_
         overdue_rungs = [lv.level for lv in LADDER if lv.days_from > 0 and lv.level > last_level]
         assert d.level <= max(last_level + 1, overdue_rungs[0] if overdue_rungs else 0) or \
             LADDER[d.level - 1].days_from <= 0
+
+
+def test_this_runs_own_drafts_do_not_count_as_a_past_contact():
+    h = history(("Acme", AS_OF - timedelta(days=2), "drafted", 2))
+    h["run_date"] = pd.Timestamp(AS_OF)  # drafted by an earlier run for the same as-of date
+    d = decision(overdue(10), h)
+    assert (d.action, d.level) == ("contact", 2)

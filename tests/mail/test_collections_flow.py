@@ -107,3 +107,21 @@ def test_log_a_promise_holds_the_customer_then_a_missed_promise_resumes(book, ca
 def test_log_rejects_an_unknown_customer(book, capsys):
     assert main(["log", str(book), "--customer", "Nobody", "--outcome", "note"]) == 2
     assert "no customer 'Nobody'" in capsys.readouterr().err
+
+
+def test_only_rows_approved_on_the_actions_sheet_are_sent_and_approvals_survive_a_refresh(book, smtp_env):
+    from addin.workbook.package import XlsxPackage
+
+    assert main(["run", str(book), "--as-of", "2026-11-30"]) == 1
+    actions = CalamineWorkbook.from_path(str(book)).get_sheet_by_name("Actions").to_python()
+    header = actions[0]
+    row = next(i for i, r in enumerate(actions) if r[1] == "Birch LLP") + 1
+    approve = "ABCDEFGHIJKLMNOPQR"[header.index("Approve")]
+    pkg = XlsxPackage.open(book)  # the clerk ticks Approve for Birch only
+    pkg.set_values("Actions", {f"{approve}{row}": "yes"})
+    pkg.save()
+    assert main(["run", str(book), "--as-of", "2026-11-30"]) == 1
+    actions = CalamineWorkbook.from_path(str(book)).get_sheet_by_name("Actions").to_python()
+    assert [r[1] for r in actions if r[header.index("Approve")] == "yes"] == ["Birch LLP"]
+    assert main(["send", str(book)]) == 0
+    assert [to for _, (to,), _ in smtp_env.messages] == ["ap@birch.example"]
