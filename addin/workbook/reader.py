@@ -9,7 +9,6 @@ from __future__ import annotations
 import gc
 import re
 from dataclasses import dataclass, field
-from itertools import chain, islice
 from pathlib import Path
 
 import numpy as np
@@ -24,12 +23,13 @@ from ..core.settings import Settings, norm_key, parse_settings
 from .cells import address
 from .package import BookUnreadable
 from .schema import find_header, map_headers
-from .values import blank_mask, date_order, is_blank, map_unique, one_date, parse_amounts, parse_dates, text_column
+from .bulk import HEAD_ROWS, read_text_columns, text_columns_from_rows
+from .values import (blank_series, cell_text, date_order, is_blank, map_unique, one_date, parse_amounts,
+                     parse_dates, text_column)
 
 RECEIVABLES, CUSTOMERS, SETTINGS, POLICY, HISTORY, PLANS, ACTIONS = (
     "Receivables", "Customers", "Settings", "Policy", "History", "Plans", "Actions")
 OWNED_SHEETS = ("Aging", "Actions", "Summary", "Errors")
-CHUNK = 65536
 READ_FIELDS = ("customer_id", "document", "doc_type", "invoice_date", "due_date", "paid_date", "balance",
                "amount", "paid", "currency", "status", "hold_until", "customer", "email", "contact", "phone",
                "address", "language", "time_zone", "customer_type")
@@ -138,7 +138,7 @@ def read_book(path) -> Book:
             ladder, bad = parse_policy(recs)
             problems += bad
 
-    layout, items, item_contacts, bad, skipped = _read_receivables(wb, names, by_norm, settings)
+    layout, items, item_contacts, bad, skipped = _read_receivables(path, wb, names, by_norm, settings)
     problems += bad
     customers, bad = _read_customers(wb, by_norm, settings)
     problems += bad
@@ -182,54 +182,53 @@ def customer_keys(ids: np.ndarray, names: np.ndarray) -> np.ndarray:
     return np.where(ids != "", ids, folded)
 
 
-def _find_receivables(wb, names, by_norm, settings):
-    """The Receivables sheet, or the first other sheet with a receivables header."""
-    order = ([by_norm[norm_key(RECEIVABLES)]] if norm_key(RECEIVABLES) in by_norm else []) + [
-        n for n in names if norm_key(n) not in {norm_key(s) for s in
-                                                 (RECEIVABLES, SETTINGS, POLICY, HISTORY, PLANS, CUSTOMERS,
-                                                  *OWNED_SHEETS)}]
-    for name in order:
-        ws = wb.get_sheet_by_name(name)
-        it = ws.iter_rows()
-        head = list(islice(it, 40))
-        found = find_header(head, settings.column_map)
-        if found:
-            start = ws.start
-            return name, head, it, found, (start[1] if start else 0)
-    return None
+def _receivables_candidates(names, by_norm):
+    """The Receivables sheet first, then every sheet that is not one of the others."""
+    others = {norm_key(x) for x in (RECEIVABLES, SETTINGS, POLICY, HISTORY, PLANS, CUSTOMERS, *OWNED_SHEETS,
+                                    "Plan Schedule")}
+    return ([by_norm[norm_key(RECEIVABLES)]] if norm_key(RECEIVABLES) in by_norm else []) + [
+        n for n in names if norm_key(n) not in others]
 
 
-def _read_receivables(wb, names, by_norm, settings: Settings):
-    found = _find_receivables(wb, names, by_norm, settings)
+def _text_sheet(path, wb, name):
+    """(first sheet row, column offset, head rows, text columns) of a sheet: bulk when possible."""
+    fast = read_text_columns(path, name)
+    if fast is not None:
+        return fast
+    ws = wb.get_sheet_by_name(name)
+    start = ws.start
+    gc.disable()  # a million small lists, none cyclic: the collector would only rescan them
+    try:
+        rows = list(ws.iter_rows())
+    finally:
+        gc.enable()
+    del ws
+    head = [[cell_text(v) for v in r] for r in rows[:HEAD_ROWS]]
+    return 1, (start[1] if start else 0), head, text_columns_from_rows(rows)
+
+
+def _read_receivables(path, wb, names, by_norm, settings: Settings):
+    found = None
+    for name in _receivables_candidates(names, by_norm):
+        first_row, off, head, columns = _text_sheet(path, wb, name)
+        header = find_header(head, settings.column_map)
+        if header:
+            found = name, first_row, off, columns, header
+            break
     if not found:
         where = by_norm.get(norm_key(RECEIVABLES), names[0] if names else "the workbook")
         return None, empty_items(), pd.DataFrame(columns=["customer_key", *CONTACT_FIELDS, "email_cell"]), [
             Problem(f"{where}!A1", "no receivables header found: expected columns such as Customer, "
                                    "Invoice #, Due Date and Amount or Open Balance")], 0
-    sheet, head, rest, (hidx, mapping), off = found
+    sheet, first_row, off, columns, (hidx, mapping) = found
     mapping = {f: j for f, j in mapping.items() if f in READ_FIELDS}
-    wanted = sorted(set(mapping.values()) | {0})
-    cols: dict[int, list] = {j: [] for j in wanted}
-    gc.disable()  # millions of new lists, none cyclic: the collector would only rescan them
-    try:
-        for chunk in _chunks(chain(head[hidx + 1:], rest)):
-            width = len(chunk[0])
-            transposed = list(zip(*chunk))
-            for j in wanted:
-                cols[j].extend(transposed[j] if j < width else [""] * len(chunk))
-    finally:
-        gc.enable()
-    del found, head, rest  # let calamine free the parsed sheet before the columns are converted
+    cols = {j: columns[j].iloc[hidx + 1:].reset_index(drop=True) for j in sorted(set(mapping.values()) | {0})}
+    del columns
     n = len(cols[0])
-    first_row = hidx + 2
-    layout = Layout(sheet, hidx + 1, {f: j + off for f, j in mapping.items()}, first_row + n - 1)
-    items, contacts, problems, skipped = _build_items(cols, mapping, layout, first_row, n, settings)
+    header_row = first_row + hidx
+    layout = Layout(sheet, header_row, {f: j + off for f, j in mapping.items()}, header_row + n)
+    items, contacts, problems, skipped = _build_items(cols, mapping, layout, header_row + 1, n, settings)
     return layout, items, contacts, problems, skipped
-
-
-def _chunks(it):
-    while chunk := list(islice(it, CHUNK)):
-        yield chunk
 
 
 def empty_items() -> pd.DataFrame:
@@ -286,9 +285,9 @@ def _build_items(cols, mapping, layout: Layout, first_row: int, n: int, settings
     is_section = np.zeros(n, bool)
     candidates = np.flatnonzero((label != "") & ~has_doc & ~is_total)
     if len(candidates):
-        alone = np.fromiter((type(cols[0][i]) is str for i in candidates), bool, len(candidates))
+        alone = pd.to_numeric(pd.Series(label[candidates]), errors="coerce").isna().to_numpy(copy=True)
         for j in {j for j in mapping.values() if j != 0}:
-            alone &= blank_mask([cols[j][i] for i in candidates])
+            alone &= blank_series(cols[j].iloc[candidates])
         is_section[candidates[alone]] = True
     data = ~is_blank_row & ~is_total & ~is_section
     if "customer" not in mapping:  # exports grouping items under a customer heading
@@ -387,10 +386,10 @@ def _first_contacts(keys: np.ndarray, raw: dict[str, list], keep: np.ndarray, la
     for f in CONTACT_FIELDS:
         values = np.full(len(uniques), "", dtype=object)
         if f in raw:
-            col = _kept(raw[f], keep)
-            idx = np.flatnonzero(~blank_mask(col))
+            col = raw[f][keep].reset_index(drop=True)
+            idx = np.flatnonzero(~blank_series(col))
             found, first = np.unique(codes[idx], return_index=True)
-            values[found] = text_column(list(col[idx[first]]))
+            values[found] = text_column(col.iloc[idx[first]])
             if f == "email":  # the cell to name: the email used, else where it is missing
                 _, first_any = np.unique(codes, return_index=True)
                 cell_rows = kept_rows[first_any].copy()
@@ -398,12 +397,6 @@ def _first_contacts(keys: np.ndarray, raw: dict[str, list], keep: np.ndarray, la
                 out["email_cell"] = [layout.cell("email", r) for r in cell_rows]
         out[f] = values
     return out
-
-
-def _kept(values: list, keep: np.ndarray) -> np.ndarray:
-    arr = np.empty(len(values), dtype=object)
-    arr[:] = values
-    return arr[keep]
 
 
 def _small_table(wb, by_norm, name: str, settings: Settings):

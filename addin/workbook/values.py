@@ -25,14 +25,32 @@ def is_blank(v) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
-def text_column(values: list) -> np.ndarray:
-    """Object array of stripped strings; whole numbers shown without '.0' (invoice 1001)."""
+def text_column(values) -> np.ndarray:
+    """Object array of stripped strings ('' for blank) from a text column or a list of cells."""
+    if isinstance(values, pd.Series):
+        return values.fillna("").str.strip().to_numpy(dtype=object)
     out = np.empty(len(values), dtype=object)
-    if set(map(type, values)) <= {str}:  # the usual case: plain text, converted in bulk
-        out[:] = list(map(str.strip, values))
-    else:
-        out[:] = [_text(v) for v in values]
+    out[:] = [_text(v) for v in values]
     return out
+
+
+def cell_text(v) -> str | None:
+    """One cell as the bulk reader renders it: None when blank; whole numbers without '.0'."""
+    if v is None or v == "":
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, date):
+        return v.isoformat() + " 00:00:00"
+    return str(v)
+
+
+def _text(v) -> str:
+    return (cell_text(v) or "").strip()
 
 
 def map_unique(values: np.ndarray, func) -> np.ndarray:
@@ -43,14 +61,9 @@ def map_unique(values: np.ndarray, func) -> np.ndarray:
     return mapped[codes]
 
 
-def _text(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return str(int(v)) if v.is_integer() else repr(v)
-    if isinstance(v, (date, datetime)):
-        return v.isoformat()[:10] if not isinstance(v, datetime) or not v.time() else v.isoformat()
-    return str(v).strip()
+def blank_series(s: pd.Series) -> np.ndarray:
+    """True where a text cell is empty."""
+    return (s.isna() | (s.str.strip() == "")).to_numpy(dtype=bool, copy=True)
 
 
 def date_order(locale: str) -> str:
@@ -90,42 +103,31 @@ def one_date(v, order: str = "DMY") -> date | None:
     raise ValueError(v)
 
 
-def blank_mask(values) -> np.ndarray:
-    """True where a cell is empty (None or blank text), elementwise in C."""
-    arr = values if isinstance(values, np.ndarray) else _objects(values)
-    return pd.isna(arr) | (arr == "")
+def parse_dates(s: pd.Series, order: str = "DMY") -> tuple[np.ndarray, dict[int, object]]:
+    """(datetime64[D] array, NaT for blanks and bad cells; {index: text} of bad cells).
 
-
-def _objects(values) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
-
-
-def parse_dates(values: list, order: str = "DMY") -> tuple[np.ndarray, dict[int, object]]:
-    """(datetime64[D] array with NaT for blanks and bad cells, {index: raw value} of bad cells)."""
-    n = len(values)
-    obj = _objects(values)
-    blank = blank_mask(obj)
-    filled = np.flatnonzero(~blank)
-    out = np.full(n, NAT)
-    try:  # fast path: every filled cell a date or datetime
-        ordinals = np.fromiter(map(date.toordinal, obj[filled]), np.int64, len(filled))
-        out[filled] = (ordinals - EPOCH_ORDINAL).astype("datetime64[D]")
-        return out, {}
-    except TypeError:
-        pass
+    ISO text (which is how date cells are rendered: "2026-11-30 00:00:00")
+    converts in bulk; the rest (d/m/y text, serial numbers) cell by cell.
+    """
+    text = s.str.strip()
+    filled = ~blank_series(s)
+    fast = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    out = fast.to_numpy(dtype="datetime64[D]")
     bad: dict[int, object] = {}
-    for i in filled:
-        v = obj[i]
+    for i in np.flatnonzero(filled & np.isnat(out)):
+        v = text.iat[i]
         try:
-            d = one_date(v, order)
-        except (ValueError, OverflowError):
+            out[i] = np.datetime64(one_date(_number_or_text(v), order), "D")
+        except (ValueError, OverflowError, TypeError):
             bad[int(i)] = v
-            continue
-        if d is not None:
-            out[i] = np.datetime64(d, "D")
     return out, bad
+
+
+def _number_or_text(v: str):
+    try:
+        return float(v)
+    except ValueError:
+        return v
 
 
 def parse_amount_text(text: str, decimal_sep: str = ".", group_sep: str = ",") -> Decimal:
@@ -155,33 +157,28 @@ def parse_amount_text(text: str, decimal_sep: str = ".", group_sep: str = ",") -
     return -d if negative else d
 
 
-def parse_amounts(values: list, digits: np.ndarray, decimal_sep: str = ".",
+def parse_amounts(s: pd.Series, digits: np.ndarray, decimal_sep: str = ".",
                   group_sep: str = ",") -> tuple[np.ndarray, np.ndarray, dict[int, object]]:
-    """(int64 minor units, blank mask, {index: raw} of bad cells); rounding ROUND_HALF_UP.
+    """(int64 minor units, blank mask, {index: text} of bad cells); rounding ROUND_HALF_UP.
 
-    Floats that are exact at the minor unit (the usual case) convert in bulk;
-    any other value goes through Decimal(repr(x)) so 2.675 rounds to 2.68, as written.
+    Plain numbers exact at the minor unit (the usual case) convert in bulk; any
+    other cell goes through Decimal of its own text, so 2.675 rounds to 2.68 as
+    written, and "1,234.50", "(120.00)" or "£5" are read per the locale.
     """
-    n = len(values)
-    obj = _objects(values)
-    types = _objects(list(map(type, values)))
-    is_num = (types == float) | (types == int)
-    blank = blank_mask(obj)
-    scale = np.power(10.0, digits)
-    nums = np.zeros(n)
-    nums[is_num] = obj[is_num].astype("float64")
-    scaled = nums * scale
-    minor = np.rint(scaled)
-    exact = np.abs(scaled - minor) < 1e-6
+    blank = blank_series(s)
+    nums = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    scaled = nums * np.power(10.0, digits)
+    minor = np.rint(np.nan_to_num(scaled))
+    exact = np.abs(scaled - minor) < 1e-6  # False for NaN
     minor = minor.astype("int64")
     bad: dict[int, object] = {}
-    for i in np.flatnonzero((is_num & ~exact) | (~is_num & ~blank)):
-        v = values[i]
+    for i in np.flatnonzero(~blank & ~exact):
+        v = s.iat[i].strip()
         try:
-            d = Decimal(repr(v)) if type(v) in (float, int) else parse_amount_text(str(v), decimal_sep, group_sep)
+            d = Decimal(v) if not np.isnan(nums[i]) else parse_amount_text(v, decimal_sep, group_sep)
             minor[i] = int(d.scaleb(int(digits[i])).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         except (ValueError, ArithmeticError):
-            blank[i] = True
-            bad[i] = v
+            bad[int(i)] = v
     minor[blank] = 0
+    blank[list(bad)] = True
     return minor, blank, bad

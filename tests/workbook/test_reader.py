@@ -9,6 +9,14 @@ from addin.workbook.package import BookUnreadable
 from addin.workbook.reader import read_book
 
 
+@pytest.fixture(autouse=True, params=["bulk", "calamine"])
+def reader_path(request, monkeypatch):
+    """Every test runs on both paths: fastexcel's text columns, and python-calamine's rows."""
+    if request.param == "calamine":
+        monkeypatch.setattr("addin.workbook.reader.read_text_columns", lambda *args: None)
+    return request.param
+
+
 def plain_book(path, rows, title="AR", settings=None, extra=None):
     """A workbook with one plain sheet of rows (no table), optional Settings key/values."""
     wb = Workbook()
@@ -177,3 +185,24 @@ def test_history_customers_and_previous_flags_are_read(tmp_path):
     assert book.history["action"].tolist() == ["sent", "promise"]
     assert book.history["level"].tolist()[0] == 2
     assert book.customers["do_not_contact"].tolist() == [True]
+
+
+def test_the_bulk_path_is_used_when_the_origin_is_certain(tmp_path, reader_path):
+    from addin.workbook.bulk import read_text_columns, sheet_origin
+
+    path = plain_book(tmp_path / "o.xlsx", QUICKBOOKS, title="AR")
+    assert sheet_origin(path, "AR") == (1, 1)
+    assert read_text_columns(path, "AR")[0] == 1
+
+
+def test_a_table_starting_at_b3_names_the_right_cells(tmp_path, reader_path):
+    def shifted(wb):
+        ws = wb["AR"]
+        ws.insert_rows(1, 2)
+        ws.insert_cols(1)
+
+    rows = [["Customer", "Invoice", "Due Date", "Amount"], ["Acme", "I1", "TBD", 5],
+            ["Acme", "I2", date(2026, 11, 1), 7]]
+    book = read_book(plain_book(tmp_path / "b3.xlsx", rows, extra=shifted))
+    assert messages(book) == ['AR!D4: due date "TBD" is not a date']
+    assert book.items["row"].tolist() == [5] and book.layout.cell("amount", 5) == "AR!E5"
