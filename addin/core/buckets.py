@@ -13,7 +13,8 @@ from datetime import date, datetime
 DEFAULT_EDGES: tuple[int, ...] = (0, 30, 60, 90)
 
 
-def _as_date(value, what: str) -> date:
+def as_date(value, what: str) -> date:
+    """A date from a date or datetime; ValueError naming `what` otherwise."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -23,7 +24,7 @@ def _as_date(value, what: str) -> date:
 
 def days_past_due(due: date, as_of: date) -> int:
     """Whole days from the due date to the as-of date (negative = not yet due)."""
-    return (_as_date(as_of, "the as-of date") - _as_date(due, "the due date")).days
+    return (as_date(as_of, "the as-of date") - as_date(due, "the due date")).days
 
 
 def check_edges(edges: Sequence[int]) -> tuple[int, ...]:

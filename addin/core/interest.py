@@ -33,9 +33,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+from .buckets import as_date
 from .money import quantize, to_decimal
 
 RULES = ("simple", "uk-1998", "eu-2011-7")
@@ -88,14 +89,6 @@ def rule_value(rule) -> str:
     raise ValueError(f"the interest rule must be simple, uk-1998 or eu-2011-7, got {rule!r}")
 
 
-def _date(value, what: str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    raise ValueError(f"{what} must be a date, got {value!r}")
-
-
 def _rate(value, what: str = "the rate") -> Decimal:
     if isinstance(value, str) and value.strip().endswith("%"):
         d = to_decimal(value.strip()[:-1].strip()) / 100
@@ -113,7 +106,7 @@ def _rate(value, what: str = "the rate") -> Decimal:
 
 def rate_in_force(reference_rates: Sequence[tuple[date, Decimal]], on: date, name: str) -> Decimal:
     """The rate in force on a day: the latest entry whose effective date is on or before it."""
-    table = sorted((_date(d, "an effective date"), to_decimal(r)) for d, r in reference_rates)
+    table = sorted((as_date(d, "an effective date"), to_decimal(r)) for d, r in reference_rates)
     if not table:
         raise ValueError(f"no {name} table was given")
     i = bisect_right([d for d, _ in table], on)
@@ -180,8 +173,8 @@ def late_interest(amount, due: date, paid: date, rule: str = "simple", rate=None
         raise ValueError(f"the amount must be a number, got {amount!r}") from None
     if not amount.is_finite() or amount < 0:
         raise ValueError(f"the amount must be 0 or more, got {amount!r}")
-    due = _date(due, "the due date")
-    paid = _date(paid, "the payment (or as-of) date")
+    due = as_date(due, "the due date")
+    paid = as_date(paid, "the payment (or as-of) date")
     cur = (currency or _RULE_CURRENCY[rule]).upper()
     override = None if rate is None or (isinstance(rate, str) and not rate.strip()) else _rate(rate)
     if rule == "simple" and override is None:
