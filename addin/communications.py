@@ -53,31 +53,33 @@ def build_communications(a, keys: set | None = None) -> list[Communication]:
     eligible = aged.loc[(aged["balance_minor"] > 0) & ~aged["status"].isin(HELD_STATUSES)
                         & ~(aged["hold_until"] > pd.Timestamp(as_of))
                         & aged["customer_key"].isin(set(todo["customer_key"]))]
-    groups = dict(list(eligible.groupby(["customer_key", "currency"], sort=False)))
-    contacts = a.contacts.set_index("customer_key") if not a.contacts.empty else None
+    eligible = eligible.sort_values(["customer_key", "currency", "days_past_due"], ascending=[True, True, False])
     layout = a.book.layout
-    out = []
-    for d in todo.itertuples(index=False):
-        rows = groups.get((d.customer_key, d.currency))
-        if rows is None:
-            continue
-        items = tuple(OpenItem(
+    cell = layout.cell if layout and "document" in layout.columns else None
+    items: dict[tuple, list[OpenItem]] = {}
+    for r in eligible.itertuples(index=False):  # one pass over the items, not one filter per customer
+        items.setdefault((r.customer_key, r.currency), []).append(OpenItem(
             document=r.document, due_date=r.due_date.date() if pd.notna(r.due_date) else None,
             days_past_due=int(r.days_past_due) if pd.notna(r.days_past_due) else 0,
             balance=from_minor(r.balance_minor, r.currency), currency=r.currency,
             invoice_date=r.invoice_date.date() if pd.notna(r.invoice_date) else None,
-            cell=layout.cell("document", r.row) if layout and "document" in layout.columns else "")
-            for r in rows.sort_values("days_past_due", ascending=False).itertuples(index=False))
-        overdue = [i.balance for i in items if i.days_past_due > 0]
-        total = sum(overdue) if overdue else sum(i.balance for i in items)
-        c = contacts.loc[d.customer_key] if contacts is not None and d.customer_key in contacts.index else {}
-        get = (lambda f: str(c.get(f, "") or "")) if len(c) else (lambda f: "")
+            cell=cell("document", r.row) if cell else ""))
+    contacts = a.contacts.set_index("customer_key").to_dict("index") if not a.contacts.empty else {}
+    out = []
+    for d in todo.itertuples(index=False):
+        mine = tuple(items.get((d.customer_key, d.currency), ()))
+        if not mine:
+            continue
+        overdue = [i.balance for i in mine if i.days_past_due > 0]
+        total = sum(overdue) if overdue else sum(i.balance for i in mine)
+        c = contacts.get(d.customer_key, {})
+        get = lambda f: str(c.get(f, "") or "")  # noqa: E731
         language, locale = locale_for(get("language"), settings)
-        interest, compensation = _interest(list(items), settings, as_of, d.currency)
+        interest, compensation = _interest(list(mine), settings, as_of, d.currency)
         out.append(Communication(
             run_date=as_of, customer_id=d.customer_key, customer=d.customer, level=int(d.level),
             level_name=d.level_name, channels=tuple(d.channels), template=d.template, currency=d.currency,
-            items=items, total_due=quantize(total, d.currency), pay_by=pay_by(as_of, settings),
+            items=mine, total_due=quantize(total, d.currency), pay_by=pay_by(as_of, settings),
             contact_name=get("contact"), email=get("email"), email_cell=get("email_cell"), phone=get("phone"),
             address=get("address"), language=language, locale=locale, time_zone=get("time_zone"),
             customer_type=get("customer_type") or "business",
