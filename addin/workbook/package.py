@@ -13,6 +13,7 @@ cached formula value (see FACTS.md).
 """
 from __future__ import annotations
 
+import bisect
 import gc
 import html
 import io
@@ -21,7 +22,6 @@ import os
 import posixpath
 import queue
 import re
-import shutil
 import stat
 import struct
 import tempfile
@@ -132,11 +132,33 @@ class _Rx:
         self.copen = b"<" + p + b"c"
         self.rowopen = b"<" + p + b"row"
         self.rowclose = b"</" + p + b"row>"
+        self.row_r = re.compile(rb"<" + e + rb'row r="(\d+)"')
+        self.cell_letters = re.compile(rb"<" + e + rb'c r="([A-Z]+)\d')
+        self.row_spans = re.compile(rb"(<" + e + rb'row\b[^>]*?)\s+spans="[^"]*"')
         cls._cache[p] = self
         return self
 
 
 _R_ATTR = re.compile(rb'\br="(\d+)"')
+_LETTERS_AT = re.compile(rb"[A-Z]+")
+
+
+class _Patches:
+    """Rows to patch as parallel lists (row numbers ascending, smallest column, cells XML)."""
+
+    def __init__(self, rows: list[int], mins: list[int], cells: list[bytes]):
+        self.rows, self.mins, self.cells = rows, mins, cells
+
+    @classmethod
+    def of(cls, items) -> "_Patches":
+        items = list(items)
+        return cls([r for r, _m, _c in items], [m for _r, m, _c in items], [c for _r, _m, c in items])
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        return self.rows[i], self.mins[i], self.cells[i]
 _R_COL = re.compile(rb'\br="([A-Z]+)\d+"')
 _S_ATTR = re.compile(rb'\bs="(\d+)"')
 _T_ATTR = re.compile(rb'\bt="(\w+)"')
@@ -217,6 +239,7 @@ _LEVEL_BIG = 1                 # and for big ones (sheets): ~300 MB/s
 _BLOCK = 4 << 20               # bytes handed to the compressing thread at a time
 _ZIP64_LIMIT = (1 << 31) - 1   # sizes/offsets above this get ZIP64 fields (as zipfile does)
 _STORED, _DEFLATED = 0, 8
+_SHEET_BLOCK = 8 << 20         # worksheet XML is patched in blocks of about this size
 
 
 def _gf2_times(mat: list[int], vec: int) -> int:
@@ -642,7 +665,7 @@ class XlsxPackage:
         self._zip = zf
         self._names = [i.filename for i in zf.infolist()]
         self._infos = {i.filename: i for i in zf.infolist()}
-        self._new: dict[str, bytes | _FilePart] = {}
+        self._new: dict[str, bytes | _DeflatedPart] = {}
         self._trees: dict[str, etree._Element] = {}
         self._dirty: set[str] = set()
         self._deleted: set[str] = set()
@@ -1352,15 +1375,17 @@ class XlsxPackage:
 
     def _stream(self, part: str):
         v = self._new.get(part)
-        if isinstance(v, _FilePart) and len(v.chunks) == 1 and not isinstance(v.chunks[0], bytes):
-            return open(v.chunks[0], "rb")
+        if isinstance(v, _DeflatedPart):
+            return v.open()
         if v is None and part not in self._dirty and part in self._infos and part not in self._deleted:
             return self._zip.open(part)
         return io.BytesIO(self._read(part))
 
-    def _sheet_stream(self, part: str, block: int = 8 << 20):
+    def _sheet_stream(self, part: str, block: int = 8 << 20, prefetch: bool = False):
         """(prefix, head incl. <sheetData>, iterator of row blocks, box receiving the tail)."""
         f = self._stream(part)
+        if prefetch:
+            f = _Prefetch(f, block)
         buf = b""
         while True:
             m = re.search(rb"<(\w+:)?worksheet\b", buf)
@@ -1378,7 +1403,13 @@ class XlsxPackage:
         tail_box: list[bytes] = []
         if sd.group(1):
             head = buf[:sd.start()] + b"<" + p + b"sheetData>"
-            tail_box.append(b"</" + p + b"sheetData>" + buf[sd.end():] + f.read())
+            rest = [buf[sd.end():]]
+            while True:
+                more = f.read(block)
+                if not more:
+                    break
+                rest.append(more)
+            tail_box.append(b"</" + p + b"sheetData>" + b"".join(rest))
             f.close()
             return p, head, iter(()), tail_box
         head = buf[:sd.end()]
@@ -1387,23 +1418,39 @@ class XlsxPackage:
         rc = b"</" + p + b"row>"
 
         def blocks():
-            nonlocal buf
+            # ``carry`` is the partial row after the last </row> yielded; each new read is searched once
+            carry, data = b"", buf
+            le = len(end_tag) - 1
             try:
                 while True:
-                    k = buf.find(end_tag)
-                    if k >= 0:
-                        yield buf[:k]
-                        tail_box.append(buf[k:] + f.read())
+                    k = data.find(end_tag)
+                    found = k >= 0
+                    if not found and carry:
+                        j = (carry[-le:] + data[:le]).find(end_tag)
+                        if j >= 0:
+                            k, found = j - len(carry[-le:]), True      # it starts in ``carry``
+                    if found:
+                        whole = carry + data
+                        k += len(carry)
+                        yield whole[:k]
+                        rest = [whole[k:]]
+                        while True:
+                            more = f.read(block)
+                            if not more:
+                                break
+                            rest.append(more)
+                        tail_box.append(b"".join(rest))
                         return
-                    cut = buf.rfind(rc)
+                    cut = data.rfind(rc)
                     if cut >= 0:
                         cut += len(rc)
-                        yield buf[:cut]
-                        buf = buf[cut:]
-                    more = f.read(block)
-                    if not more:
+                        yield carry + data[:cut] if carry else data[:cut]
+                        carry = data[cut:]
+                    else:
+                        carry += data
+                    data = f.read(block)
+                    if not data:
                         raise BookUnreadable(f"{part}: the worksheet XML ends early")
-                    buf += more
             finally:
                 f.close()
         return p, head, blocks(), tail_box
@@ -1421,25 +1468,167 @@ class XlsxPackage:
         blocks.close()
         return b"".join(out)
 
+    def _patch_block(self, body: bytes, patches: "_Patches", out, rx: _Rx, strip: list[str] | None,
+                     strip_from: int, state: list[int]) -> None:
+        """``_patch_rows`` for a block of whole rows, vectorised over the rows where it is safe.
+
+        Splits the block at ``</row>`` once and appends each patch's cells to its row (after cutting
+        stale cells of ``strip`` columns that end a row), when every row is ``<row r="n" ...>...</row>``
+        with ascending numbers, every patch row exists, and no remaining cell sits at or right of the
+        patch's first column.  Anything else (inserted rows, cells to merge, rows without r, odd
+        markup) goes through ``_patch_rows``, row by row.
+        """
+        p, prev, stripped = state
+        rc = rx.rowclose
+        prow = patches.rows
+        if p >= len(prow) and not strip:
+            out.write(body)
+            return
+        pieces = body.split(rc)
+        last = pieces.pop()
+        n = len(pieces)
+        if n < 16 or last.strip():
+            return self._patch_rows(body, patches, out, rx, strip, strip_from, state)
+        nums = rx.row_r.findall(body)
+        if len(nums) != n or body.count(rx.rowopen) != n:
+            return self._patch_rows(body, patches, out, rx, strip, strip_from, state)
+        spans = b" spans=" in body
+        R = list(map(int, nums))
+        # rows the fast path leaves alone: those above strip_from (header rows), row by row
+        j0 = 0
+        if strip:
+            while j0 < n and R[j0] < strip_from:
+                j0 += 1
+        if j0:
+            k = sum(map(len, pieces[:j0])) + j0 * len(rc)
+            self._patch_rows(body[:k], patches, out, rx, strip, strip_from, state)
+            p, prev, stripped = state
+            del pieces[:j0], R[:j0]
+            n -= j0
+            if not n:
+                out.write(last)
+                return
+            body = body[k:]
+        if R[0] <= prev or (R[-1] - R[0] != n - 1 or R != list(range(R[0], R[0] + n))) and (
+                R != sorted(R) or len(set(R)) != n):
+            return self._patch_rows(body, patches, out, rx, strip, strip_from, state)
+        k_end = bisect.bisect_right(prow, R[-1], p)
+        npatch = k_end - p
+        if npatch == 0 and not strip:
+            out.write(body)
+            state[1] = R[-1]
+            return
+        mm = min(patches.mins[p:k_end]) if npatch else MAX_COLS + 1
+        cr = rx.copen + b' r="'
+        own = {col_index(x) for x in strip} if strip else set()
+        lcr = len(cr)
+        slow = lambda: self._patch_rows(body, patches, out, rx, strip, strip_from, state)  # noqa: E731
+        def cut_flags():
+            # stale flag cells ending rows (a re-run): cut each row at its first flag cell, provided
+            # everything cut is a flag cell; returns the rows cut, or None when that is not safe
+            cx = cr + col_letter(min(own)).encode()
+            cuts = [pc.rfind(cx) for pc in pieces]
+            gone = b"\x00".join([pc[i:] for pc, i in zip(pieces, cuts) if i >= 0])
+            lg = rx.cell_letters.findall(gone)
+            if ({col_index(x) for x in set(lg)} - own or gone.count(rx.copen + b" ") != len(lg)
+                    or gone.count(rx.copen + b">") or b"extLst" in gone):
+                return None
+            pieces[:] = [pc[:i] if i >= 0 else pc for pc, i in zip(pieces, cuts)]
+            return n - cuts.count(-1)
+
+        if own and self._cut_first:          # the previous block had stale flags: this one likely too
+            k = cut_flags()
+            if k is None:
+                return slow()
+            stripped += k
+        cut_done = False
+        for _round in range(len(own) + 2):
+            tails = [pc[pc.rfind(cr):] for pc in pieces]
+            jt = b"\x00".join(tails)
+            empty = tails.count(b">")       # rows without a cell with r (rfind gave -1)
+            if empty and any((rx.copen + b" ") in pc or (rx.copen + b">") in pc
+                             for pc, t in zip(pieces, tails) if t == b">"):
+                return slow()
+            if (jt.count(cr) != n - empty or jt.count(rx.copen + b" ") != n - empty
+                    or jt.count(rx.copen + b">") or b"extLst" in jt):
+                return slow()
+            lets = [t[lcr:lcr + 3] for t in tails]
+            cols = {}
+            for x in set(lets):
+                m = _LETTERS_AT.match(x)
+                cols[x] = col_index(m.group(0)) if m else 0
+            hit = {x for x, c in cols.items() if c in own}
+            if not hit:
+                break
+            if not cut_done and not self._cut_first:
+                cut_done = self._cut_first = True
+                k = cut_flags()
+                if k is None:
+                    return slow()
+                stripped += k
+                continue
+            # stale flag cells still ending rows: cut them one at a time and look again
+            for i, x in enumerate(lets):
+                if x in hit:
+                    pieces[i] = pieces[i][:len(pieces[i]) - len(tails[i])]
+                    stripped += 1
+        else:
+            return slow()
+        if max(cols.values()) >= mm:
+            return slow()
+        cl = patches.cells[p:k_end]
+        if not npatch:
+            cl = itertools.repeat(b"", n)
+        elif npatch == n and prow[p:k_end] == R:
+            if spans:
+                pieces = [rx.row_spans.sub(rb"\1", pc, 1) for pc in pieces]
+        else:
+            pos = {r: i for i, r in enumerate(R)}
+            try:
+                at = [pos[r] for r in prow[p:k_end]]
+            except KeyError:        # a patch row is missing: it must be inserted
+                return slow()
+            full = [b""] * n
+            for i, c in zip(at, cl):
+                full[i] = c
+                if spans:
+                    pieces[i] = rx.row_spans.sub(rb"\1", pieces[i], 1)
+            cl = full
+        out.write(b"".join(itertools.chain.from_iterable(zip(pieces, cl, itertools.repeat(rc, n)))) + last)
+        state[:] = [k_end, R[-1], stripped]
+
     def _rewrite_sheet(self, part: str, patches, *, head_fn=None, tail_fn=None,
                        strip: list[str] | None = None, strip_from: int = 0) -> int:
-        """Stream a worksheet part through the patcher into a temp file; returns rows stripped."""
-        p, head, blocks, tail_box = self._sheet_stream(part)
+        """Stream a worksheet part through the patcher into a compressed temp file; > 0 if stale cells went."""
+        if not isinstance(patches, _Patches):
+            patches = _Patches.of(patches)
+        p, head, blocks, tail_box = self._sheet_stream(part, _SHEET_BLOCK, prefetch=True)
         rx = _Rx(p)
-        path = self._tmpfile(".sheet")
+        self._cut_first = False
+        out = _Deflater(self._tmpfile(".sheet"))
         state = [0, 0, 0]
-        with open(path, "wb") as f:
-            out = _Buffered(f)
+        gc_was = gc.isenabled()
+        gc.disable()
+        try:
             out.write(head_fn(head) if head_fn else head)
             for body in blocks:
-                self._patch_rows(body, patches, out, rx, strip, strip_from, state)
+                self._patch_block(body, patches, out, rx, strip, strip_from, state)
             ro, rc = rx.rowopen, rx.rowclose
-            for r, _c, cells in patches[state[0]:]:
+            for i in range(state[0], len(patches)):
+                r, _c, cells = patches[i]
                 out.write(ro + b' r="' + str(r).encode() + b'">' + cells + rc)
             tail = tail_box[0]
             out.write(tail_fn(tail) if tail_fn else tail)
-            out.flush()
-        self._put(part, _FilePart([path]))
+            seg = out.close()
+        except BaseException:
+            out.abort()
+            if hasattr(blocks, "close"):
+                blocks.close()
+            raise
+        finally:
+            if gc_was:
+                gc.enable()
+        self._put(part, _DeflatedPart([seg]))
         return state[2]
 
     @staticmethod
@@ -1487,14 +1676,16 @@ class XlsxPackage:
                        values: list[Sequence], *, tiers: TierRule | None = None) -> list[str]:
         """Write arcollect's flag columns into a user sheet; returns their column letters."""
         part = self._worksheet_part(sheet)
-        rows = [int(r) for r in _tolist(rows)]
+        rows = _tolist(rows)
+        if set(map(type, rows)) - {int}:
+            rows = [int(r) for r in rows]
         values = [_tolist(v) for v in values]
         if len(values) != len(headers):
             raise ValueError("update_columns: one list of values per header")
         for h, v in zip(headers, values):
             if len(v) != len(rows):
                 raise ValueError(f"update_columns: {len(v)} values for {h!r} but {len(rows)} rows")
-        if any(r <= header_row or r > MAX_ROWS for r in rows):
+        if rows and (min(rows) <= header_row or max(rows) > MAX_ROWS):
             raise ValueError(f"update_columns: rows must be below the header row {header_row} and within the sheet")
         p, _h, _b, _t = self._sheet_stream(part, 1 << 16)
         _b.close() if hasattr(_b, "close") else None
@@ -1569,21 +1760,35 @@ class XlsxPackage:
 
         # data cells, vectorised per column, in column order
         order = sorted(range(len(cols)), key=lambda i: cols[i])
-        if any(rows[i] >= rows[i + 1] for i in range(len(rows) - 1)):
+        if rows != sorted(rows) or len(set(rows)) != len(rows):
             idx = sorted(range(len(rows)), key=rows.__getitem__)
             rows = [rows[i] for i in idx]
             values = [[v[i] for i in idx] for v in values]
             if any(rows[i] == rows[i + 1] for i in range(len(rows) - 1)):
                 raise ValueError("update_columns: a row number is listed twice")
-        rs = list(map(str, rows))
-        cellcols = [encode_column(letters[i], rs, values[i], "", ctx, False) for i in order]
         mincol = min(cols)
-        joined = map("".join, zip(*cellcols)) if cellcols else iter(())
-        if p:
-            patches = hpatch + [(r, mincol, _prefixed(c, p).encode("utf-8")) for r, c in zip(rows, joined)]
-        else:
-            patches = hpatch + [(r, mincol, c.encode("utf-8")) for r, c in zip(rows, joined)]
-        del cellcols
+        o_letters = [letters[i] for i in order]
+        o_values = [values[i] for i in order]
+        del values
+        cells: list[bytes] = []
+        step = 1 << 16
+        gc_was = gc.isenabled()
+        gc.disable()
+        try:
+            for a in range(0, len(rows), step):
+                rs = list(map(str, rows[a:a + step]))
+                txt = "\x00".join(encode_rows(o_letters, rs, [v[a:a + step] for v in o_values], [""] * len(order),
+                                              ctx, [False] * len(order), False))
+                if p:
+                    txt = _prefixed(txt, p)
+                cells += txt.encode("utf-8").split(b"\x00")
+        finally:
+            if gc_was:
+                gc.enable()
+        del o_values
+        patches = _Patches([r for r, _m, _c in hpatch] + rows, [m for _r, m, _c in hpatch] + [mincol] * len(rows),
+                           [c for _r, _m, c in hpatch] + cells)
+        del cells
 
         last = max(rows) if rows else header_row
         links = list(ctx.links)
@@ -1793,7 +1998,8 @@ class XlsxPackage:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix="~tmp-arcollect-", suffix=".xlsx")
         os.close(fd)
         try:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
+            with open(tmp, "wb") as fout, open(self.path, "rb") as self._src:
+                zout = _ZipWriter(fout, self._zip.comment or b"")
                 written = set()
                 for name in self._names:
                     if name in self._deleted and name not in self._new and name not in self._dirty:
@@ -1804,6 +2010,7 @@ class XlsxPackage:
                     if name not in written:
                         self._write_member(zout, name, None)
                         written.add(name)
+                zout.close()
             try:
                 mode = stat.S_IMODE(os.stat(target).st_mode) if target.exists() else 0o644
                 os.chmod(tmp, mode)
@@ -1825,45 +2032,54 @@ class XlsxPackage:
         self.path = target
         self._load(target)
 
-    def _write_member(self, zout: zipfile.ZipFile, name: str, info: zipfile.ZipInfo | None) -> None:
-        zi = zipfile.ZipInfo(name, date_time=info.date_time if info else _now())
-        zi.compress_type = zipfile.ZIP_DEFLATED
-        if info is not None:
-            zi.external_attr = info.external_attr
-            zi.create_system = info.create_system
-        else:
-            zi.external_attr = 0o600 << 16
+    def _write_member(self, zout: "_ZipWriter", name: str, info: zipfile.ZipInfo | None) -> None:
+        """One member: an unchanged one as its raw compressed bytes, a new one compressed once."""
+        meta = dict(date_time=info.date_time if info else _now(),
+                    external_attr=info.external_attr if info else 0o600 << 16,
+                    create_system=info.create_system if info else 3,
+                    internal_attr=info.internal_attr if info else 0,
+                    comment=info.comment if info else b"")
         if name in self._dirty:
             src = self._serialize(self._trees[name])
         elif name in self._new:
             src = self._new[name]
         else:
             src = None
-        if isinstance(src, bytes):
-            _set_level(zi, 6 if len(src) < BIG_PART else 1)
-            zout.writestr(zi, src)
+        if isinstance(src, _DeflatedPart):
+            zout.add(name, crc=src.crc, csize=src.csize, usize=src.usize, method=_DEFLATED, flags=0,
+                     write=src.write_compressed, **meta)
             return
-        if isinstance(src, _FilePart):
-            size = src.size()
-            _set_level(zi, 6 if size < BIG_PART else 1)
-            with zout.open(zi, "w", force_zip64=size > 0x7FFF0000) as dst:
-                src.write_to(dst)
-            return
-        size = info.file_size
-        _set_level(zi, 6 if size < BIG_PART else 1)
-        if size < BIG_PART:
-            zout.writestr(zi, self._zip.read(name))
-            return
-        with self._zip.open(info) as s, zout.open(zi, "w", force_zip64=size > 0x7FFF0000) as dst:
-            shutil.copyfileobj(s, dst, 1 << 20)
+        if src is None and not (info.flag_bits & 0x01) and info.compress_type in (_STORED, _DEFLATED):
+            offset, size = self._raw_span(info)
 
+            def copy(f, offset=offset, size=size):
+                s = self._src
+                s.seek(offset)
+                left = size
+                while left:
+                    b = s.read(min(left, 1 << 20))
+                    if not b:
+                        raise BookUnreadable(f"{self.path.name}: {name} is cut short")
+                    f.write(b)
+                    left -= len(b)
+            zout.add(name, crc=info.CRC, csize=info.compress_size, usize=info.file_size,
+                     method=info.compress_type, flags=info.flag_bits & 0x0806, write=copy, **meta)
+            return
+        if src is None:                     # another compression method: inflate, deflate
+            src = self._zip.read(name)
+        c = _deflate_bytes(src, _LEVEL_SMALL if len(src) < BIG_PART else _LEVEL_BIG) + _DeflatedPart._END
+        zout.add(name, crc=zlib.crc32(src), csize=len(c), usize=len(src), method=_DEFLATED, flags=0,
+                 write=lambda f: f.write(c), **meta)
 
-def _set_level(zi: zipfile.ZipInfo, level: int) -> None:
-    zi._compresslevel = level          # Python 3.11/3.12
-    try:
-        zi.compress_level = level      # Python 3.13+
-    except AttributeError:
-        pass
+    def _raw_span(self, info: zipfile.ZipInfo) -> tuple[int, int]:
+        """(offset, length) of a member's compressed bytes in the source file."""
+        s = self._src
+        s.seek(info.header_offset)
+        h = s.read(30)
+        if len(h) != 30 or h[:4] != b"PK\x03\x04":
+            raise BookUnreadable(f"{self.path.name}: bad zip header for {info.filename}")
+        n, m = struct.unpack("<HH", h[26:30])
+        return info.header_offset + 30 + n + m, info.compress_size
 
 
 def _now():

@@ -493,30 +493,37 @@ def _argb(rgb: str) -> str:
 
 # a string needs the slow path if it holds markup characters, characters XML cannot hold, a literal
 # _xHHHH_ escape or the \x00 used to join a column; edge whitespace only needs xml:space="preserve"
-_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_")
-_EDGE_WS = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
+_SPECIAL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_")
+_XML_WS = (" ", "\t", "\n", "\r")
 _TEMPLATES: dict = {}
 _DATE_SERIALS: dict = {}
 
 
-def _column_kind(vals: list, ctx: CellContext) -> tuple[str, list] | None:
-    """('v' | 't' | 'T', values ready for %s) for a uniform column without None, else None."""
+def _column_kind(vals, ctx: CellContext) -> tuple[str, list] | None:
+    """('t' | 'T' | 'v' | 'd', values ready for %s) for a uniform column without None, else None."""
     if not vals:
         return None
-    t0 = type(vals[0])
-    if t0 is str:
-        for v in vals:
-            if type(v) is not str:
-                return None
-        joined = "\x00".join(vals)
-        if _SPECIAL.search(joined) or joined.count("\x00") != len(vals) - 1:
-            return None
-        if len(joined) > MAX_TEXT and max(map(len, vals)) > MAX_TEXT:
-            return None
-        return ("T" if _EDGE_WS.search(joined) else "t"), vals
     types = set(map(type, vals))
     if len(types) != 1:
         return None
+    t0 = types.pop()
+    if t0 is str:
+        joined = "\x00".join(vals)
+        if joined.count("\x00") != len(vals) - 1:
+            return None
+        plain = joined.isascii() and joined.replace("\x00", "").isprintable()
+        if (not plain or "_x" in joined) and _SPECIAL.search(joined):
+            return None
+        if len(joined) > MAX_TEXT and max(map(len, vals)) > MAX_TEXT:
+            return None
+        if "&" in joined or "<" in joined or ">" in joined:
+            vals = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split("\x00")
+        if plain:
+            edge = joined[:1] == " " or joined[-1:] == " " or "\x00 " in joined or " \x00" in joined
+        else:
+            edge = joined[:1] in _XML_WS or joined[-1:] in _XML_WS or any(
+                ("\x00" + w) in joined or (w + "\x00") in joined for w in _XML_WS)
+        return ("T" if edge else "t"), vals
     if t0 is int:
         return "v", vals
     if t0 is float:
@@ -529,10 +536,10 @@ def _column_kind(vals: list, ctx: CellContext) -> tuple[str, list] | None:
             return "d", [cache[v] for v in vals]
         except KeyError:
             pass
+        if len(cache) > 200_000:
+            cache.clear()
         for v in vals:
             if v not in cache:
-                if len(cache) > 200_000:
-                    cache.clear()
                 cache[v] = date_serial(v, ctx.date1904)
         return "d", [cache[v] for v in vals]
     return None

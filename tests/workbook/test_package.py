@@ -603,3 +603,109 @@ def test_xlsm_keeps_vba(tmp_path):
     assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
     assert b"macroEnabled.main+xml" in after["[Content_Types].xml"]
     cached_values_survive(p)
+
+
+# --------------------------------------------------------------------------- the fast paths
+
+def _raw_members(path) -> dict:
+    """name -> (method, CRC, compressed bytes as stored)."""
+    out = {}
+    with open(path, "rb") as f, zipfile.ZipFile(path) as z:
+        for i in z.infolist():
+            f.seek(i.header_offset)
+            h = f.read(30)
+            n, m = int.from_bytes(h[26:28], "little"), int.from_bytes(h[28:30], "little")
+            f.seek(i.header_offset + 30 + n + m)
+            out[i.filename] = (i.compress_type, i.CRC, f.read(i.compress_size))
+    return out
+
+
+def test_save_copies_unchanged_members_raw_stored_and_deflated(book, tmp_path):
+    def edit(parts):
+        parts["customXml/item1.xml"] = b"<root>stored, not compressed</root>"
+    _patch_zip(book, edit)
+    # re-store one member uncompressed and another with a different deflate level
+    with zipfile.ZipFile(book) as z:
+        items = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(book, "w") as z:
+        for i, data in items:
+            stored = i.filename in ("customXml/item1.xml", "xl/media/image1.png")
+            z.writestr(i.filename, data, compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED,
+                       compresslevel=None if stored else 9)
+    before = _raw_members(book)
+    assert before["customXml/item1.xml"][0] == zipfile.ZIP_STORED
+    pk = XlsxPackage.open(book)
+    pk.write_sheet("Aging", [Column("A"), Column("B", fmt="date")], [[f"r{i}", dt.date(2026, 1, 1)] for i in range(100)])
+    pk.save()
+    after = _raw_members(book)
+    with zipfile.ZipFile(book) as z:
+        assert z.testzip() is None
+    for name, raw in before.items():
+        if name not in ALWAYS_OWNED:
+            assert after[name] == raw, name           # same method, CRC and compressed bytes
+    check_package(book)
+    assert read_all(book)["Aging"][100] == ["r99", dt.date(2026, 1, 1)]
+
+
+def test_zip64_fields_are_written_when_needed(book, monkeypatch):
+    import addin.workbook.package as package
+    monkeypatch.setattr(package, "_ZIP64_LIMIT", 100)      # every member and offset "large"
+    before = members(book)
+    pk = XlsxPackage.open(book)
+    pk.write_sheet("Aging", [Column("n")], [[i] for i in range(500)])
+    pk.save()
+    with zipfile.ZipFile(book) as z:
+        assert z.testzip() is None
+        assert any(i.file_size > 100 and i.extra for i in z.infolist())
+    after = members(book)
+    assert all(after[n] == b for n, b in before.items() if n not in ALWAYS_OWNED)
+    check_package(book)
+
+
+@pytest.mark.parametrize("block", [8 << 20, 20_000])
+def test_update_columns_fast_and_row_by_row_paths_agree(tmp_path, monkeypatch, block):
+    """A sheet big enough for the vectorised patcher, with Excel's spans, a re-run, gaps and inserted rows."""
+    import addin.workbook.package as package
+    monkeypatch.setattr(package, "_SHEET_BLOCK", block)
+    def make(path):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "Data"
+        ws.append(["Id", "Name", "Amount"])
+        for i in range(3000):
+            if i % 500 == 7:
+                continue                      # missing rows: patches must insert them
+            ws.cell(i + 2, 1, i)
+            ws.cell(i + 2, 2, f"n{i}")
+            ws.cell(i + 2, 3, i * 1.5)
+        wb.save(path)
+        # Excel writes spans on every row
+        _patch_zip(path, lambda parts: parts.__setitem__(
+            "xl/worksheets/sheet1.xml",
+            re.sub(rb'<row r="(\d+)"', rb'<row r="\1" spans="1:3"', parts["xl/worksheets/sheet1.xml"])))
+
+    def run(path, rows, fast):
+        pk = XlsxPackage.open(path)
+        if not fast:
+            pk._patch_block = lambda body, patches, out, rx, strip, strip_from, state: pk._patch_rows(
+                body, patches, out, rx, strip, strip_from, state)
+        pk.update_columns("Data", 1, FLAGS, rows, _flags(rows), tiers=TierRule())
+        pk.save()
+        return members(path)["xl/worksheets/sheet1.xml"]
+
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    make(a)
+    shutil.copy(a, b)
+    rows = list(range(2, 3002))
+    assert run(a, rows, True) == run(b, rows, False)
+    rows2 = list(range(2, 3002, 3))           # re-run on fewer rows: stale flags cleared
+    xa, xb = run(a, rows2, True), run(b, rows2, False)
+    assert xa == xb
+    assert run(a, rows, True) == run(b, rows, False)           # every row exists now: appended in bulk
+    xa, xb = run(a, rows2, True), run(b, rows2, False)
+    assert xa == xb
+    check_package(a)
+    data = read_all(a)["Data"]
+    assert data[0][3:] == FLAGS
+    assert data[1][3:] == [-30, "b2", 2] and data[2][3:] == ["", "", ""] and data[4][3:] == [0, "b5", 2]
+    assert data[7][3:] == [30, "b8", 2] and data[8] == [""] * 6     # row 9: inserted by run 1, cleared by run 2
