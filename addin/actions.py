@@ -166,7 +166,8 @@ def refresh(path, as_of: date | None = None, *, today: date, now: datetime | Non
         pkg.update_columns(layout.sheet, layout.header_row, list(FLAG_HEADERS), a.aged["row"].to_numpy(),
                            [a.aged["days_past_due"].to_numpy(), a.aged["bucket"].astype(str).to_numpy(dtype=object),
                             levels], tiers=TierRule())
-    columns, rows, chart = owned.summary_sheet(a.totals, a.decisions, a.as_of, len(a.problems))
+    columns, rows, chart = owned.summary_sheet(a.totals, a.decisions, a.as_of, len(a.problems), a.home_currency,
+                                               settings.edges)
     pkg.write_sheet("Summary", columns, rows, chart=chart)
     documents = result.drafts.documents if result.drafts else {}
     pkg.write_sheet("Actions", owned.ACTIONS, owned.action_rows(a.decisions, a.contacts, a.book.approvals,

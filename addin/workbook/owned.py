@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..core.money import from_minor, minor_digits
 from .chart import Chart
-from .xlsx_xml import Column, Link
+from .xlsx_xml import Column, Link, col_letter
 
 AGING = [Column("Cell", 16), Column("Customer ID", 12), Column("Customer", 28), Column("Document", 14),
          Column("Currency", 9), Column("Invoice Date", 12, "date"), Column("Due Date", 12, "date"),
@@ -66,28 +66,33 @@ def action_rows(decisions: pd.DataFrame, contacts: pd.DataFrame, approvals: dict
                documents.get(r.customer_key, "")]
 
 
-def summary_sheet(totals: pd.DataFrame, decisions: pd.DataFrame, as_of, problems: int):
-    """(columns, rows, chart): buckets down, currencies across, then the counts a clerk acts on."""
+def summary_sheet(totals: pd.DataFrame, decisions: pd.DataFrame, as_of, problems: int, home: str,
+                  edges: tuple[int, ...]):
+    """(columns, rows, chart): buckets down and currencies across; beside them the counts a clerk acts on."""
     currencies = list(totals.index)
     buckets = [b for b in totals.columns if b != "Total"]
-    columns = [Column("Bucket", 14)] + [Column(c, 16, "money") for c in currencies]
-    rows = [[b] + [from_minor(totals.at[c, b], c) for c in currencies] for b in buckets]
-    rows.append(["Total"] + [from_minor(totals.at[c, "Total"], c) for c in currencies])
-    rows.append([])
+    columns = ([Column("Bucket", 14)] + [Column(c, 16, "money") for c in currencies]
+               + [Column(" ", 3), Column("Measure", 26), Column("Value", 14)])
+    left = [[b] + [from_minor(totals.at[c, b], c) for c in currencies] for b in buckets]
+    left.append(["Total"] + [from_minor(totals.at[c, "Total"], c) for c in currencies])
     counts = decisions["action"].value_counts()
-    for label, key in (("To contact", "contact"), ("To review", "review"), ("On hold", "hold"),
-                       ("Handed over", "handed over")):
-        rows.append([label, int(counts.get(key, 0))])
-    rows.append(["Input problems", problems])
-    rows.append(["As of", as_of])
-    first = currencies[0] if currencies else "GBP"
-    over90 = [b for b in buckets if b.endswith("+")]
-    total = int(totals["Total"].sum()) if len(totals) else 0
-    if currencies and total:
-        share = sum(int(totals[b].sum()) for b in over90) / total
-        rows.append([f"% over {over90[0][:-1]} days" if over90 else "% oldest bucket", round(share, 4)])
-    chart = Chart(title=f"Receivables by age ({first})", categories=f"Summary!$A$2:$A${len(buckets) + 1}",
-                  values=f"Summary!$B$2:$B${len(buckets) + 1}", series_name=first, anchor="E2")
+    right = [[label, int(counts.get(key, 0))] for label, key in (
+        ("Customers to contact", "contact"), ("Customers to review", "review"), ("Customers on hold", "hold"),
+        ("Customers handed over", "handed over"))]
+    right += [["Input problems", problems], ["As of", as_of.isoformat()]]
+    oldest = [b for b in buckets if b.endswith("+")]
+    for c in currencies:
+        total = int(totals.at[c, "Total"])
+        if total > 0 and oldest:
+            right.append([f"% over {edges[-1]} days ({c})", round(100 * int(totals.at[c, oldest[0]]) / total, 1)])
+    blank_left = [None] * (1 + len(currencies))
+    rows = [(left[k] if k < len(left) else blank_left) + [None] + (right[k] if k < len(right) else [])
+            for k in range(max(len(left), len(right)))]
+    shown = home if home in currencies else (currencies[0] if currencies else home)
+    letter = col_letter(2 + currencies.index(shown)) if shown in currencies else "B"
+    chart = Chart(title=f"Receivables by age ({shown})", categories=f"Summary!$A$2:$A${len(buckets) + 1}",
+                  values=f"Summary!${letter}$2:${letter}${len(buckets) + 1}", series_name=shown,
+                  anchor=f"{col_letter(len(columns) + 2)}2")
     return columns, rows, chart
 
 
