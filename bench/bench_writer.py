@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -143,7 +142,7 @@ def phase_write12(out: Path, n: int) -> dict:
     pk.save()
     t2 = time.perf_counter()
     pk.close()
-    return {"phase": "write_sheet (12 cols)", "write_s": round(t1 - t, 2), "save_s": round(t2 - t1, 2), "total_s": round(t2 - t, 2),
+    return {"phase": "write_sheet (12 cols)", "write_s": round(t1 - t, 2), "save_s": round(t2 - t1, 2),
             "total_s": round(t2 - t, 2), "size_mb": round(base.stat().st_size / 2**20, 1),
             "peak_mb": round(_peak_mb())}
 

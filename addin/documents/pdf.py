@@ -18,7 +18,6 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from decimal import Decimal
 from html import escape
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Flowable, Frame, KeepTogether,
-                                NextPageTemplate, PageBreak, PageTemplate, Paragraph, Spacer,
+                                PageBreak, PageTemplate, Paragraph, Spacer,
                                 Table, TableStyle)
 
 from addin.core.model import Communication

@@ -37,7 +37,7 @@ from lxml import etree
 from .chart import Chart, chart_xml, drawing_xml
 from .xlsx_xml import (MAX_COLS, MAX_ROWS, NS_CT, NS_MAIN, NS_PKG_REL, NS_REL, CellContext, Column,
                        Formula, Link, StyleBook, attr, cell_xml, col_index, col_letter, encode_rows,
-                       esc, fmt_code, is_date_code, range_ref, split_range, split_ref, text_xml, _argb)
+                       fmt_code, is_date_code, range_ref, split_range, split_ref, text_xml, _argb)
 
 __all__ = ["BookLocked", "BookUnreadable", "Formula", "Link", "Column", "Chart", "Tier", "TierRule",
            "XlsxPackage", "lock_file", "DEFAULT_TIERS"]
@@ -1968,7 +1968,7 @@ class XlsxPackage:
             if not (1 <= r <= MAX_ROWS and 1 <= c <= MAX_COLS):
                 raise ValueError(f"{ref} is outside the sheet")
             by_row.setdefault(r, []).append((c, v))
-        patches, clears = [], {}
+        patches = []
         for r in sorted(by_row):
             items = sorted(by_row[r], key=lambda x: x[0])
             xml = "".join(cell_xml(f"{col_letter(c)}{r}", v, "", ctx) or f'<c r="{col_letter(c)}{r}"/>'

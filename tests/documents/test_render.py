@@ -1,11 +1,9 @@
 import shutil
 from dataclasses import replace
-from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from addin.core.model import OpenItem
 from addin.documents.render import (DEFAULT_TEMPLATE_DIR, TEMPLATES, TemplateProblem, build_context,
                                     check_templates, list_templates, render)
 from addin.documents.sample import sample_communication, sample_settings

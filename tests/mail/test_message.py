@@ -7,7 +7,6 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
-from addin.core.model import Company
 from addin.documents.pdf import letter_pdf
 from addin.documents.render import render
 from addin.documents.sample import sample_communication, sample_settings

@@ -1,4 +1,3 @@
-import smtplib
 import ssl
 from dataclasses import replace
 from io import BytesIO
