@@ -73,6 +73,10 @@ def draft_batch(comms: list[Communication], settings: Settings, history: pd.Data
                                             user=user, document=str(path), message_id=mid or message_id(comm, domain)))
         result.documents.setdefault(comm.customer_id, str(path))
         result.files.append(Path(path))
+    if any("email" in c.channels for c in todo) and not (settings.mail_from or settings.company.email):
+        result.problems.append("Settings: no sender address for the emails: fill in 'From' or 'Company email' "
+                               "in Settings; no email was drafted")
+        todo = [c for c in todo if "email" not in c.channels]
     outbox.mkdir(parents=True, exist_ok=True)
     # Email-only messages (most of a batch) go through the bulk path, on both cores for big batches.
     plain = [c for c in todo if c.channels == ("email",) and not c.final]
@@ -124,4 +128,5 @@ def draft_batch(comms: list[Communication], settings: Settings, history: pd.Data
         for comm in texts:
             if comm.customer_id in listed:
                 log(comm, "sms", path)
+    result.problems = list(dict.fromkeys(result.problems))  # one line per distinct problem
     return result
