@@ -158,7 +158,7 @@ def refresh(path, as_of: date | None = None, *, today: date, now: datetime | Non
     if drafts:
         comms = build_communications(a)
         result.drafts = draft_batch(comms, settings, a.book.history, outbox_folder(path, settings), now=now,
-                                    run_id=_run_id(now, a.as_of), user=user or settings.user)
+                                    run_id=_run_id(now, a.as_of), user=user or settings.user, base=path.parent)
         a.problems += [as_problem(p) for p in result.drafts.problems]
     levels = level_per_item(a.aged, a.book.ladder)
     layout = a.book.layout
@@ -197,7 +197,10 @@ class SendResult:
 
 
 def pending_drafts(book: Book, outbox: Path, approve_all: bool):
-    """(approved [(path, message)], not approved count, problems) among drafted, unsent emails."""
+    """(approved [(path, message)], not approved count, problems) among drafted, unsent emails.
+
+    Documents are logged relative to the workbook's folder; only files inside the outbox are sent.
+    """
     h = book.history
     sent = logged_message_ids(h, "sent")
     drafted = h.loc[(h["action"] == "drafted") & (h["channel"] == "email") & (h["message_id"] != "")
@@ -208,7 +211,7 @@ def pending_drafts(book: Book, outbox: Path, approve_all: bool):
         if not (approve_all or book.approvals.get((r.customer_key, int(r.level) if r.level == r.level else 0))):
             waiting += 1
             continue
-        file = Path(r.document).resolve() if r.document else None
+        file = (book.path.parent / r.document).resolve() if r.document else None
         if file is None or root not in file.parents or not file.is_file():
             problems.append(f"History!O{r.row}: draft {r.document!r} is not a file in the outbox {outbox}; "
                             f"not sent")
@@ -237,7 +240,7 @@ def send(path, *, approve_all: bool = False, now: datetime, environ=None, user: 
         file, r = by_id[mid]
         entries.append(HistoryEntry(timestamp=stamp(now), run_id=run_id, customer_id=r.customer_key,
                                     customer=r.customer, level=int(r.level), channel="email", action=action,
-                                    outcome=outcome, user=who, document=str(file), message_id=mid))
+                                    outcome=outcome, user=who, document=r.document, message_id=mid))
     append_history(pkg, entries)
     pkg.save()
     return SendResult(report, entries, waiting, problems)

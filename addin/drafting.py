@@ -6,6 +6,7 @@ not drafted again, so re-running the same day changes nothing.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -58,8 +59,11 @@ def _history_for(history: pd.DataFrame, key: str) -> list[HistoryEntry]:
 
 
 def draft_batch(comms: list[Communication], settings: Settings, history: pd.DataFrame, outbox: Path, *,
-                now: datetime, run_id: str, user: str) -> DraftResult:
-    """Draft every channel of every communication not drafted before; return what to log."""
+                now: datetime, run_id: str, user: str, base: Path | None = None) -> DraftResult:
+    """Draft every channel of every communication not drafted before; return what to log.
+
+    Documents are logged relative to `base` (the workbook's folder) when given.
+    """
     result = DraftResult()
     done = logged_message_ids(history, "drafted")
     domain = sender_domain(settings)
@@ -69,9 +73,10 @@ def draft_batch(comms: list[Communication], settings: Settings, history: pd.Data
         return result
 
     def log(comm, channel, path, mid=""):
+        document = os.path.relpath(path, base) if base else str(path)  # relative: the folder can move
         result.entries.append(contact_entry(comm, action="drafted", channel=channel, now=now, run_id=run_id,
-                                            user=user, document=str(path), message_id=mid or message_id(comm, domain)))
-        result.documents.setdefault(comm.customer_id, str(path))
+                                            user=user, document=document, message_id=mid or message_id(comm, domain)))
+        result.documents.setdefault(comm.customer_id, document)
         result.files.append(Path(path))
     if any("email" in c.channels for c in todo) and not (settings.mail_from or settings.company.email):
         result.problems.append("Settings: no sender address for the emails: fill in 'From' or 'Company email' "

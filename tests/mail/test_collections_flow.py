@@ -125,3 +125,14 @@ def test_only_rows_approved_on_the_actions_sheet_are_sent_and_approvals_survive_
     assert [r[1] for r in actions if r[header.index("Approve")] == "yes"] == ["Birch LLP"]
     assert main(["send", str(book)]) == 0
     assert [to for _, (to,), _ in smtp_env.messages] == ["ap@birch.example"]
+
+
+def test_drafts_are_found_whatever_folder_the_commands_run_from(book, smtp_env, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path.parent)
+    relative = f"{tmp_path.name}/{book.name}"
+    assert main(["run", relative, "--as-of", "2026-11-30"]) == 1
+    assert {r[14] for r in history(book) if r[8] == "drafted"} <= {
+        f"book outbox/{n}" for n in ("C1_L2_2026-11-30.eml", "C2_L2_2026-11-30.eml", "C3_L2_2026-11-30.eml")}
+    monkeypatch.chdir(tmp_path)
+    assert main(["send", book.name, "--approve-all"]) == 0
+    assert len(smtp_env.messages) == 3
