@@ -21,7 +21,7 @@ from .core.money import format_plain, from_minor, quantize
 from .drafting import DraftResult, draft_batch, outbox_folder
 from .history_log import append_history, logged_message_ids, stamp
 from .mail.outbox import read_draft
-from .mail.smtp import SendReport, SmtpConfig, send_batch
+from .mail.smtp import SendReport, SmtpConfig, SmtpConfigError, send_batch
 from .plan_book import SCHEDULE, STATUS_HEADERS, PlanReview, review_plans
 from .workbook import owned
 from .workbook.package import TierRule, XlsxPackage
@@ -230,6 +230,8 @@ def send(path, *, approve_all: bool = False, now: datetime, environ=None, user: 
     if not approved:
         return SendResult(None, [], waiting, problems)
     config = SmtpConfig.from_settings(book.settings, environ)
+    if not config.host:
+        raise SmtpConfigError("no SMTP host: set 'SMTP host' in Settings or ARCOLLECT_SMTP_HOST; nothing was sent")
     report = send_batch([(p, m) for p, m, _ in approved], config, logged_message_ids(book.history, "sent"))
     by_id = {m["Message-ID"]: (p, r) for p, m, r in approved}
     run_id, who = _run_id(now), user or book.settings.user

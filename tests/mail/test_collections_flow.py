@@ -136,3 +136,11 @@ def test_drafts_are_found_whatever_folder_the_commands_run_from(book, smtp_env, 
     monkeypatch.chdir(tmp_path)
     assert main(["send", book.name, "--approve-all"]) == 0
     assert len(smtp_env.messages) == 3
+
+
+def test_send_without_an_smtp_host_says_so_and_sends_nothing(book, monkeypatch, capsys):
+    monkeypatch.delenv("ARCOLLECT_SMTP_HOST", raising=False)
+    assert main(["run", str(book), "--as-of", "2026-11-30"]) == 1
+    assert main(["send", str(book), "--approve-all"]) == 2
+    assert "no SMTP host" in capsys.readouterr().err
+    assert not [r for r in history(book) if r[8] in ("sent", "failed")]
