@@ -38,9 +38,24 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _timed_write(base: Path, name: str, cols, rows, table: str, phase: str) -> dict:
+    """write_sheet + save on `base`, timed, as one result row."""
+    from addin.workbook.package import XlsxPackage
+
+    t = time.perf_counter()
+    pk = XlsxPackage.open(base)
+    pk.write_sheet(name, cols, rows, table=table)
+    t1 = time.perf_counter()
+    pk.save()
+    t2 = time.perf_counter()
+    pk.close()
+    return {"phase": phase, "write_s": round(t1 - t, 2), "save_s": round(t2 - t1, 2), "total_s": round(t2 - t, 2),
+            "size_mb": round(base.stat().st_size / 2**20, 1), "peak_mb": round(_peak_mb())}
+
+
 def phase_build(out: Path, n: int) -> dict:
     import openpyxl
-    from addin.workbook.package import Column, XlsxPackage
+    from addin.workbook.package import Column
 
     base = out / "big.xlsx"
     wb = openpyxl.Workbook()
@@ -59,15 +74,7 @@ def phase_build(out: Path, n: int) -> dict:
             yield (f"Customer {i % 5000}", f"INV-{i}", d0 + dt.timedelta(days=i % 700), (i % 100000) / 100 + 1,
                    "EUR", "open", f"c{i % 5000}@example.com", i % 5000, d0 + dt.timedelta(days=i % 600), "")
 
-    t = time.perf_counter()
-    pk = XlsxPackage.open(base)
-    pk.write_sheet("Receivables", cols, rows(), table="tblAR")
-    t1 = time.perf_counter()
-    pk.save()
-    t2 = time.perf_counter()
-    pk.close()
-    return {"phase": "build (write_sheet 10 cols)", "write_s": round(t1 - t, 2), "save_s": round(t2 - t1, 2), "total_s": round(t2 - t, 2),
-            "size_mb": round(base.stat().st_size / 2**20, 1), "peak_mb": round(_peak_mb())}
+    return _timed_write(base, "Receivables", cols, rows(), "tblAR", "build (write_sheet 10 cols)")
 
 
 def phase_update(out: Path, n: int) -> dict:
@@ -93,7 +100,7 @@ def phase_update(out: Path, n: int) -> dict:
 
 
 def phase_write(out: Path, n: int) -> dict:
-    from addin.workbook.package import Column, XlsxPackage
+    from addin.workbook.package import Column
 
     base = out / "big.xlsx"
     d0 = dt.date(2026, 11, 30)
@@ -105,20 +112,12 @@ def phase_write(out: Path, n: int) -> dict:
             yield (f"Customer {i % 5000}", f"INV-{i}", d0 - dt.timedelta(days=i % 400), (i % 100000) / 100,
                    i % 400, "91+" if i % 400 > 90 else "61-90", i % 4, "email")
 
-    t = time.perf_counter()
-    pk = XlsxPackage.open(base)
-    pk.write_sheet("Aging", cols, rows(), table="tblAging")
-    t1 = time.perf_counter()
-    pk.save()
-    t2 = time.perf_counter()
-    pk.close()
-    return {"phase": "write_sheet (8 cols)", "write_s": round(t1 - t, 2), "save_s": round(t2 - t1, 2), "total_s": round(t2 - t, 2),
-            "size_mb": round(base.stat().st_size / 2**20, 1), "peak_mb": round(_peak_mb())}
+    return _timed_write(base, "Aging", cols, rows(), "tblAging", "write_sheet (8 cols)")
 
 
 def phase_write12(out: Path, n: int) -> dict:
     """The target case: write_sheet of 12 mixed text/number/date columns + table, then save."""
-    from addin.workbook.package import Column, XlsxPackage
+    from addin.workbook.package import Column
 
     base = out / "big.xlsx"
     d0 = dt.date(2026, 11, 30)
@@ -135,16 +134,7 @@ def phase_write12(out: Path, n: int) -> dict:
                    f"c{i % 5000}@example.com", d0 - dt.timedelta(days=i % 500), 1.0 + (i % 977) / 1e4,
                    "" if i % 7 else " note ")
 
-    t = time.perf_counter()
-    pk = XlsxPackage.open(base)
-    pk.write_sheet("Aging12", cols, rows(), table="tblAging12")
-    t1 = time.perf_counter()
-    pk.save()
-    t2 = time.perf_counter()
-    pk.close()
-    return {"phase": "write_sheet (12 cols)", "write_s": round(t1 - t, 2), "save_s": round(t2 - t1, 2),
-            "total_s": round(t2 - t, 2), "size_mb": round(base.stat().st_size / 2**20, 1),
-            "peak_mb": round(_peak_mb())}
+    return _timed_write(base, "Aging12", cols, rows(), "tblAging12", "write_sheet (12 cols)")
 
 
 def phase_rerun(out: Path, n: int) -> dict:
