@@ -50,44 +50,44 @@ def summarise_history(history: pd.DataFrame, as_of: date) -> dict[str, CustomerH
     """Per customer: last contact and level, latest promise, cease/dispute, recent calls.
 
     Rows dated after the as-of date are ignored, so an old as-of reproduces an old run.
+    Vectorised: History grows by a row per contact, and is read on every run.
     """
     if history is None or history.empty:
         return {}
     cutoff = pd.Timestamp(as_of)
-    week_ago = cutoff - pd.Timedelta(days=6)
     h = history.loc[~(history["date"] > cutoff)]
     if "run_date" in h:  # drafts of a run for this same as-of date are this run's output, not a past contact
         h = h.loc[~((h["action"] == "drafted") & (h["run_date"] == cutoff))]
     h = h.sort_values("date", kind="stable")
-    out: dict[str, CustomerHistory] = {}
-    for key, g in h.groupby("customer_key", sort=False):
-        contacts = g.loc[g["action"].isin(CONTACT_ACTIONS) & g["level"].notna()]
-        last_level, last_contact, level_since = 0, None, None
-        if not contacts.empty:
-            last = contacts.iloc[-1]
-            last_level, last_contact = int(last["level"]), last["date"].date()
-            level_since = contacts.loc[contacts["level"] == last["level"], "date"].iloc[0].date()
-        promises = g.loc[g["action"] == "promise"]
-        promise_date = promise_minor = promise_logged = None
-        if not promises.empty:
-            p = promises.iloc[-1]
-            if pd.notna(p["promise_date"]):
-                promise_date = p["promise_date"].date()
-                promise_minor = int(p["promise_minor"]) if pd.notna(p["promise_minor"]) else 0
-                promise_logged = p["date"].date()
-        calls = g.loc[(g["action"] == "called") & (g["date"] >= week_ago)]
-        talked = calls["outcome"].fillna("").str.lower().ne("no answer") & calls["outcome"].notna()
-        later = g.loc[g["action"].isin(["paid", "note", "plan"])]
-        dispute = g.loc[g["action"] == "dispute"]
-        out[key] = CustomerHistory(
-            last_level=last_level, last_contact=last_contact, last_level_contact=level_since,
-            promise_date=promise_date, promise_minor=promise_minor or 0,
-            promise_logged=promise_logged,
-            cease=bool((g["action"] == "cease").any()),
-            disputed=bool(not dispute.empty and (later.empty or later["date"].iloc[-1] < dispute["date"].iloc[-1])),
-            calls_7d=int(len(calls)), conversation_7d=bool(talked.any()),
-        )
-    return out
+    key = "customer_key"
+    contacts = h.loc[h["action"].isin(CONTACT_ACTIONS) & h["level"].notna()]
+    last = contacts.drop_duplicates(key, keep="last").set_index(key)
+    at_last = contacts.merge(last[["level"]].reset_index(), on=[key, "level"])
+    since = at_last.groupby(key)["date"].min()
+    promises = h.loc[h["action"] == "promise"].drop_duplicates(key, keep="last").set_index(key)
+    promises = promises.loc[promises["promise_date"].notna()]
+    calls = h.loc[(h["action"] == "called") & (h["date"] >= cutoff - pd.Timedelta(days=6))]
+    talked = calls.loc[calls["outcome"].fillna("").str.strip().ne("") & calls["outcome"].str.lower().ne("no answer")]
+    calls_7d = calls.groupby(key).size()
+    ceased = set(h.loc[h["action"] == "cease", key])
+    last_dispute = h.loc[h["action"] == "dispute"].groupby(key)["date"].max()
+    resolved = h.loc[h["action"].isin(["paid", "note", "plan"])].groupby(key)["date"].max()
+    open_dispute = last_dispute.loc[~(resolved.reindex(last_dispute.index) >= last_dispute)]
+    level, contact = last["level"].to_dict(), last["date"].to_dict()
+    since = since.to_dict()
+    p_date, p_minor, p_logged = (promises["promise_date"].to_dict(), promises["promise_minor"].to_dict(),
+                                 promises["date"].to_dict())
+    calls_7d, talked, disputed = calls_7d.to_dict(), set(talked[key]), set(open_dispute.index)
+
+    def day(ts):
+        return ts.date() if ts is not None else None
+
+    return {k: CustomerHistory(
+        last_level=int(level[k]) if k in level else 0, last_contact=day(contact.get(k)),
+        last_level_contact=day(since.get(k)), promise_date=day(p_date.get(k)),
+        promise_minor=int(p_minor[k]) if k in p_minor and pd.notna(p_minor[k]) else 0,
+        promise_logged=day(p_logged.get(k)), cease=k in ceased, disputed=k in disputed,
+        calls_7d=int(calls_7d.get(k, 0)), conversation_7d=k in talked) for k in pd.unique(h[key])}
 
 
 def _level_for(days: float, ladder: list[Level]) -> Level | None:

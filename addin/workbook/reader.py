@@ -17,7 +17,7 @@ from babel.numbers import get_decimal_symbol, get_group_symbol
 from python_calamine import CalamineWorkbook
 
 from ..core.model import HISTORY_COLUMNS, Level, Problem
-from ..core.money import minor_digits, to_minor
+from ..core.money import minor_digits
 from ..core.policy import DEFAULT_LADDER, parse_policy
 from ..core.settings import Settings, norm_key, parse_settings
 from .cells import address
@@ -143,7 +143,7 @@ def read_book(path) -> Book:
     customers, bad = _read_customers(wb, by_norm, settings)
     problems += bad
     contacts = _merge_contacts(item_contacts, customers)
-    history, bad = _read_history(wb, by_norm, settings)
+    history, bad = _read_history(path, wb, by_norm, settings)
     problems += bad
     plans = []
     if norm_key(PLANS) in by_norm:
@@ -444,63 +444,81 @@ def _read_customers(wb, by_norm, settings: Settings):
     return frame, problems
 
 
-def _read_history(wb, by_norm, settings: Settings):
-    """History rows as a frame (customer_key, date, level, action, outcome, promise_date, promise_minor)."""
+def _read_history(path, wb, by_norm, settings: Settings):
+    """History as a frame (customer_key, date, level, action, outcome, promise_date, promise_minor, ...).
+
+    Read in bulk like Receivables: History grows by a row per contact, run after run.
+    """
     cols = ["customer_key", "customer", "date", "level", "action", "outcome", "promise_date",
             "promise_minor", "amount_minor", "channel", "document", "message_id", "run_date", "row"]
-    empty = pd.DataFrame(columns=cols)
+    dates = {"date": "datetime64[s]", "promise_date": "datetime64[s]", "run_date": "datetime64[s]"}
+    empty = pd.DataFrame(columns=cols).astype(dates)
     if norm_key(HISTORY) not in by_norm:
-        return empty.astype({"date": "datetime64[s]", "promise_date": "datetime64[s]",
-                             "run_date": "datetime64[s]"}), []
+        return empty, []
     sheet = by_norm[norm_key(HISTORY)]
-    rows, off = _sheet_rows(wb, sheet)
-    problems, recs = [], []
+    first_row, off, head, columns = _text_sheet(path, wb, sheet)
+    hidx = next((i for i, r in enumerate(head[:20])
+                 if sum(norm_key(v) in HISTORY_FIELDS for v in r if isinstance(v, str)) >= 2), None)
+    if hidx is None:
+        return empty, []
+    where = {HISTORY_FIELDS[norm_key(v)]: j for j, v in enumerate(head[hidx])
+             if isinstance(v, str) and norm_key(v) in HISTORY_FIELDS}
+    n = len(columns[0]) - hidx - 1 if columns else 0
+    blank = pd.Series([None] * n, dtype="str")
+
+    def col(key):
+        return columns[where[key]].iloc[hidx + 1:].reset_index(drop=True) if key in where else blank
+
+    rows = np.arange(first_row + hidx + 1, first_row + hidx + 1 + n)
+    filled = np.zeros(n, bool)
+    for j in where.values():
+        filled |= ~blank_series(columns[j].iloc[hidx + 1:])
+    problems: list[tuple[int, Problem]] = []
+
+    def report(mask, key, message):
+        for i in np.flatnonzero(mask & filled):
+            problems.append((i, Problem(address(sheet, where.get(key, 0) + off, rows[i]), message(i))))
+
     order = date_order(settings.locale)
-    for values, cells, row in _records(rows, off, sheet, HISTORY_FIELDS):
-        get = lambda k: values.get(norm_key(k), "")  # noqa: E731
-        try:
-            stamp = get("timestamputc")
-            when = one_date(stamp[:10] if isinstance(stamp, str) else stamp, order)
-            if when is None:
-                raise ValueError
-        except ValueError:
-            problems.append(Problem(cells.get("timestamputc", ""),
-                                    f'History timestamp "{get("timestamputc")}" is not a date; row ignored'))
-            continue
-        try:
-            promise = one_date(get("promisedate"), order)
-        except ValueError:
-            problems.append(Problem(cells.get("promisedate", ""),
-                                    f'promise date "{get("promisedate")}" is not a date; promise ignored'))
-            promise = None
-        amounts = {}
-        for key, label in (("promiseamount", "promise amount"), ("amountdue", "amount")):
-            amt = get(key)
-            try:
-                amounts[key] = 0 if is_blank(amt) else to_minor(amt, settings.currency)
-            except (ValueError, ArithmeticError, TypeError):
-                problems.append(Problem(cells.get(key, ""), f'{label} "{amt}" is not an amount'))
-                amounts[key] = 0
-        level = get("level")
-        try:
-            level = float(level) if not is_blank(level) else np.nan
-        except (TypeError, ValueError):
-            problems.append(Problem(cells.get("level", ""), f'level "{level}" is not a number'))
-            level = np.nan
-        cid, name = text_column([get("customerid")])[0], text_column([get("customer")])[0]
-        recs.append({
-            "customer_key": customer_keys(np.array([cid], dtype=object), np.array([name], dtype=object))[0],
-            "customer": name, "date": pd.Timestamp(when), "level": level,
-            "action": re.sub(r"\s+", " ", str(get("action")).strip().lower()),
-            "outcome": text_column([get("outcome")])[0],
-            "promise_date": pd.Timestamp(promise) if promise else pd.NaT,
-            "promise_minor": amounts["promiseamount"], "amount_minor": amounts["amountdue"],
-            "channel": text_column([get("channel")])[0], "document": text_column([get("document")])[0],
-            "message_id": text_column([get("messageid")])[0], "run_date": _run_date(get("runid")), "row": row})
-    frame = pd.DataFrame(recs, columns=cols)
-    for f in ("date", "promise_date", "run_date"):
-        frame[f] = pd.to_datetime(frame[f]).astype("datetime64[s]")
-    return frame, problems
+    stamp_text = col("timestamputc")
+    when, bad = parse_dates(stamp_text.str.slice(0, 10), order)
+    no_date = np.isnat(when)
+    report(no_date, "timestamputc", lambda i: f'History timestamp "{stamp_text.iat[i] or ""}" is not a date; '
+                                              f"row ignored")
+    promise, bad_promise = parse_dates(col("promisedate"), order)
+    report(_mask(bad_promise, n), "promisedate",
+           lambda i: f'promise date "{bad_promise[i]}" is not a date; promise ignored')
+    digits = np.full(n, minor_digits(settings.currency))
+    amounts = {}
+    for key, label in (("promiseamount", "promise amount"), ("amountdue", "amount")):
+        minor, _, bad_amount = parse_amounts(col(key), digits)
+        report(_mask(bad_amount, n), key, lambda i, b=bad_amount, lb=label: f'{lb} "{b[i]}" is not an amount')
+        amounts[key] = minor
+    level_text = col("level")
+    level = pd.to_numeric(level_text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    bad_level = np.isnan(level) & ~blank_series(level_text)
+    report(bad_level, "level", lambda i: f'level "{level_text.iat[i]}" is not a number')
+    keep = filled & ~no_date
+    name, cid = text_column(col("customer"))[keep], text_column(col("customerid"))[keep]
+    frame = pd.DataFrame({
+        "customer_key": customer_keys(cid, name), "customer": name,
+        "date": pd.Series(when[keep]).astype("datetime64[s]"), "level": level[keep],
+        "action": map_unique(text_column(col("action"))[keep], lambda a: " ".join(a.lower().split())),
+        "outcome": text_column(col("outcome"))[keep],
+        "promise_date": pd.Series(promise[keep]).astype("datetime64[s]"),
+        "promise_minor": amounts["promiseamount"][keep], "amount_minor": amounts["amountdue"][keep],
+        "channel": text_column(col("channel"))[keep], "document": text_column(col("document"))[keep],
+        "message_id": text_column(col("messageid"))[keep],
+        "run_date": pd.Series(map_unique(text_column(col("runid"))[keep], _run_date)).astype("datetime64[s]"),
+        "row": rows[keep]}, columns=cols)
+    problems.sort(key=lambda p: p[0])
+    return frame, [p for _, p in problems]
+
+
+def _mask(indexes: dict, n: int) -> np.ndarray:
+    m = np.zeros(n, bool)
+    m[list(indexes)] = True
+    return m
 
 
 def _run_date(run_id) -> pd.Timestamp:
