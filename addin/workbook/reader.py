@@ -24,7 +24,7 @@ from .cells import address
 from .package import BookUnreadable
 from .schema import find_header, map_headers
 from .bulk import HEAD_ROWS, read_text_columns, text_columns_from_rows
-from .values import (blank_series, cell_text, date_order, is_blank, map_unique, one_date, parse_amounts,
+from .values import (blank_series, cell_text, date_order, is_blank, map_unique, parse_amounts,
                      parse_dates, text_column)
 
 RECEIVABLES, CUSTOMERS, SETTINGS, POLICY, HISTORY, PLANS, ACTIONS = (
@@ -140,7 +140,7 @@ def read_book(path) -> Book:
 
     layout, items, item_contacts, bad, skipped = _read_receivables(path, wb, names, by_norm, settings)
     problems += bad
-    customers, bad = _read_customers(wb, by_norm, settings)
+    customers, bad = _read_customers(path, wb, by_norm, settings)
     problems += bad
     contacts = _merge_contacts(item_contacts, customers)
     history, bad = _read_history(path, wb, by_norm, settings)
@@ -399,48 +399,44 @@ def _first_contacts(keys: np.ndarray, raw: dict[str, list], keep: np.ndarray, la
     return out
 
 
-def _small_table(wb, by_norm, name: str, settings: Settings):
-    """(sheet, rows, offset, header index, mapping) for a small sheet with a synonym header."""
-    if norm_key(name) not in by_norm:
-        return None
-    sheet = by_norm[norm_key(name)]
-    rows, off = _sheet_rows(wb, sheet)
-    for i, r in enumerate(rows[:20]):
-        mapping = map_headers(list(r), settings.column_map)
-        if "customer" in mapping or "customer_id" in mapping:
-            return sheet, rows, off, i, mapping
-    return None
-
-
-def _read_customers(wb, by_norm, settings: Settings):
+def _read_customers(path, wb, by_norm, settings: Settings):
     """Per-customer contact details and preferences (Customers sheet), keyed like the items."""
     cols = ["customer_key", "customer", "email", "contact", "phone", "address", "language",
             "time_zone", "customer_type", "do_not_contact", "hold_until", "email_cell"]
-    found = _small_table(wb, by_norm, CUSTOMERS, settings)
-    if not found:
-        return pd.DataFrame(columns=cols), []
-    sheet, rows, off, hidx, mapping = found
-    problems, recs = [], []
-    for i in range(hidx + 1, len(rows)):
-        r = rows[i]
-        get = lambda f: (r[mapping[f]] if f in mapping and mapping[f] < len(r) else "")  # noqa: E731
-        name, cid = text_column([get("customer")])[0], text_column([get("customer_id")])[0]
-        if not name and not cid:
-            continue
-        cell = lambda f: address(sheet, mapping[f] + off, i + 1)  # noqa: E731
-        try:
-            hold = one_date(get("hold_until"), date_order(settings.locale))
-        except ValueError:
-            problems.append(Problem(cell("hold_until"), f'hold-until date "{get("hold_until")}" is not a date'))
-            hold = None
-        dnc = str(get("do_not_contact")).strip().lower() in ("1", "true", "yes", "y", "x")
-        rec = {f: text_column([get(f)])[0] for f in cols[2:9]}
-        rec.update(customer_key=customer_keys(np.array([cid], dtype=object), np.array([name], dtype=object))[0],
-                   customer=name, do_not_contact=dnc, hold_until=pd.Timestamp(hold) if hold else pd.NaT,
-                   email_cell=cell("email") if "email" in mapping else "")
-        recs.append(rec)
-    frame = pd.DataFrame(recs, columns=cols)
-    frame["hold_until"] = pd.to_datetime(frame["hold_until"]).astype("datetime64[s]")
+    empty = pd.DataFrame(columns=cols).astype({"hold_until": "datetime64[s]"})
+    if norm_key(CUSTOMERS) not in by_norm:
+        return empty, []
+    sheet = by_norm[norm_key(CUSTOMERS)]
+    first_row, off, head, columns = _text_sheet(path, wb, sheet)
+    found = next(((i, m) for i, r in enumerate(head[:20]) for m in [map_headers(list(r), settings.column_map)]
+                  if "customer" in m or "customer_id" in m), None)
+    if found is None:
+        return empty, []
+    hidx, mapping = found
+    n = len(columns[0]) - hidx - 1
+    rows = np.arange(first_row + hidx + 1, first_row + hidx + 1 + n)
+
+    def text(f):
+        return text_column(columns[mapping[f]].iloc[hidx + 1:]) if f in mapping else np.full(n, "", dtype=object)
+
+    name, cid = text("customer"), text("customer_id")
+    keep = (name != "") | (cid != "")
+    problems = []
+    hold = np.full(n, np.datetime64("NaT", "D"))
+    if "hold_until" in mapping:
+        hold, bad = parse_dates(columns[mapping["hold_until"]].iloc[hidx + 1:].reset_index(drop=True),
+                                date_order(settings.locale))
+        problems = [Problem(address(sheet, mapping["hold_until"] + off, rows[i]),
+                            f'hold-until date "{v}" is not a date') for i, v in bad.items() if keep[i]]
+    frame = pd.DataFrame({
+        "customer_key": customer_keys(cid[keep], name[keep]), "customer": name[keep],
+        **{f: text(f)[keep] for f in cols[2:9]},
+        "do_not_contact": map_unique(text("do_not_contact")[keep],
+                                     lambda v: v.lower() in ("1", "true", "yes", "y", "x")).astype(bool),
+        "hold_until": pd.Series(hold[keep]).astype("datetime64[s]"),
+        "email_cell": [address(sheet, mapping["email"] + off, r) for r in rows[keep]] if "email" in mapping
+        else "",
+    }, columns=cols)
     return frame, problems
 
 
