@@ -15,6 +15,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+from itertools import islice
 from pathlib import Path
 
 import pandas as pd
@@ -108,8 +109,18 @@ def read_text_columns(path, sheet: str):
     return first_row, 0, head, columns
 
 
-def text_columns_from_rows(rows: list[list]) -> list[pd.Series]:
-    """The same text columns from python-calamine rows (the fallback path)."""
-    width = max((len(r) for r in rows), default=0)
-    return [pd.Series([cell_text(r[j]) if j < len(r) else None for r in rows], dtype="str")
-            for j in range(width)]
+def text_columns_from_rows(rows, chunk: int = 65536) -> list[pd.Series]:
+    """The same text columns from python-calamine rows (the fallback path).
+
+    Rows are taken a chunk at a time and turned into Arrow-backed text at once,
+    so a million Python row lists never sit in memory beside their text.
+    """
+    parts: list[list[pd.Series]] = []
+    rows = iter(rows)
+    while block := list(islice(rows, chunk)):
+        width = max(len(r) for r in block)
+        parts.append([pd.Series([cell_text(r[j]) if j < len(r) else None for r in block], dtype="str")
+                      for j in range(width)])
+    width = max((len(p) for p in parts), default=0)
+    return [pd.concat([p[j] if j < len(p) else pd.Series([None] * len(p[0]), dtype="str") for p in parts],
+                      ignore_index=True) for j in range(width)]

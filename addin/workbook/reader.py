@@ -24,7 +24,7 @@ from .cells import address
 from .package import BookUnreadable
 from .schema import find_header, map_headers
 from .bulk import HEAD_ROWS, read_text_columns, text_columns_from_rows
-from .values import (blank_series, cell_text, date_order, is_blank, map_unique, parse_amounts,
+from .values import (blank_series, date_order, is_blank, map_unique, parse_amounts,
                      parse_dates, text_column)
 
 RECEIVABLES, CUSTOMERS, SETTINGS, POLICY, HISTORY, PLANS, ACTIONS = (
@@ -199,12 +199,13 @@ def _text_sheet(path, wb, name):
     start = ws.start
     gc.disable()  # a million small lists, none cyclic: the collector would only rescan them
     try:
-        rows = list(ws.iter_rows())
+        columns = text_columns_from_rows(ws.iter_rows())
     finally:
         gc.enable()
     del ws
-    head = [[cell_text(v) for v in r] for r in rows[:HEAD_ROWS]]
-    return 1, (start[1] if start else 0), head, text_columns_from_rows(rows)
+    height = len(columns[0]) if columns else 0
+    head = [[None if pd.isna(c.iat[i]) else c.iat[i] for c in columns] for i in range(min(HEAD_ROWS, height))]
+    return 1, (start[1] if start else 0), head, columns
 
 
 def _read_receivables(path, wb, names, by_norm, settings: Settings):
