@@ -96,10 +96,6 @@ def _level_for(days: float, ladder: list[Level]) -> Level | None:
     return reached[-1] if reached else None
 
 
-def _money(minor: int, currency: str) -> str:
-    return format_plain(minor, currency)
-
-
 def decide(aged: pd.DataFrame, ladder: list[Level], settings: Settings, as_of: date,
            history: dict[str, CustomerHistory] | None = None,
            customers: pd.DataFrame | None = None,
@@ -169,22 +165,22 @@ def _decide_one(rec, ladder, by_level, settings: Settings, as_of: date, hist: Cu
     if hist.disputed:
         return none(HOLD, "dispute logged in History: collection paused until it is resolved")
     if rec.credit_minor < 0:
-        return none(REVIEW, f"credit notes or unapplied cash of {_money(-rec.credit_minor, cur)} {cur}: "
+        return none(REVIEW, f"credit notes or unapplied cash of {format_plain(-rec.credit_minor, cur)} {cur}: "
                             f"apply them before any reminder")
     if pd.isna(rec.max_days):
         if rec.disputed_minor > 0:
-            return none(HOLD, f"disputed {_money(rec.disputed_minor, cur)} {cur}: on hold until resolved")
+            return none(HOLD, f"disputed {format_plain(rec.disputed_minor, cur)} {cur}: on hold until resolved")
         if rec.held_minor > 0:
             return none(HOLD, f"items held until {pd.Timestamp(rec.hold_until).date()}")
         return none(NONE, "nothing to collect")
     tolerance = _minor(settings.tolerance, cur)
     if rec.balance_minor < tolerance:
-        return none(NONE, f"balance {_money(rec.balance_minor, cur)} below tolerance {settings.tolerance}")
+        return none(NONE, f"balance {format_plain(rec.balance_minor, cur)} below tolerance {settings.tolerance}")
     if hold_until is not None:
         return none(HOLD, f"held until {pd.Timestamp(hold_until).date()}")
     notes = []
     if hist.promise_date is not None:
-        promise = f"promise to pay {_money(hist.promise_minor, cur)} by {hist.promise_date}"
+        promise = f"promise to pay {format_plain(hist.promise_minor, cur)} by {hist.promise_date}"
         if hist.promise_date >= as_of:
             return none(HOLD, f"held until {hist.promise_date}: {promise}")
         if hist.last_contact is None or hist.last_contact <= hist.promise_logged:

@@ -12,6 +12,7 @@ caller falls back to python-calamine, which reports its range start.
 """
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 import zipfile
@@ -37,7 +38,7 @@ def _sheet_part(zf: zipfile.ZipFile, sheet: str) -> str | None:
         tag = m.group(0)
         name = re.search(r'\bname="([^"]*)"', tag)
         rid = re.search(r'\br:id="([^"]*)"|\bid="([^"]*)"', tag)
-        if not name or not rid or _unescape(name.group(1)) != sheet:
+        if not name or not rid or html.unescape(name.group(1)) != sheet:
             continue
         rid = rid.group(1) or rid.group(2)
         for rel in re.finditer(r"<Relationship\b[^>]*>", rels):
@@ -46,11 +47,6 @@ def _sheet_part(zf: zipfile.ZipFile, sheet: str) -> str | None:
                 return target.lstrip("/") if target.startswith("/") else posixpath.normpath(
                     posixpath.join("xl", target))
     return None
-
-
-def _unescape(text: str) -> str:
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-            .replace("&apos;", "'").replace("&amp;", "&"))
 
 
 def sheet_origin(path, sheet: str) -> tuple[int, int] | None:

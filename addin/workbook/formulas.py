@@ -22,27 +22,9 @@ from __future__ import annotations
 
 from ..core.money import minor_digits
 from ..core.plans import FREQUENCIES, frequency_value, when_value
+from .xlsx_xml import col_index as column_index, col_letter as column_letter  # re-exported for callers
 
 SCHEDULE_HEADER = ("No.", "Due date", "Payment", "Interest", "Principal", "Balance")
-
-
-def column_letter(index: int) -> str:
-    """1 -> A, 27 -> AA."""
-    letters = ""
-    while index > 0:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def column_index(letters: str) -> int:
-    """A -> 1, AA -> 27."""
-    n = 0
-    for ch in letters.strip().upper():
-        if not "A" <= ch <= "Z":
-            raise ValueError(f"{letters!r} is not a column letter")
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 def number_formats(currency: str = "") -> tuple[str, ...]:
