@@ -647,8 +647,8 @@ def test_save_copies_unchanged_members_raw_stored_and_deflated(book, tmp_path):
 
 
 def test_zip64_fields_are_written_when_needed(book, monkeypatch):
-    import addin.workbook.package as package
-    monkeypatch.setattr(package, "_ZIP64_LIMIT", 100)      # every member and offset "large"
+    import addin.workbook.zipparts as zipparts
+    monkeypatch.setattr(zipparts, "_ZIP64_LIMIT", 100)      # every member and offset "large"
     before = members(book)
     pk = XlsxPackage.open(book)
     pk.write_sheet("Aging", [Column("n")], [[i] for i in range(500)])
