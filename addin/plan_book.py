@@ -18,7 +18,8 @@ from .core.model import Problem
 from .core.money import from_minor, to_decimal
 from .core.plans import PlanStatus, installments, track_plan
 from .workbook.formulas import schedule_formulas
-from .workbook.reader import Book, customer_keys
+from .workbook.reader import Book
+from .workbook.receivables import customer_keys
 from .workbook.values import one_date, text_column
 from .workbook.xlsx_xml import Column, Formula
 

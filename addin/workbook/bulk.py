@@ -12,6 +12,7 @@ caller falls back to python-calamine, which reports its range start.
 """
 from __future__ import annotations
 
+import gc
 import html
 import posixpath
 import re
@@ -120,3 +121,21 @@ def text_columns_from_rows(rows, chunk: int = 65536) -> list[pd.Series]:
     width = max((len(p) for p in parts), default=0)
     return [pd.concat([p[j] if j < len(p) else pd.Series([None] * len(p[0]), dtype="str") for p in parts],
                       ignore_index=True) for j in range(width)]
+
+
+def text_sheet(path, wb, name):
+    """(first sheet row, column offset, head rows, text columns) of a sheet: bulk when possible."""
+    fast = read_text_columns(path, name)
+    if fast is not None:
+        return fast
+    ws = wb.get_sheet_by_name(name)
+    start = ws.start
+    gc.disable()  # a million small lists, none cyclic: the collector would only rescan them
+    try:
+        columns = text_columns_from_rows(ws.iter_rows())
+    finally:
+        gc.enable()
+    del ws
+    height = len(columns[0]) if columns else 0
+    head = [[None if pd.isna(c.iat[i]) else c.iat[i] for c in columns] for i in range(min(HEAD_ROWS, height))]
+    return 1, (start[1] if start else 0), head, columns

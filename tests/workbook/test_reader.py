@@ -6,6 +6,7 @@ from openpyxl import Workbook
 
 from addin.template import build_workbook
 from addin.workbook.package import BookUnreadable
+from addin.workbook.bulk import read_text_columns, sheet_origin  # bound before the fixture patches
 from addin.workbook.reader import read_book
 
 
@@ -13,7 +14,7 @@ from addin.workbook.reader import read_book
 def reader_path(request, monkeypatch):
     """Every test runs on both paths: fastexcel's text columns, and python-calamine's rows."""
     if request.param == "calamine":
-        monkeypatch.setattr("addin.workbook.reader.read_text_columns", lambda *args: None)
+        monkeypatch.setattr("addin.workbook.bulk.read_text_columns", lambda *args: None)
     return request.param
 
 
@@ -188,8 +189,6 @@ def test_history_customers_and_previous_flags_are_read(tmp_path):
 
 
 def test_the_bulk_path_is_used_when_the_origin_is_certain(tmp_path, reader_path):
-    from addin.workbook.bulk import read_text_columns, sheet_origin
-
     path = plain_book(tmp_path / "o.xlsx", QUICKBOOKS, title="AR")
     assert sheet_origin(path, "AR") == (1, 1)
     assert read_text_columns(path, "AR")[0] == 1
