@@ -34,8 +34,9 @@ from lxml import etree
 
 from .chart import Chart, chart_xml, drawing_xml
 from .xlsx_xml import (MAX_COLS, MAX_ROWS, NS_CT, NS_MAIN, NS_PKG_REL, NS_REL, CellContext, Column,
-                       Formula, Link, StyleBook, attr, cell_xml, col_index, col_letter, encode_rows,
-                       fmt_code, is_date_code, range_ref, split_range, split_ref, text_xml, _argb)
+                       Formula, Link, attr, cell_xml, col_index, col_letter, encode_rows, range_ref,
+                       split_range, split_ref, text_xml)
+from .styles import StyleBook, argb, fmt_code, is_date_code
 from .zipparts import (BIG_PART, DEFLATED, LEVEL_BIG, LEVEL_SMALL, STORED, DeflatedPart, Deflater,
                        Prefetch, ZipWriter, deflate_bytes)
 
@@ -712,7 +713,7 @@ class XlsxPackage:
         head = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                 f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">']
         if tab_color:
-            head.append(f'<sheetPr><tabColor rgb="{_argb(tab_color)}"/></sheetPr>')
+            head.append(f'<sheetPr><tabColor rgb="{argb(tab_color)}"/></sheetPr>')
         head.append(f'<dimension ref="A1:{last_letter}{tbl_last}"/>')
         sel = ' tabSelected="1"' if tab_selected else ""
         if freeze_header:
