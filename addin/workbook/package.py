@@ -806,22 +806,6 @@ class XlsxPackage:
     # ------------------------------------------------------------------ streaming patch of a user sheet
 
     @staticmethod
-    def _split_sheet(data: bytes) -> tuple[bytes, bytes, bytes, bytes]:
-        """(prefix, head up to and incl. <sheetData>, rows, tail from </sheetData>)."""
-        m = re.search(rb"<(\w+:)?worksheet\b", data)
-        if not m:
-            raise BookUnreadable("a worksheet part is not SpreadsheetML")
-        p = m.group(1) or b""
-        sd = re.search(rb"<" + re.escape(p) + rb"sheetData\b[^>]*?(/?)>", data)
-        if sd is None:
-            raise BookUnreadable("a worksheet has no <sheetData>")
-        if sd.group(1):
-            head = data[:sd.start()] + b"<" + p + b"sheetData>"
-            return p, head, b"", b"</" + p + b"sheetData>" + data[sd.end():]
-        end = data.rfind(b"</" + p + b"sheetData>")
-        return p, data[:sd.end()], data[sd.end():end], data[end:]
-
-    @staticmethod
     def _merge_cells(content: bytes, cells: bytes, rownum: int, rx: _Rx) -> bytes:
         """Cells of one row with ``cells`` (ours, ascending, with r) merged in column order."""
         existing, last_end, prev = [], 0, 0
