@@ -13,7 +13,6 @@ cached formula value (see FACTS.md).
 """
 from __future__ import annotations
 
-import bisect
 import gc
 import html
 import io
@@ -36,6 +35,8 @@ from .chart import Chart, chart_xml, drawing_xml
 from .xlsx_xml import (MAX_COLS, MAX_ROWS, NS_CT, NS_MAIN, NS_PKG_REL, NS_REL, CellContext, Column,
                        Formula, Link, attr, cell_xml, col_index, col_letter, encode_rows, range_ref,
                        split_range, split_ref, text_xml)
+from .sheetpatch import (HAS_VALUE, R_ATTR, R_COL, RPH, S_ATTR, T_ATTR, T_ELEMENT, V_ELEMENT, Patches,
+                         RowPatcher, Rx, insert_pos, prefixed, top_level)
 from .styles import StyleBook, argb, fmt_code, is_date_code
 from .zipparts import (BIG_PART, DEFLATED, LEVEL_BIG, LEVEL_SMALL, STORED, DeflatedPart, Deflater,
                        Prefetch, ZipWriter, deflate_bytes)
@@ -113,124 +114,6 @@ def _check_unlocked(path) -> None:
     lf = lock_file(path)
     if lf is not None:
         raise BookLocked(f"{Path(path).name} is open in Excel (lock file {lf.name}): close it and try again")
-
-
-# --------------------------------------------------------------------------- regexes over worksheet XML
-
-class _Rx:
-    """Regexes for a worksheet whose SpreadsheetML elements use prefix ``p`` ('' or 'x:')."""
-    _cache: dict = {}
-
-    def __new__(cls, p: bytes):
-        if p in cls._cache:
-            return cls._cache[p]
-        self = super().__new__(cls)
-        e = re.escape(p)
-        self.p = p
-        self.row = re.compile(rb"<" + e + rb"row\b([^>]*?)(?:/>|>(.*?)</" + e + rb"row>)", re.S)
-        self.cell = re.compile(rb"<" + e + rb"c\b([^>]*?)(?:/>|>(.*?)</" + e + rb"c>)", re.S)
-        self.cell_r = re.compile(rb"<" + e + rb"c\b[^>]*?\br=\"([A-Z]+)(\d+)\"")
-        self.copen = b"<" + p + b"c"
-        self.rowopen = b"<" + p + b"row"
-        self.rowclose = b"</" + p + b"row>"
-        self.row_r = re.compile(rb"<" + e + rb'row r="(\d+)"')
-        self.cell_letters = re.compile(rb"<" + e + rb'c r="([A-Z]+)\d')
-        self.row_spans = re.compile(rb"(<" + e + rb'row\b[^>]*?)\s+spans="[^"]*"')
-        cls._cache[p] = self
-        return self
-
-
-_R_ATTR = re.compile(rb'\br="(\d+)"')
-_LETTERS_AT = re.compile(rb"[A-Z]+")
-
-
-class _Patches:
-    """Rows to patch as parallel lists (row numbers ascending, smallest column, cells XML)."""
-
-    def __init__(self, rows: list[int], mins: list[int], cells: list[bytes]):
-        self.rows, self.mins, self.cells = rows, mins, cells
-
-    @classmethod
-    def of(cls, items) -> "_Patches":
-        items = list(items)
-        return cls([r for r, _m, _c in items], [m for _r, m, _c in items], [c for _r, _m, c in items])
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, i):
-        return self.rows[i], self.mins[i], self.cells[i]
-_R_COL = re.compile(rb'\br="([A-Z]+)\d+"')
-_S_ATTR = re.compile(rb'\bs="(\d+)"')
-_T_ATTR = re.compile(rb'\bt="(\w+)"')
-_SPANS = re.compile(rb'\s+spans="[^"]*"')
-_V = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
-_T = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</(?:\w+:)?t>", re.S)
-_T_EMPTY = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?/>")
-_RPH = re.compile(rb"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
-_HAS_VALUE = re.compile(rb"<(?:\w+:)?(?:v|f|is)\b")
-_TAG = re.compile(rb"<(/?)([\w:.-]+)[^>]*?(/?)>")
-
-
-def _prefixed(s: str, p: bytes) -> str:
-    if not p:
-        return s
-    q = p.decode()
-    return re.sub(r"<(/?)(c|v|f|is|t|row|hyperlink|conditionalFormatting|cfRule|formula)\b", r"<\1" + q + r"\2", s)
-
-
-def _top_level(tail: bytes) -> list[tuple[bytes, int, int]]:
-    """Top-level elements of a worksheet fragment: (local name, start, end)."""
-    out, depth, start, name = [], 0, 0, b""
-    for m in _TAG.finditer(tail):
-        if m.group(2).startswith((b"?", b"!")):
-            continue
-        closing, selfclose = m.group(1), m.group(3)
-        local = m.group(2).split(b":")[-1]
-        if closing:
-            if depth == 0 and local == b"sheetData":
-                continue
-            depth -= 1
-            if depth == 0:
-                out.append((name, start, m.end()))
-            elif depth < 0:   # </worksheet>
-                out.append((b"/" + local, m.start(), m.end()))
-                depth = 0
-        else:
-            if depth == 0:
-                name, start = local, m.start()
-            if selfclose:
-                if depth == 0:
-                    out.append((local, m.start(), m.end()))
-            else:
-                depth += 1
-    return out
-
-
-# elements after sheetData, in schema order
-_AFTER = [b"sheetCalcPr", b"sheetProtection", b"protectedRanges", b"scenarios", b"autoFilter", b"sortState",
-          b"dataConsolidate", b"customSheetViews", b"mergeCells", b"phoneticPr", b"conditionalFormatting",
-          b"dataValidations", b"hyperlinks", b"printOptions", b"pageMargins", b"pageSetup", b"headerFooter",
-          b"rowBreaks", b"colBreaks", b"customProperties", b"cellWatches", b"ignoredErrors", b"smartTags",
-          b"drawing", b"legacyDrawing", b"legacyDrawingHF", b"drawingHF", b"picture", b"oleObjects",
-          b"controls", b"webPublishItems", b"tableParts", b"extLst"]
-
-
-def _insert_pos(tail: bytes, element: bytes) -> int:
-    """Where a new top-level ``element`` goes in the part of a worksheet after </sheetData>."""
-    rank = _AFTER.index(element)
-    elems = _top_level(tail)
-    pos = None
-    for name, s, e in elems:
-        if name.startswith(b"/"):
-            return s if pos is None else pos
-        if name in _AFTER and _AFTER.index(name) > rank:
-            return s
-        if name == b"AlternateContent":
-            return s
-        if name in _AFTER:
-            pos = e
-    return len(tail) if pos is None else pos
 
 
 def _q(tag: str) -> str:
@@ -805,158 +688,7 @@ class XlsxPackage:
 
     # ------------------------------------------------------------------ streaming patch of a user sheet
 
-    @staticmethod
-    def _merge_cells(content: bytes, cells: bytes, rownum: int, rx: _Rx) -> bytes:
-        """Cells of one row with ``cells`` (ours, ascending, with r) merged in column order."""
-        existing, last_end, prev = [], 0, 0
-        for m in rx.cell.finditer(content):
-            rm = _R_COL.search(m.group(1) or b"")
-            col = col_index(rm.group(1)) if rm else prev + 1
-            prev = col
-            existing.append([col, m.group(0), rm is not None])
-            last_end = m.end()
-        extra = content[last_end:] if b"extLst" in content[last_end:] else b""
-        new = {}
-        for m in rx.cell.finditer(cells):
-            rm = _R_COL.search(m.group(1))
-            new[col_index(rm.group(1))] = m.group(0)
-        out = []
-        for col, b, has_r in existing:
-            if col in new:
-                nb = new.pop(col)
-                sm = _S_ATTR.search(b[: b.find(b">")])
-                head_end = nb.find(b">")
-                if sm and not _S_ATTR.search(nb[:head_end]):
-                    i = nb.index(b'"', nb.index(b'r="') + 3) + 1
-                    nb = nb[:i] + b' s="' + sm.group(1) + b'"' + nb[i:]
-                out.append((col, nb))
-            else:
-                if not has_r:
-                    k = len(rx.copen)
-                    b = b[:k] + f' r="{col_letter(col)}{rownum}"'.encode() + b[k:]
-                out.append((col, b))
-        out.extend(new.items())
-        out.sort(key=lambda x: x[0])
-        return b"".join(b for _, b in out) + extra
-
-    def _patch_rows(self, body: bytes, patches: list[tuple[int, int, bytes]], out, rx: _Rx,
-                    strip: list[str] | None, strip_from: int, state: list[int]) -> None:
-        """Stream ``body`` (rows of sheetData) to ``out`` with ``patches`` merged in.
-
-        patches: (row number, smallest column, cells XML) ascending by row; rows missing are inserted.
-        strip: column letters whose cells are removed from rows >= ``strip_from`` (stale flags).
-        Scans with bytes.find, not a regex per row: ~1-2 µs a row. Returns the number of rows stripped.
-        """
-        p, prev, stripped = state
-        np_ = len(patches)
-        w = out.write
-        ro, rc = rx.rowopen, rx.rowclose
-        lro, lrc = len(ro), len(rc)
-        copen = rx.copen
-        cell_r = rx.cell_r
-        find = body.find
-        strip_fn = self._stripper(body, strip, rx) if strip else None
-        pos = 0          # body[pos:] not yet written
-        scan = 0
-        while p < np_ or strip_fn is not None:
-            st = find(ro, scan)
-            if st < 0:
-                break
-            ch = body[st + lro:st + lro + 1]
-            if ch not in (b" ", b">", b"/", b"\t", b"\n", b"\r"):
-                scan = st + lro
-                continue
-            gt = find(b">", st)
-            if body[gt - 1:gt] == b"/":
-                attrs, content, end = body[st + lro:gt - 1], None, gt + 1
-            else:
-                e = find(rc, gt)
-                attrs, content, end = body[st + lro:gt], body[gt + 1:e], e + lrc
-            scan = end
-            rm = _R_ATTR.search(attrs)
-            n = int(rm.group(1)) if rm else prev + 1
-            prev = n
-            changed = False
-            if strip_fn is not None and content and n >= strip_from:
-                c2 = strip_fn(content)
-                if c2 is not content:
-                    content, changed = c2, True
-                    stripped += 1
-            if p < np_ and patches[p][0] <= n:
-                w(body[pos:st])
-                while p < np_ and patches[p][0] < n:
-                    r, _c, cells = patches[p]
-                    w(ro + b' r="' + str(r).encode() + b'">' + cells + rc)
-                    p += 1
-                if p < np_ and patches[p][0] == n:
-                    r, mincol, cells = patches[p]
-                    p += 1
-                    if b"spans=" in attrs:
-                        attrs = _SPANS.sub(b"", attrs)
-                    if not rm:
-                        attrs = b' r="' + str(n).encode() + b'"' + attrs
-                    if not content or not content.strip():
-                        merged = cells
-                    else:
-                        last = content.rfind(copen)
-                        lm = cell_r.match(content, last) if last >= 0 else None
-                        if lm and col_index(lm.group(1)) < mincol and b"extLst" not in content:
-                            merged = content + cells
-                        else:
-                            merged = self._merge_cells(content, cells, n, rx)
-                    w(ro + attrs + b">" + merged + rc)
-                    pos = end
-                elif changed:
-                    w(ro + attrs + b">" + content + rc)
-                    pos = end
-                else:
-                    pos = st
-            elif changed:
-                w(body[pos:st])
-                w(ro + attrs + b">" + content + rc)
-                pos = end
-        w(body[pos:])
-        state[:] = [p, prev, stripped]
-
-    @staticmethod
-    def _stripper(body: bytes, letters: list[str], rx: _Rx):
-        """A function removing the cells of ``letters`` from a row's content (returns it unchanged if none)."""
-        pre = rx.copen + b' r="'
-        keys = [pre + l.encode() for l in letters]
-        alts = b"|".join(sorted({l.encode() for l in letters}, key=len, reverse=True))
-        e = re.escape(rx.p)
-        r_first = body.count(rx.copen + b" ") == body.count(pre)
-        probe = (re.escape(pre) + rb"(?:" + alts + rb")\d") if r_first else \
-            (rb"<" + e + rb'c\b[^>]*?\br="(?:' + alts + rb')\d')
-        if not re.search(probe, body):
-            return None          # nothing to clear in this block
-        own = re.compile(rb"<" + e + rb'c\b[^>]*?\br="(?:' + alts + rb')\d+"[^>]*?(?:/>|>.*?</' + e + rb"c>)", re.S)
-        if not r_first:
-            return lambda content: own.sub(b"", content) if own.search(content) else content
-        digits = b"0123456789"
-
-        def first_own(content):
-            best = -1
-            for k in keys:
-                i = content.find(k)
-                while i >= 0 and content[i + len(k):i + len(k) + 1] not in digits:
-                    i = content.find(k, i + 1)
-                if i >= 0 and (best < 0 or i < best):
-                    best = i
-            return best
-
-        def strip(content):
-            i = first_own(content)
-            if i < 0:
-                return content
-            tail = content[i:]
-            n_cells = tail.count(rx.copen + b" ") + tail.count(rx.copen + b">")
-            if n_cells == len(own.findall(tail)) and b"extLst" not in tail:
-                return content[:i]
-            return content[:i] + own.sub(b"", tail)
-        return strip
-
-    def _row_cells(self, body: bytes, rownum: int, rx: _Rx) -> dict[int, tuple[bytes, str | None]]:
+    def _row_cells(self, body: bytes, rownum: int, rx: Rx) -> dict[int, tuple[bytes, str | None]]:
         """{column: (cell XML, text or None)} of one row (for header rows)."""
         m = re.search(rb"<" + re.escape(rx.p) + rb'row\b[^>]*?\br="' + str(rownum).encode() + rb'"', body)
         content = b""
@@ -966,7 +698,7 @@ class XlsxPackage:
         else:
             n = 0
             for rm in rx.row.finditer(body):
-                a = _R_ATTR.search(rm.group(1))
+                a = R_ATTR.search(rm.group(1))
                 n = int(a.group(1)) if a else n + 1
                 if n == rownum:
                     content = rm.group(2) or b""
@@ -976,19 +708,19 @@ class XlsxPackage:
         out, prev = {}, 0
         for cm in rx.cell.finditer(content):
             a = cm.group(1) or b""
-            rr = _R_COL.search(a)
+            rr = R_COL.search(a)
             col = col_index(rr.group(1)) if rr else prev + 1
             prev = col
             out[col] = (cm.group(0), self._cell_text(a, cm.group(2) or b""))
         return out
 
     def _cell_text(self, attrs: bytes, inner: bytes) -> str | None:
-        tm = _T_ATTR.search(attrs)
+        tm = T_ATTR.search(attrs)
         t = tm.group(1) if tm else b"n"
         if t == b"inlineStr":
-            inner = _RPH.sub(b"", inner)
-            return "".join(_unescape(x) for x in _T.findall(inner))
-        v = _V.search(inner)
+            inner = RPH.sub(b"", inner)
+            return "".join(_unescape(x) for x in T_ELEMENT.findall(inner))
+        v = V_ELEMENT.search(inner)
         if v is None:
             return None
         if t == b"s":
@@ -1099,152 +831,23 @@ class XlsxPackage:
         """The rows of a sheet up to row ``upto`` (for header lookups), without reading the rest."""
         p, head, blocks, _tail = self._sheet_stream(part, 1 << 20)
         out = []
-        rx = _Rx(p)
+        rx = Rx(p)
         for body in blocks:
             out.append(body)
-            nums = [int(x) for x in _R_ATTR.findall(body[body.rfind(rx.rowopen):].split(b">", 1)[0])]
+            nums = [int(x) for x in R_ATTR.findall(body[body.rfind(rx.rowopen):].split(b">", 1)[0])]
             if nums and nums[0] > upto:
                 break
         blocks.close()
         return b"".join(out)
 
-    def _patch_block(self, body: bytes, patches: "_Patches", out, rx: _Rx, strip: list[str] | None,
-                     strip_from: int, state: list[int]) -> None:
-        """``_patch_rows`` for a block of whole rows, vectorised over the rows where it is safe.
-
-        Splits the block at ``</row>`` once and appends each patch's cells to its row (after cutting
-        stale cells of ``strip`` columns that end a row), when every row is ``<row r="n" ...>...</row>``
-        with ascending numbers, every patch row exists, and no remaining cell sits at or right of the
-        patch's first column.  Anything else (inserted rows, cells to merge, rows without r, odd
-        markup) goes through ``_patch_rows``, row by row.
-        """
-        p, prev, stripped = state
-        rc = rx.rowclose
-        prow = patches.rows
-        if p >= len(prow) and not strip:
-            out.write(body)
-            return
-        pieces = body.split(rc)
-        last = pieces.pop()
-        n = len(pieces)
-        if n < 16 or last.strip():
-            return self._patch_rows(body, patches, out, rx, strip, strip_from, state)
-        nums = rx.row_r.findall(body)
-        if len(nums) != n or body.count(rx.rowopen) != n:
-            return self._patch_rows(body, patches, out, rx, strip, strip_from, state)
-        spans = b" spans=" in body
-        R = list(map(int, nums))
-        # rows the fast path leaves alone: those above strip_from (header rows), row by row
-        j0 = 0
-        if strip:
-            while j0 < n and R[j0] < strip_from:
-                j0 += 1
-        if j0:
-            k = sum(map(len, pieces[:j0])) + j0 * len(rc)
-            self._patch_rows(body[:k], patches, out, rx, strip, strip_from, state)
-            p, prev, stripped = state
-            del pieces[:j0], R[:j0]
-            n -= j0
-            if not n:
-                out.write(last)
-                return
-            body = body[k:]
-        if R[0] <= prev or (R[-1] - R[0] != n - 1 or R != list(range(R[0], R[0] + n))) and (
-                R != sorted(R) or len(set(R)) != n):
-            return self._patch_rows(body, patches, out, rx, strip, strip_from, state)
-        k_end = bisect.bisect_right(prow, R[-1], p)
-        npatch = k_end - p
-        if npatch == 0 and not strip:
-            out.write(body)
-            state[1] = R[-1]
-            return
-        mm = min(patches.mins[p:k_end]) if npatch else MAX_COLS + 1
-        cr = rx.copen + b' r="'
-        own = {col_index(x) for x in strip} if strip else set()
-        lcr = len(cr)
-        slow = lambda: self._patch_rows(body, patches, out, rx, strip, strip_from, state)  # noqa: E731
-        def cut_flags():
-            # stale flag cells ending rows (a re-run): cut each row at its first flag cell, provided
-            # everything cut is a flag cell; returns the rows cut, or None when that is not safe
-            cx = cr + col_letter(min(own)).encode()
-            cuts = [pc.rfind(cx) for pc in pieces]
-            gone = b"\x00".join([pc[i:] for pc, i in zip(pieces, cuts) if i >= 0])
-            lg = rx.cell_letters.findall(gone)
-            if ({col_index(x) for x in set(lg)} - own or gone.count(rx.copen + b" ") != len(lg)
-                    or gone.count(rx.copen + b">") or b"extLst" in gone):
-                return None
-            pieces[:] = [pc[:i] if i >= 0 else pc for pc, i in zip(pieces, cuts)]
-            return n - cuts.count(-1)
-
-        if own and self._cut_first:          # the previous block had stale flags: this one likely too
-            k = cut_flags()
-            if k is None:
-                return slow()
-            stripped += k
-        cut_done = False
-        for _round in range(len(own) + 2):
-            tails = [pc[pc.rfind(cr):] for pc in pieces]
-            jt = b"\x00".join(tails)
-            empty = tails.count(b">")       # rows without a cell with r (rfind gave -1)
-            if empty and any((rx.copen + b" ") in pc or (rx.copen + b">") in pc
-                             for pc, t in zip(pieces, tails) if t == b">"):
-                return slow()
-            if (jt.count(cr) != n - empty or jt.count(rx.copen + b" ") != n - empty
-                    or jt.count(rx.copen + b">") or b"extLst" in jt):
-                return slow()
-            lets = [t[lcr:lcr + 3] for t in tails]
-            cols = {}
-            for x in set(lets):
-                m = _LETTERS_AT.match(x)
-                cols[x] = col_index(m.group(0)) if m else 0
-            hit = {x for x, c in cols.items() if c in own}
-            if not hit:
-                break
-            if not cut_done and not self._cut_first:
-                cut_done = self._cut_first = True
-                k = cut_flags()
-                if k is None:
-                    return slow()
-                stripped += k
-                continue
-            # stale flag cells still ending rows: cut them one at a time and look again
-            for i, x in enumerate(lets):
-                if x in hit:
-                    pieces[i] = pieces[i][:len(pieces[i]) - len(tails[i])]
-                    stripped += 1
-        else:
-            return slow()
-        if max(cols.values()) >= mm:
-            return slow()
-        cl = patches.cells[p:k_end]
-        if not npatch:
-            cl = itertools.repeat(b"", n)
-        elif npatch == n and prow[p:k_end] == R:
-            if spans:
-                pieces = [rx.row_spans.sub(rb"\1", pc, 1) for pc in pieces]
-        else:
-            pos = {r: i for i, r in enumerate(R)}
-            try:
-                at = [pos[r] for r in prow[p:k_end]]
-            except KeyError:        # a patch row is missing: it must be inserted
-                return slow()
-            full = [b""] * n
-            for i, c in zip(at, cl):
-                full[i] = c
-                if spans:
-                    pieces[i] = rx.row_spans.sub(rb"\1", pieces[i], 1)
-            cl = full
-        out.write(b"".join(itertools.chain.from_iterable(zip(pieces, cl, itertools.repeat(rc, n)))) + last)
-        state[:] = [k_end, R[-1], stripped]
-
     def _rewrite_sheet(self, part: str, patches, *, head_fn=None, tail_fn=None,
                        strip: list[str] | None = None, strip_from: int = 0) -> int:
         """Stream a worksheet part through the patcher into a compressed temp file; > 0 if stale cells went."""
-        if not isinstance(patches, _Patches):
-            patches = _Patches.of(patches)
+        if not isinstance(patches, Patches):
+            patches = Patches.of(patches)
         p, head, blocks, tail_box = self._sheet_stream(part, _SHEET_BLOCK, prefetch=True)
-        rx = _Rx(p)
-        self._cut_first = False
+        rx = Rx(p)
+        patcher = RowPatcher()
         out = Deflater(self._tmpfile(".sheet"))
         state = [0, 0, 0]
         gc_was = gc.isenabled()
@@ -1252,7 +855,7 @@ class XlsxPackage:
         try:
             out.write(head_fn(head) if head_fn else head)
             for body in blocks:
-                self._patch_block(body, patches, out, rx, strip, strip_from, state)
+                patcher.patch_block(body, patches, out, rx, strip, strip_from, state)
             ro, rc = rx.rowopen, rx.rowclose
             for i in range(state[0], len(patches)):
                 r, _c, cells = patches[i]
@@ -1294,8 +897,8 @@ class XlsxPackage:
         refs = {ref for ref, _, _ in links}
         new = "".join(f'<hyperlink ref="{ref}" location="{attr(loc)}" display="{attr(disp)}"/>'
                       for ref, loc, disp in links)
-        new_b = _prefixed(new, p).encode("utf-8")
-        hl = [(s, e) for n, s, e in _top_level(tail) if n == b"hyperlinks"]
+        new_b = prefixed(new, p).encode("utf-8")
+        hl = [(s, e) for n, s, e in top_level(tail) if n == b"hyperlinks"]
         if hl:
             s, e = hl[0]
             block = tail[s:e]
@@ -1307,7 +910,7 @@ class XlsxPackage:
                 k = block.rfind(b"</")
                 block = block[:k] + new_b + block[k:]
             return tail[:s] + block + tail[e:]
-        pos = _insert_pos(tail, b"hyperlinks")
+        pos = insert_pos(tail, b"hyperlinks")
         return tail[:pos] + b"<" + p + b"hyperlinks>" + new_b + b"</" + p + b"hyperlinks>" + tail[pos:]
 
     # ------------------------------------------------------------------ update_columns
@@ -1329,7 +932,7 @@ class XlsxPackage:
             raise ValueError(f"update_columns: rows must be below the header row {header_row} and within the sheet")
         p, _h, _b, _t = self._sheet_stream(part, 1 << 16)
         _b.close() if hasattr(_b, "close") else None
-        rx = _Rx(p)
+        rx = Rx(p)
         hdr_cells = self._row_cells(self._first_rows(part, header_row), header_row, rx)
         by_text = {}
         for col in sorted(hdr_cells):
@@ -1391,12 +994,12 @@ class XlsxPackage:
         hpatch = []
         if new_headers:
             left = [c for c in hdr_cells if c < min(new_headers)]
-            sm = _S_ATTR.search(hdr_cells[max(left)][0].split(b">")[0]) if left else None
+            sm = S_ATTR.search(hdr_cells[max(left)][0].split(b">")[0]) if left else None
             s = f' s="{sm.group(1).decode()}"' if sm else f' s="{st.xf_id("general", bold=True)}"'
             hcells = "".join(
                 f'<c r="{col_letter(c)}{header_row}"{s} t="inlineStr"><is><t xml:space="preserve">{text_xml(h)}</t></is></c>'
                 for c, h in sorted(new_headers.items()))
-            hpatch = [(header_row, min(new_headers), _prefixed(hcells, p).encode("utf-8"))]
+            hpatch = [(header_row, min(new_headers), prefixed(hcells, p).encode("utf-8"))]
 
         # data cells, vectorised per column, in column order
         order = sorted(range(len(cols)), key=lambda i: cols[i])
@@ -1420,13 +1023,13 @@ class XlsxPackage:
                 txt = "\x00".join(encode_rows(o_letters, rs, [v[a:a + step] for v in o_values], [""] * len(order),
                                               ctx, [False] * len(order), False))
                 if p:
-                    txt = _prefixed(txt, p)
+                    txt = prefixed(txt, p)
                 cells += txt.encode("utf-8").split(b"\x00")
         finally:
             if gc_was:
                 gc.enable()
         del o_values
-        patches = _Patches([r for r, _m, _c in hpatch] + rows, [m for _r, m, _c in hpatch] + [mincol] * len(rows),
+        patches = Patches([r for r, _m, _c in hpatch] + rows, [m for _r, m, _c in hpatch] + [mincol] * len(rows),
                            [c for _r, _m, c in hpatch] + cells)
         del cells
 
@@ -1483,8 +1086,8 @@ class XlsxPackage:
             above = format(t.above, "g") if isinstance(t.above, float) else str(t.above)
             rules.append(f'<cfRule type="expression" dxfId="{dxf}" priority="{prio + k + 1}" stopIfTrue="1">'
                          f"<formula>AND(ISNUMBER({ref}),{ref}&gt;{above})</formula></cfRule>")
-        block = _prefixed(f'<conditionalFormatting sqref="{sq}">' + "".join(rules) + "</conditionalFormatting>", p)
-        pos = _insert_pos(tail, b"conditionalFormatting")
+        block = prefixed(f'<conditionalFormatting sqref="{sq}">' + "".join(rules) + "</conditionalFormatting>", p)
+        pos = insert_pos(tail, b"conditionalFormatting")
         return tail[:pos] + block.encode("utf-8") + tail[pos:]
 
     # ------------------------------------------------------------------ append_rows
@@ -1498,7 +1101,7 @@ class XlsxPackage:
             return 2
         part = self._worksheet_part(sheet)
         p, _h, blocks, _t = self._sheet_stream(part)
-        rx = _Rx(p)
+        rx = Rx(p)
         # header row: that of a table on the sheet, else the first row with values
         tables = []
         for rid, tpart in self._sheet_tables(part):
@@ -1513,10 +1116,10 @@ class XlsxPackage:
         last_nonempty = 0
         for body in blocks:
             for m in rx.row.finditer(body):
-                a = _R_ATTR.search(m.group(1))
+                a = R_ATTR.search(m.group(1))
                 n = int(a.group(1)) if a else prev + 1
                 prev = n
-                if m.group(2) and _HAS_VALUE.search(m.group(2)):
+                if m.group(2) and HAS_VALUE.search(m.group(2)):
                     if header_row is None:
                         header_row = n
                     last_nonempty = n
@@ -1553,7 +1156,7 @@ class XlsxPackage:
             hcells = "".join(
                 f'<c r="{col_letter(c)}{header_row}" s="{hs}" t="inlineStr"><is><t xml:space="preserve">{text_xml(h)}</t></is></c>'
                 for c, h in sorted(new_headers.items()))
-            patches.append((header_row, min(new_headers), _prefixed(hcells, p).encode("utf-8")))
+            patches.append((header_row, min(new_headers), prefixed(hcells, p).encode("utf-8")))
         order = sorted(range(len(cols)), key=lambda i: cols[i])
         for k, row in enumerate(rows):
             if len(row) > len(columns):
@@ -1561,7 +1164,7 @@ class XlsxPackage:
             r = first + k
             cells = "".join(cell_xml(f"{col_letter(cols[i])}{r}", row[i] if i < len(row) else None, S[i], ctx, isdate[i])
                             for i in order)
-            patches.append((r, min(cols), _prefixed(cells, p).encode("utf-8")))
+            patches.append((r, min(cols), prefixed(cells, p).encode("utf-8")))
         new_last = first + len(rows) - 1
         # a table ending at the last data row grows with the rows (and with new header columns)
         for tpart, t, c1, r1, c2, r2 in tables:
@@ -1613,7 +1216,7 @@ class XlsxPackage:
             items = sorted(by_row[r], key=lambda x: x[0])
             xml = "".join(cell_xml(f"{col_letter(c)}{r}", v, "", ctx) or f'<c r="{col_letter(c)}{r}"/>'
                           for c, v in items)
-            patches.append((r, items[0][0], _prefixed(xml, p).encode("utf-8")))
+            patches.append((r, items[0][0], prefixed(xml, p).encode("utf-8")))
         c1 = min(c for items in by_row.values() for c, _ in items)
         c2 = max(c for items in by_row.values() for c, _ in items)
         links = list(ctx.links)
