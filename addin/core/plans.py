@@ -36,6 +36,8 @@ from dateutil.relativedelta import relativedelta
 
 from .money import minor_digits, quantize, quantum, to_decimal
 
+SCHEDULE_HEADER = ("No.", "Due date", "Payment", "Interest", "Principal", "Balance")
+
 # frequency -> (periods per year, step kind, step size)
 FREQUENCIES: dict[str, tuple[int, str, int]] = {
     "weekly": (52, "weeks", 1),

@@ -15,6 +15,7 @@ from decimal import Decimal
 import xlwings as xw
 
 from ..core.buckets import DEFAULT_EDGES, bucket_label, days_past_due
+from ..core.plans import SCHEDULE_HEADER
 from ..finance import installments, late_interest
 
 ERROR_PREFIX = "#ARCOLLECT: "
@@ -111,9 +112,6 @@ def AR_BUCKET(due, as_of=None, edges=None):
         return _error(exc)
 
 
-INSTALLMENT_HEADER = ["No.", "Due date", "Payment", "Interest", "Principal", "Balance"]
-
-
 @xw.func
 @xw.arg("principal", doc="Amount to spread over the plan")
 @xw.arg("n", doc="Number of installments")
@@ -136,7 +134,7 @@ def AR_INSTALLMENTS(principal, n, annual_rate=None, first_due=None, frequency=No
         first = None if _blank(first_due) else to_date(first_due, "the first due date")
         freq = "monthly" if _blank(frequency) else str(frequency)
         rows = installments(p, int(count), rate, first, freq)
-        out = [list(INSTALLMENT_HEADER)]
+        out = [list(SCHEDULE_HEADER)]
         for r in rows:
             out.append([r.number, r.due_date if r.due_date else "", float(r.payment),
                         float(r.interest), float(r.principal), float(r.balance)])

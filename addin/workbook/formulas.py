@@ -21,11 +21,8 @@ must hold the same number for the sheet to agree with Python.
 from __future__ import annotations
 
 from ..core.money import minor_digits
-from ..core.plans import FREQUENCIES, frequency_value, when_value
+from ..core.plans import FREQUENCIES, SCHEDULE_HEADER, frequency_value, when_value  # noqa: F401 (re-export)
 from .xlsx_xml import col_index as column_index, col_letter as column_letter  # re-exported for callers
-
-SCHEDULE_HEADER = ("No.", "Due date", "Payment", "Interest", "Principal", "Balance")
-
 
 def number_formats(currency: str = "") -> tuple[str, ...]:
     """Cell number formats for the six schedule columns."""

@@ -688,6 +688,16 @@ class XlsxPackage:
 
     # ------------------------------------------------------------------ streaming patch of a user sheet
 
+    def _header_cells(self, part: str, header_row: int, rx: Rx):
+        """(cells of the header row by column, {header text lower-cased: first column with it})."""
+        hdr_cells = self._row_cells(self._first_rows(part, header_row), header_row, rx)
+        by_text: dict[str, int] = {}
+        for col in sorted(hdr_cells):
+            t = hdr_cells[col][1]
+            if t is not None and t.strip():
+                by_text.setdefault(t.strip().lower(), col)
+        return hdr_cells, by_text
+
     def _row_cells(self, body: bytes, rownum: int, rx: Rx) -> dict[int, tuple[bytes, str | None]]:
         """{column: (cell XML, text or None)} of one row (for header rows)."""
         m = re.search(rb"<" + re.escape(rx.p) + rb'row\b[^>]*?\br="' + str(rownum).encode() + rb'"', body)
@@ -933,12 +943,7 @@ class XlsxPackage:
         p, _h, _b, _t = self._sheet_stream(part, 1 << 16)
         _b.close() if hasattr(_b, "close") else None
         rx = Rx(p)
-        hdr_cells = self._row_cells(self._first_rows(part, header_row), header_row, rx)
-        by_text = {}
-        for col in sorted(hdr_cells):
-            t = hdr_cells[col][1]
-            if t is not None and t.strip():
-                by_text.setdefault(t.strip().lower(), col)
+        hdr_cells, by_text = self._header_cells(part, header_row, rx)
         used = [c for c, (_x, t) in hdr_cells.items() if t is not None and t != ""]
         nxt = max(used + [0]) + 1
         cols, new_headers = [], {}
@@ -1125,12 +1130,7 @@ class XlsxPackage:
                     last_nonempty = n
         if header_row is None:
             header_row = 1
-        hdr_cells = self._row_cells(self._first_rows(part, header_row), header_row, rx)
-        by_text = {}
-        for col in sorted(hdr_cells):
-            t = hdr_cells[col][1]
-            if t is not None and t.strip():
-                by_text.setdefault(t.strip().lower(), col)
+        hdr_cells, by_text = self._header_cells(part, header_row, rx)
         nxt = max([c for c, (_x, t) in hdr_cells.items() if t] + [0]) + 1
         cols, new_headers = [], {}
         for c in columns:
