@@ -374,7 +374,7 @@ def write_letters(batch, folder, settings: Settings) -> tuple[list[Path], Path |
 
     ``batch`` is a sequence of ``(Communication, Rendered)``. Returns the
     per-customer paths (in batch order) and the combined file's path (None for
-    an empty batch). File names come from customer id, level and run date with
+    an empty batch). File names come from ``comm.key.parts`` (customer, currency, level, run date) with
     safe characters only.
     """
     folder = Path(folder)
@@ -382,8 +382,7 @@ def write_letters(batch, folder, settings: Settings) -> tuple[list[Path], Path |
     batch = list(batch)
     paths = []
     for comm, rendered in batch:
-        p = folder / safe_filename(comm.customer_id, f"L{comm.level}", comm.run_date.isoformat(),
-                                   suffix=".pdf")
+        p = folder / safe_filename(*comm.key.parts, suffix=".pdf")
         _write_atomic(p, letter_pdf(comm, rendered, settings))
         paths.append(p)
     if not batch:

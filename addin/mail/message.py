@@ -9,8 +9,8 @@ Headers are safe by construction: display names from cells lose control
 characters (CR/LF, tabs, NUL...) and are quoted by ``email.headerregistry``;
 addresses must be plain ``local@domain`` or they are rejected as a problem
 naming the cell ("Receivables!F7: email 'bob@@x' is not a valid address").
-The Message-ID is stable per customer, level and run date, so a re-run makes
-the same id and sending can skip what was already sent; the Date header is
+The Message-ID derives from the communication's identity (customer, currency,
+level, run date), so a re-run makes the same id and sending can skip what was already sent; the Date header is
 the run date (noon UTC), never the clock.
 """
 from __future__ import annotations
@@ -117,8 +117,8 @@ def _sender(sender) -> Address:
 
 
 def message_id(comm: Communication, domain: str) -> str:
-    """Stable Message-ID for (customer, level, run date): the same on every re-run."""
-    key = f"{comm.customer_id}\x1f{comm.level}\x1f{comm.run_date.isoformat()}\x1f{comm.template}"
+    """Stable Message-ID from the communication's identity (customer, currency, level, run date)."""
+    key = "\x1f".join(comm.key.parts)
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
     dom = re.sub(r"[^A-Za-z0-9.-]+", "", domain or "")[:60] or "arcollect.invalid"
     # short enough never to be folded (the customer id is in X-Arcollect-Customer)
@@ -132,7 +132,7 @@ def build_message(comm: Communication, rendered: Rendered, settings: Settings, *
 
     ``sender`` is an address string ("Name <a@b.c>") or ``Address``; default
     ``settings.mail_from`` (shown with the company name). ``letter_pdf`` is
-    attached as a PDF named from the customer id, level and date.
+    attached as a PDF named like the letter (``comm.key.parts``).
     """
     to, problems = recipients(comm)
     if problems:
@@ -165,6 +165,5 @@ def build_message(comm: Communication, rendered: Rendered, settings: Settings, *
         if not isinstance(letter_pdf, (bytes, bytearray)):
             raise TypeError("letter_pdf must be the PDF's bytes, never a path")
         msg.add_attachment(bytes(letter_pdf), maintype="application", subtype="pdf",
-                           filename=safe_filename(comm.customer_id, f"L{comm.level}",
-                                                  comm.run_date.isoformat(), suffix=".pdf"))
+                           filename=safe_filename(*comm.key.parts, suffix=".pdf"))
     return msg

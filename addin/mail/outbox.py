@@ -1,7 +1,7 @@
-"""The outbox: drafts as .eml files in a folder, one per customer, level and run date.
+"""The outbox: drafts as .eml files in a folder, one per communication.
 
-File names come from customer id + level + run date with safe characters only
-(``C00042_L2_2026-11-30.eml``), so a re-run overwrites the same draft rather
+File names come from the communication's identity (customer id, currency,
+level, run date) with safe characters only (``C00042_GBP_L2_2026-11-30.eml``), so a re-run overwrites the same draft rather
 than adding a second one. Files are written atomically (temp file + rename).
 Reading back parses them with the standard library's modern policy.
 """
@@ -19,7 +19,7 @@ from ..documents.pdf import safe_filename
 
 
 def draft_filename(comm: Communication) -> str:
-    return safe_filename(comm.customer_id, f"L{comm.level}", comm.run_date.isoformat(), suffix=".eml")
+    return safe_filename(*comm.key.parts, suffix=".eml")
 
 
 def write_draft(msg: EmailMessage, comm: Communication, folder) -> Path:

@@ -56,7 +56,7 @@ def test_write_letters_per_customer_and_combined(tmp_path):
     batch = [(c, render(c, SETTINGS)) for c in comms]
     paths, combined = write_letters(batch, tmp_path, SETTINGS)
     assert len(paths) == 4 and all(p.parent == tmp_path for p in paths)
-    assert paths[0].name == "C00001_L2_2026-11-30.pdf"
+    assert paths[0].name == "C00001_GBP_L2_2026-11-30.pdf"
     for c, p in zip(comms, paths):
         assert c.customer in pdf_text(p)
     combined_text = pdf_text(combined)

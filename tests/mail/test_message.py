@@ -35,17 +35,18 @@ def test_draft_headers_parts_and_attachment():
     assert got["From"].addresses[0].display_name == "Northwind Supplies Ltd"
     assert got.get_body(("plain",)).get_content().startswith("Dear Sam Taylor,")
     att, = got.iter_attachments()
-    assert att.get_filename() == "C00003_L2_2026-11-30.pdf"
+    assert att.get_filename() == "C00003_GBP_L2_2026-11-30.pdf"
     assert "Acme Trading 3 Ltd" in PdfReader(BytesIO(att.get_content())).pages[0].extract_text()
     assert build(c, draft=False)["X-Unsent"] is None
 
 
-def test_message_id_is_stable_per_customer_level_date():
+def test_message_id_is_stable_per_customer_currency_level_date():
     c = sample_communication(5, level=1)
     assert build(c)["Message-ID"] == build(c)["Message-ID"] == message_id(c, "northwind.example")
     assert message_id(replace(c, level=2), "x.example") != message_id(c, "x.example")
     assert message_id(replace(c, run_date=date(2026, 12, 1)), "x") != message_id(c, "x")
     assert message_id(replace(c, customer_id="C00006"), "x") != message_id(c, "x")
+    assert message_id(replace(c, currency="EUR"), "x") != message_id(c, "x")
 
 
 @pytest.mark.parametrize("bad", ["bob@@x.com", "bob", "bob@x", "a@b.com\r\nBcc: evil@x.com",
