@@ -13,7 +13,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from . import actions
+from . import app as actions
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
 
@@ -95,7 +95,7 @@ def cmd_log(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .demo import run_demo
+    from .app.demo import run_demo
 
     return run_demo(Path(args.dir), print)
 

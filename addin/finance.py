@@ -14,7 +14,7 @@ from .core.plans import Installment, PlanStatus, track_plan
 from .core.plans import installments as _installments
 from .core.settlement import SettlementOffer
 from .core.settlement import settlement_offer as _settlement_offer
-from .rates import reference_rates
+from .refdata import reference_rates
 
 __all__ = ["installments", "late_interest", "settlement_offer", "track_plan",
            "Installment", "LateInterest", "PlanStatus", "SettlementOffer"]

@@ -17,10 +17,10 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from addin.actions import assess, refresh
-from addin.communications import build_communications
-from addin.drafting import draft_batch, outbox_folder
-from addin.template import build_workbook
+from addin.app import assess, refresh
+from addin.app.communications import build_communications
+from addin.app.draft import draft_batch, outbox_folder
+from addin.workbook.template import build_workbook
 
 OUT = Path(__file__).with_name("out")
 AS_OF = date(2026, 11, 30)

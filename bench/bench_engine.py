@@ -35,7 +35,7 @@ def build(rows: int) -> Path:
     from openpyxl.worksheet.filters import AutoFilter
     from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-    from addin.template import RECEIVABLES_COLUMNS
+    from addin.workbook.template import RECEIVABLES_COLUMNS
 
     path = OUT / f"receivables-{rows}.xlsx"
     if path.exists():

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from addin.core.dunning import summarise_history
-from addin.template import build_workbook
+from addin.workbook.template import build_workbook
 from addin.workbook.reader import read_book
 
 OUT = Path(__file__).with_name("out")

@@ -7,8 +7,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from addin.cli import main
-from addin.demo import DEMO_AS_OF, write_demo_book
-from addin.template import build_workbook
+from addin.app.demo import DEMO_AS_OF, write_demo_book
+from addin.workbook.template import build_workbook
 from tests.xlsx_checks import check_package, members
 
 AS_OF = date(2026, 11, 30)

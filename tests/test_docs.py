@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 from addin.cli import build_parser
-from addin.template import SETTINGS
+from addin.workbook.template import SETTINGS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

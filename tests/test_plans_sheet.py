@@ -6,8 +6,8 @@ from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
 import addin
-from addin.actions import assess, refresh
-from addin.template import build_workbook
+from addin.app import assess, refresh
+from addin.workbook.template import build_workbook
 from tests.libreoffice import recalculate, require_soffice
 from tests.xlsx_checks import check_package
 
@@ -19,7 +19,7 @@ def book_with_plan(tmp_path, payments, formulas=False):
              None, "GBP", "plan", None, "business", "en", ""],
             ["C1", "Acme Ltd", "", "ap@acme.example", "", "INV-2", date(2026, 9, 1), date(2026, 10, 1), 300, 0,
              None, "GBP", "open", None, "business", "en", ""]]
-    history = [[f"{d.isoformat()}T12:00:00Z", "manual", "C1", "Acme Ltd", "", None, "bank", "", "paid", "",
+    history = [[f"{d.isoformat()}T12:00:00Z", "manual", "C1", "Acme Ltd", "GBP", "", None, "bank", "", "paid", "",
                 None, None, amt, "clerk", "", ""] for d, amt in payments]
     plans = [["C1", "Acme Ltd", 1200, 0.06, 6, "monthly", date(2026, 9, 15), "GBP", "active"]]
     return build_workbook(tmp_path / "plan.xlsx", rows, history=history, plans=plans,

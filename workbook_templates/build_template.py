@@ -4,7 +4,7 @@
 """
 from pathlib import Path
 
-from addin.template import build_workbook
+from addin.workbook.template import build_workbook
 
 if __name__ == "__main__":
     out = build_workbook(Path(__file__).with_name("collections.xlsx"))

@@ -12,7 +12,7 @@ from decimal import Decimal
 CHANNELS = ("email", "letter", "phone", "sms")
 STATUSES = ("open", "disputed", "promise", "plan", "legal", "closed")
 HISTORY_ACTIONS = (
-    "drafted", "sent", "printed", "called", "promise", "dispute", "plan",
+    "drafted", "sent", "withdrawn", "printed", "called", "promise", "dispute", "plan",
     "note", "failed", "paid", "cease",
 )
 
@@ -72,6 +72,31 @@ class OpenItem:
 
 
 @dataclass(frozen=True)
+class CommKey:
+    """The identity of one communication: customer, currency, level and run date.
+
+    The Message-ID, every file name, the approval key and the History key derive
+    from it, so a customer who owes in two currencies gets two communications
+    that never overwrite or shadow each other.
+    """
+
+    customer_id: str
+    currency: str
+    level: int
+    run_date: date
+
+    @property
+    def parts(self) -> tuple[str, str, str, str]:
+        """The pieces a file name is made of: ('C042', 'GBP', 'L2', '2026-11-30')."""
+        return (self.customer_id, self.currency, f"L{self.level}", self.run_date.isoformat())
+
+    @property
+    def approval(self) -> tuple[str, str, int]:
+        """What an Approve tick on the Actions sheet is keyed by (survives a re-run the same day)."""
+        return (self.customer_id, self.currency, self.level)
+
+
+@dataclass(frozen=True)
 class Communication:
     """One message to one customer at one level on one run date (OCA's 'communication').
 
@@ -105,8 +130,30 @@ class Communication:
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
+    def key(self) -> CommKey:
+        return CommKey(self.customer_id, self.currency, self.level, self.run_date)
+
+    @property
     def overdue_items(self) -> tuple[OpenItem, ...]:
         return tuple(i for i in self.items if i.days_past_due > 0)
+
+    @property
+    def not_due_items(self) -> tuple[OpenItem, ...]:
+        """Open items not yet past due (listed apart from the overdue ones, never in their total)."""
+        return tuple(i for i in self.items if i.days_past_due <= 0)
+
+    @property
+    def overdue_total(self) -> Decimal:
+        return sum((i.balance for i in self.overdue_items), Decimal("0"))
+
+    @property
+    def not_due_total(self) -> Decimal:
+        return sum((i.balance for i in self.not_due_items), Decimal("0"))
+
+    @property
+    def balance(self) -> Decimal:
+        """The open balance in this currency: every listed item, overdue or not."""
+        return sum((i.balance for i in self.items), Decimal("0"))
 
 
 @dataclass(frozen=True)
@@ -117,6 +164,7 @@ class HistoryEntry:
     run_id: str
     customer_id: str
     customer: str
+    currency: str = ""
     invoices: str = ""
     level: int | None = None
     channel: str = ""
@@ -133,7 +181,7 @@ class HistoryEntry:
 
 
 HISTORY_COLUMNS = (
-    "Timestamp (UTC)", "Run ID", "Customer ID", "Customer", "Invoices", "Level",
+    "Timestamp (UTC)", "Run ID", "Customer ID", "Customer", "Currency", "Invoices", "Level",
     "Channel", "Template", "Action", "Outcome", "Promise Date", "Promise Amount",
     "Amount Due", "User", "Document", "Message ID",
 )

@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from addin.core.interest import half_years, late_interest, uk_compensation, uk_reference_date
-from addin.rates import boe_bank_rate, ecb_mro_rate, load_rate_table, parse_rate_table
+from addin.refdata import boe_bank_rate, ecb_mro_rate, load_rate_table, parse_rate_table
 
 D = Decimal
 
@@ -112,7 +112,7 @@ def test_tables_cover_2015_to_2026_and_name_sources():
         assert table[0][0] <= date(2015, 1, 1)
         assert table[-1][0] >= date(2025, 6, 1)
         assert [d for d, _ in table] == sorted({d for d, _ in table})
-        text = resources.files("addin").joinpath("data", name).read_text()
+        text = resources.files("addin.refdata").joinpath(name).read_text()
         assert "Source:" in text
     boe = dict(boe_bank_rate())
     assert boe[date(2016, 8, 4)] == D("0.0025") and boe[date(2020, 3, 19)] == D("0.001")

@@ -9,7 +9,8 @@ from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
 from addin.cli import main
-from addin.template import build_workbook
+from addin.core.model import HISTORY_COLUMNS
+from addin.workbook.template import build_workbook
 from tests.xlsx_checks import check_package
 
 AS_OF = date(2026, 11, 30)
@@ -33,10 +34,14 @@ def book(tmp_path):
     cell.value, cell.data_type = '=HYPERLINK("x")', "s"
     wb.save(path)
     return path
+ACTION, DOCUMENT, MESSAGE_ID = (HISTORY_COLUMNS.index(h) for h in ("Action", "Document", "Message ID"))
 
 
 def history(book):
-    return CalamineWorkbook.from_path(str(book)).get_sheet_by_name("History").to_python()[1:]
+    """History rows as lists in HISTORY_COLUMNS order, whatever order the sheet has."""
+    rows = CalamineWorkbook.from_path(str(book)).get_sheet_by_name("History").to_python()
+    at = {h: i for i, h in enumerate(rows[0])}
+    return [[r[at[h]] if h in at else "" for h in HISTORY_COLUMNS] for r in rows[1:]]
 
 
 @pytest.fixture
@@ -52,11 +57,11 @@ def test_draft_approve_send_exactly_once(book, smtp_env, capsys):
     err = capsys.readouterr().err
     assert "book.xlsx:Receivables!D5: email 'not-an-address' is not a valid address" in err
     check_package(book)
-    drafted = [r for r in history(book) if r[8] == "drafted"]
+    drafted = [r for r in history(book) if r[ACTION] == "drafted"]
     assert sorted(r[2] for r in drafted) == ["C1", "C2", "C3"]
     outbox = book.parent / "book outbox"
     assert len(list(outbox.glob("*.eml"))) == 3
-    assert all(r[14].endswith(".eml") and r[15].startswith("<ar.20261130.L2.") for r in drafted)
+    assert all(r[DOCUMENT].endswith(".eml") and r[MESSAGE_ID].startswith("<ar.20261130.L2.") for r in drafted)
     assert [r[3] for r in drafted if r[2] == "C3"] == ['=HYPERLINK("x")']  # a name from a cell stays text
 
     # the same run again the same day drafts and logs nothing new
@@ -73,8 +78,8 @@ def test_draft_approve_send_exactly_once(book, smtp_env, capsys):
     msg = smtp_env.messages[0][2]
     assert msg["X-Unsent"] is None and msg["From"].addresses[0].addr_spec == "ar@northwind.example"
     assert msg.get_body(("plain",)).get_content().count("INV-") >= 1
-    sent = [r for r in history(book) if r[8] == "sent"]
-    assert len(sent) == 3 and {r[15] for r in sent} == {r[15] for r in history(book) if r[8] == "drafted"}
+    sent = [r for r in history(book) if r[ACTION] == "sent"]
+    assert len(sent) == 3 and {r[MESSAGE_ID] for r in sent} == {r[MESSAGE_ID] for r in history(book) if r[ACTION] == "drafted"}
 
     # sending again sends nothing
     assert main(["send", str(book), "--approve-all"]) == 0
@@ -87,7 +92,7 @@ def test_approval_on_the_actions_sheet_and_a_dropped_connection(book, smtp_env, 
     smtp_env.drop_on = {2}
     assert main(["send", str(book), "--approve-all"]) == 1  # the batch stopped early: said, exit 1
     first = len(smtp_env.messages)
-    assert first == 1 and len([r for r in history(book) if r[8] == "sent"]) == 1
+    assert first == 1 and len([r for r in history(book) if r[ACTION] == "sent"]) == 1
     assert main(["send", str(book), "--approve-all"]) == 0
     ids = smtp_env.ids()
     assert len(ids) == 3 and len(set(ids)) == 3  # nothing lost, nothing doubled
@@ -97,7 +102,8 @@ def test_log_a_promise_holds_the_customer_then_a_missed_promise_resumes(book, ca
     assert main(["log", str(book), "--customer", "Acme Ltd", "--outcome", "promise", "--date", "2026-12-05",
                  "--amount", "100.00"]) == 0
     rows = history(book)
-    assert rows[-1][8] == "promise" and rows[-1][10] == date(2026, 12, 5) and rows[-1][11] == 100.0
+    row = dict(zip(HISTORY_COLUMNS, rows[-1]))
+    assert (row["Action"], row["Promise Date"], row["Promise Amount"]) == ("promise", date(2026, 12, 5), 100.0)
     assert main(["age", str(book), "--as-of", "2026-12-01", "--json"]) == 0
     assert "held until 2026-12-05: promise to pay 100.00 by 2026-12-05" in capsys.readouterr().out
     assert main(["age", str(book), "--as-of", "2026-12-08", "--json"]) == 0
@@ -131,8 +137,8 @@ def test_drafts_are_found_whatever_folder_the_commands_run_from(book, smtp_env, 
     monkeypatch.chdir(tmp_path.parent)
     relative = f"{tmp_path.name}/{book.name}"
     assert main(["run", relative, "--as-of", "2026-11-30"]) == 1
-    assert {r[14] for r in history(book) if r[8] == "drafted"} <= {
-        f"book outbox/{n}" for n in ("C1_L2_2026-11-30.eml", "C2_L2_2026-11-30.eml", "C3_L2_2026-11-30.eml")}
+    assert {r[DOCUMENT] for r in history(book) if r[ACTION] == "drafted"} <= {
+        f"book outbox/{n}" for n in ("C1_GBP_L2_2026-11-30.eml", "C2_GBP_L2_2026-11-30.eml", "C3_GBP_L2_2026-11-30.eml")}
     monkeypatch.chdir(tmp_path)
     assert main(["send", book.name, "--approve-all"]) == 0
     assert len(smtp_env.messages) == 3
@@ -143,4 +149,4 @@ def test_send_without_an_smtp_host_says_so_and_sends_nothing(book, monkeypatch, 
     assert main(["run", str(book), "--as-of", "2026-11-30"]) == 1
     assert main(["send", str(book), "--approve-all"]) == 2
     assert "no SMTP host" in capsys.readouterr().err
-    assert not [r for r in history(book) if r[8] in ("sent", "failed")]
+    assert not [r for r in history(book) if r[ACTION] in ("sent", "failed")]

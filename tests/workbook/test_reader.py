@@ -4,7 +4,7 @@ from datetime import date, datetime
 import pytest
 from openpyxl import Workbook
 
-from addin.template import build_workbook
+from addin.workbook.template import build_workbook
 from addin.workbook.package import BookUnreadable
 from addin.workbook.bulk import read_text_columns, sheet_origin  # bound before the fixture patches
 from addin.workbook.reader import read_book
@@ -176,13 +176,13 @@ def test_unreadable_file(tmp_path):
 def test_history_customers_and_previous_flags_are_read(tmp_path):
     rows = [["C1", "Acme Ltd", "", "", "", "INV-1", None, date(2026, 10, 31), 100, 0, None, "GBP", "open",
              None, "", "", ""]]
-    hist = [["2026-11-20T10:00:00Z", "r1", "C1", "Acme Ltd", "INV-1", 2, "email", "reminder", "sent", "", None,
+    hist = [["2026-11-20T10:00:00Z", "r1", "C1", "Acme Ltd", "GBP", "INV-1", 2, "email", "reminder", "sent", "", None,
              None, 100, "me", "", "<m@x>"],
-            ["2026-11-21", "manual", "C1", "Acme Ltd", "", None, "phone", "", "promise", "", "soon", 50, None,
+            ["2026-11-21", "manual", "C1", "Acme Ltd", "", "", None, "phone", "", "promise", "", "soon", 50, None,
              "me", "", ""]]
     cust = [["C1", "Acme Ltd", "Ann", "ann@acme.example", "", "", "en", "Europe/London", "business", "yes", None]]
     book = read_book(build_workbook(tmp_path / "h.xlsx", rows, cust, hist))
-    assert messages(book) == ['History!K3: promise date "soon" is not a date; promise ignored']
+    assert messages(book) == ['History!L3: promise date "soon" is not a date; promise ignored']
     assert book.history["action"].tolist() == ["sent", "promise"]
     assert book.history["level"].tolist()[0] == 2
     assert book.customers["do_not_contact"].tolist() == [True]

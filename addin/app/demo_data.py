@@ -71,20 +71,20 @@ def demo_rows(as_of: date, customers: int = 300, seed: int = 7):
                                 Decimal("-250.00"), 0, None, currency, "open", None, None, None,
                                 "unapplied payment"])
         if c % 19 == 0:
-            history.append([f"{(as_of - timedelta(days=3)).isoformat()}T10:15:00Z", "manual", cid, name, "",
+            history.append([f"{(as_of - timedelta(days=3)).isoformat()}T10:15:00Z", "manual", cid, name, currency, "",
                             None, "phone", "", "promise", "will pay next week",
                             as_of + timedelta(days=5), Decimal("500.00"), None, "demo", "", ""])
         if c % 29 == 0:
-            history.append([f"{(as_of - timedelta(days=20)).isoformat()}T09:00:00Z", "manual", cid, name, "",
+            history.append([f"{(as_of - timedelta(days=20)).isoformat()}T09:00:00Z", "manual", cid, name, currency, "",
                             None, "phone", "", "promise", "promised to pay",
                             as_of - timedelta(days=6), Decimal("300.00"), None, "demo", "", ""])
         if c % 37 == 0:
             history.append([f"{(as_of - timedelta(days=25)).isoformat()}T09:00:00Z", "run-demo-1", cid, name,
-                            "", 2, "email", "reminder", "sent", "", None, None, None, "demo", "", ""])
+                            currency, "", 2, "email", "reminder", "sent", "", None, None, None, "demo", "", ""])
         for every, level, ago in ((7, 3, 15), (13, 4, 16)):  # accounts already some way up the ladder
             if c % every == 0:
                 history.append([f"{(as_of - timedelta(days=ago)).isoformat()}T09:00:00Z", "run-demo-0", cid, name,
-                                "", level, "email", "", "sent", "", None, None, None, "demo", "", ""])
+                                currency, "", level, "email", "", "sent", "", None, None, None, "demo", "", ""])
         if c == 50:
             plans.append([cid, name, Decimal("1200.00"), 0.06, 6, "monthly", as_of - timedelta(days=40),
                           currency, "active"])

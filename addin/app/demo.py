@@ -9,9 +9,9 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from . import actions
+from .. import app as actions
 from .demo_data import demo_rows
-from .template import build_workbook
+from ..workbook.template import build_workbook
 
 DEMO_AS_OF = date(2026, 11, 30)
 DEMO_NOW = datetime(2026, 11, 30, 9, 30, tzinfo=timezone.utc)  # the demo's clock, so every run is the same

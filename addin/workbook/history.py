@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from .core.model import HISTORY_COLUMNS, Communication, HistoryEntry
-from .workbook.xlsx_xml import Column
+from ..core.model import HISTORY_COLUMNS, Communication, HistoryEntry
+from .xlsx_xml import Column
 
 _FORMATS = {"Promise Date": "date", "Promise Amount": "money", "Amount Due": "money", "Level": "int"}
 _WIDTHS = {"Timestamp (UTC)": 21, "Customer": 28, "Invoices": 30, "Outcome": 30, "Document": 50,
@@ -24,7 +24,7 @@ def stamp(now: datetime) -> str:
 
 
 def history_row(e: HistoryEntry) -> list:
-    return [e.timestamp, e.run_id, e.customer_id, e.customer, e.invoices, e.level, e.channel, e.template,
+    return [e.timestamp, e.run_id, e.customer_id, e.customer, e.currency, e.invoices, e.level, e.channel, e.template,
             e.action, e.outcome, e.promise_date, e.promise_amount, e.amount_due, e.user, e.document,
             e.message_id]
 
@@ -33,7 +33,7 @@ def contact_entry(comm: Communication, *, action: str, channel: str, now: dateti
                   document: str = "", message_id: str = "", outcome: str = "") -> HistoryEntry:
     """The History row for something done for a communication (drafted, sent, failed...)."""
     return HistoryEntry(timestamp=stamp(now), run_id=run_id, customer_id=comm.customer_id,
-                        customer=comm.customer, invoices=", ".join(i.document for i in comm.overdue_items
+                        customer=comm.customer, currency=comm.currency, invoices=", ".join(i.document for i in comm.overdue_items
                                                                      or comm.items),
                         level=comm.level, channel=channel, template=comm.template, action=action,
                         outcome=outcome, amount_due=comm.total_due, user=user, document=document,

@@ -15,8 +15,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from .core.model import HISTORY_COLUMNS
-from .core.policy import DEFAULT_LADDER, POLICY_COLUMNS
+from ..core.model import HISTORY_COLUMNS
+from ..core.policy import DEFAULT_LADDER, POLICY_COLUMNS
 
 RECEIVABLES_COLUMNS = ("Customer ID", "Customer", "Contact Name", "Email", "Phone", "Invoice #",
                        "Invoice Date", "Due Date", "Amount", "Paid", "Paid Date", "Currency", "Status",

@@ -1,7 +1,7 @@
 """Reference-rate tables for statutory late interest, read at the edge.
 
-The tables ship as package data (``addin/data/boe_bank_rate.csv``,
-``addin/data/ecb_mro_rate.csv``): ``effective_date,rate_percent`` rows, ``#``
+The tables ship as package data (``addin/refdata/boe_bank_rate.csv``,
+``addin/refdata/ecb_mro_rate.csv``): ``effective_date,rate_percent`` rows, ``#``
 comment lines naming the source. A user can pass their own file with the same
 columns. The core receives ``(effective_date, annual_rate)`` pairs, the rate as
 a fraction (3.75 % -> Decimal("0.0375")).
@@ -51,7 +51,7 @@ def load_rate_table(path: str | Path) -> RateTable:
 
 @lru_cache(maxsize=None)
 def packaged_table(filename: str) -> RateTable:
-    text = resources.files("addin").joinpath("data", filename).read_text(encoding="utf-8")
+    text = resources.files(__name__).joinpath(filename).read_text(encoding="utf-8")
     return parse_rate_table(text, filename)
 
 
@@ -67,7 +67,7 @@ def ecb_mro_rate(path: str | Path | None = None) -> RateTable:
 
 def reference_rates(rule: str, path: str | Path | None = None) -> RateTable | None:
     """The table a late-interest rule needs (None for the simple rule)."""
-    from .core.interest import rule_value
+    from ..core.interest import rule_value
 
     rule = rule_value(rule)
     if rule == "uk-1998":

@@ -10,11 +10,11 @@ from datetime import date
 
 import pandas as pd
 
-from .core.dunning import HELD_STATUSES, pay_by
-from .core.model import Communication, OpenItem
-from .core.money import from_minor, quantize
-from .core.settings import Settings
-from .finance import late_interest
+from ..core.dunning import HELD_STATUSES, pay_by
+from ..core.model import Communication, OpenItem
+from ..core.money import from_minor, quantize
+from ..core.settings import Settings
+from ..finance import late_interest
 
 LANGUAGE_LOCALES = {"en": "en_GB", "de": "de_DE", "fr": "fr_FR", "es": "es_ES", "it": "it_IT", "nl": "nl_NL"}
 

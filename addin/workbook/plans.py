@@ -14,14 +14,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from .core.model import Problem
-from .core.money import from_minor, to_decimal
-from .core.plans import PlanStatus, installments, track_plan
-from .workbook.formulas import schedule_formulas
-from .workbook.reader import Book
-from .workbook.receivables import customer_keys
-from .workbook.values import one_date, text_column
-from .workbook.xlsx_xml import Column, Formula
+from ..core.model import Problem
+from ..core.money import from_minor, to_decimal
+from ..core.plans import PlanStatus, installments, track_plan
+from .formulas import schedule_formulas
+from .reader import Book
+from .receivables import customer_keys
+from .values import one_date, text_column
+from .xlsx_xml import Column, Formula
 
 STATUS_HEADERS = ("Next Due", "Next Amount", "Paid to Date", "Missed", "Plan Status")
 SCHEDULE = [Column("Plan Row", 9, "int"), Column("Customer", 28), Column("No.", 6, "int"),

@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core.model import Communication, HistoryEntry
-from .core.settings import Settings
-from .documents.callsheet import call_sheet
-from .documents.handover import handover_pack
-from .documents.pdf import safe_filename, write_letters
-from .documents.render import render_batch
-from .documents.sms import sms_batch
-from .history_log import contact_entry, logged_message_ids
-from .mail.message import AddressProblem, build_message, message_id
-from .mail.outbox import draft_emails, write_draft
+from ..core.model import Communication, HistoryEntry
+from ..core.settings import Settings
+from ..documents.callsheet import call_sheet
+from ..documents.handover import handover_pack
+from ..documents.pdf import safe_filename, write_letters
+from ..documents.render import render_batch
+from ..documents.sms import sms_batch
+from ..workbook.history import contact_entry, logged_message_ids
+from ..mail.message import AddressProblem, build_message, message_id
+from ..mail.outbox import draft_emails, write_draft
 
 PARALLEL_FROM = 500  # emails in a batch from which drafting uses two processes
 

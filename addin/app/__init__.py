@@ -1,0 +1,15 @@
+"""The use cases: what a ribbon button, a cell function, xlwings Lite or a CLI command does.
+
+Each takes a workbook (the port) and plain arguments (the as-of date, the
+moment it runs), returns a result with its Problems, and is the only thing the
+front ends call.
+"""
+from .assess import Assessment, age_report, assess, summary_text
+from .draft import outbox_folder
+from .errors import UsageError
+from .log import OUTCOMES, log_contact
+from .refresh import RunResult, refresh
+from .send import SendResult, send
+
+__all__ = ["Assessment", "OUTCOMES", "RunResult", "SendResult", "UsageError", "age_report", "assess",
+           "log_contact", "outbox_folder", "refresh", "send", "summary_text"]

@@ -1,0 +1,113 @@
+"""Assess: read the book, age every open item and decide who is contacted, as of a date.
+
+Nothing is written here; refresh, draft and send build on an Assessment.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from ..core.aging import age_items, bucket_totals, open_balances
+from ..core.dunning import decide, summarise_history
+from ..core.model import Problem
+from ..core.money import format_plain, from_minor
+from ..workbook.plans import PlanReview, review_plans
+from ..workbook.reader import Book, read_book
+from ..workbook.xlsx_xml import col_letter
+
+@dataclass
+class Assessment:
+    """A workbook read, aged and decided at one as-of date; nothing written yet."""
+
+    book: Book
+    as_of: date
+    aged: pd.DataFrame
+    decisions: pd.DataFrame
+    totals: pd.DataFrame
+    contacts: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    plans: PlanReview | None = None
+
+    @property
+    def home_currency(self) -> str:
+        return self.book.settings.currency
+
+
+def assess(path, as_of: date | None = None, *, today: date) -> Assessment:
+    """Read the book, age every open item and decide who is contacted, as of a date."""
+    book = read_book(path)
+    settings = book.settings
+    as_of = as_of or settings.as_of or today
+    items = open_balances(book.items, as_of)
+    aged = age_items(items, as_of, settings.basis, settings.edges)
+    history = summarise_history(book.history, as_of)
+    plans = review_plans(book, as_of, settings.plan_formulas)
+    decisions = decide(aged, book.ladder, settings, as_of, history, book.customers, plans.statuses)
+    return Assessment(book, as_of, aged, decisions, bucket_totals(aged), book.contacts,
+                      list(book.problems) + plans.problems, plans)
+
+
+def item_cells(a: Assessment) -> np.ndarray:
+    """The cell naming each aged item: its document cell (column A when there is no number column)."""
+    layout = a.book.layout
+    col = layout.columns.get("document", layout.columns.get("customer", 0)) if layout else 0
+    prefix = f"{layout.sheet if layout else 'Receivables'}!{col_letter(col + 1)}"
+    return (prefix + a.aged["row"].astype(str)).to_numpy(dtype=object)
+
+
+def age_report(a: Assessment) -> dict:
+    """The `arcollect age --json` document (DESIGN.md), money as decimal strings."""
+    aged = a.aged
+    money = [format_plain(m, c) for m, c in zip(aged["balance_minor"].tolist(), aged["currency"].tolist())]
+    days = [None if d != d else int(d) for d in aged["days_past_due"].tolist()]
+    dues = [d.date().isoformat() if pd.notna(d) else None for d in aged["due_date"]]
+    invoices = [{"cell": c, "customer": cu, "document": doc, "currency": cur, "due_date": due,
+                 "balance": m, "days_past_due": dd, "bucket": b}
+                for c, cu, doc, cur, due, m, dd, b in zip(item_cells(a), aged["customer"], aged["document"],
+                                                          aged["currency"], dues, money, days,
+                                                          aged["bucket"].astype(str))]
+    customers = [{"customer": r.customer, "currency": r.currency,
+                  "balance": format_plain(r.balance_minor, r.currency),
+                  "overdue": format_plain(r.overdue_minor, r.currency),
+                  "level": int(r.level) if r.level else None, "action": r.action, "reason": r.reason}
+                 for r in a.decisions.itertuples(index=False)]
+    by_currency = {cur: {b: format_plain(int(v), cur) for b, v in row.items()}
+                   for cur, row in a.totals.to_dict("index").items()}
+    home = a.home_currency if a.home_currency in by_currency else next(iter(by_currency), a.home_currency)
+    return {"as_of": a.as_of.isoformat(), "currency": home, "invoices": invoices, "customers": customers,
+            "totals": by_currency.get(home, {}), "totals_by_currency": by_currency,
+            "errors": [{"cell": p.cell, "message": p.message} for p in a.problems]}
+
+
+def summary_text(a: Assessment) -> str:
+    """The bucket table a clerk reads in a terminal."""
+    t = a.totals
+    cur = list(t.index)
+    lines = [f"Receivables aged as of {a.as_of.isoformat()} ({len(a.aged)} open items, "
+             f"{a.decisions['customer_key'].nunique()} customers)", ""]
+    head = f"{'Bucket':<12}" + "".join(f"{c:>18}" for c in cur)
+    lines += [head, "-" * len(head)]
+    for b in t.columns:
+        if b == "Total":
+            lines.append("-" * len(head))
+        lines.append(f"{b:<12}" + "".join(f"{from_minor(int(t.at[c, b]), c):>18,}" for c in cur))
+    counts = a.decisions["action"].value_counts()
+    lines += ["", "To contact: {}   To review: {}   On hold: {}   Handed over: {}".format(
+        *(int(counts.get(k, 0)) for k in ("contact", "review", "hold", "handed over")))]
+    if a.problems:
+        lines.append(f"{len(a.problems)} input problem(s), each naming its cell (the Errors sheet lists them)")
+    return "\n".join(lines)
+
+
+def next_actions(a: Assessment) -> np.ndarray:
+    """Per aged item, the customer's decision in words ("Level 2 Friendly reminder: email")."""
+    d = a.decisions
+    text = np.where(d["action"] == "contact",
+                    "Level " + d["level"].astype(str) + " " + d["level_name"] + ": "
+                    + d["channels"].map(" + ".join), d["action"] + ": " + d["reason"])
+    lookup = pd.Series(text, index=pd.MultiIndex.from_frame(d[["customer_key", "currency"]]))
+    idx = pd.MultiIndex.from_frame(a.aged[["customer_key", "currency"]])
+    return lookup.reindex(idx).fillna("").to_numpy(dtype=object)
