@@ -2,42 +2,54 @@
 
 Why smtplib and not yagmail: the messages are already complete
 ``EmailMessage`` objects (real text part, HTML alternative, PDF attachment,
-stable Message-ID) and must go out byte-for-byte as drafted. yagmail would
-rebuild them (its text/plain part is the raw HTML), attaches any content
-string that happens to name an existing file, and falls back to an
-interactive password prompt when no password is found - never acceptable
-inside Excel. The standard library does exactly what is needed: one
-connection, TLS none/starttls/ssl, ``send_message`` (which drops Bcc), and
-per-recipient errors.
+stable Message-ID) and must go out as drafted. yagmail would rebuild them
+(its text/plain part is the raw HTML), attaches any content string that
+happens to name an existing file, and falls back to an interactive password
+prompt when no password is found - never acceptable inside Excel. The
+standard library does exactly what is needed: one connection, TLS
+none/starttls/ssl, ``send_message`` (which drops Bcc), and per-recipient
+errors.
 
-Exactly once: every message has a stable Message-ID per customer, level and
-run date. ``send_batch`` skips ids in ``already_sent`` (from History) and
-ids repeated within the batch; ``on_sent`` lets the caller log each message
-the moment the server accepted it. A per-message refusal (550 recipient, data
-error) is recorded and the batch goes on; a dropped connection stops the
+What goes on the wire is the draft less ``X-Unsent``, with ``Date`` set to
+the moment of sending (the caller's ``now``); the draft is not changed.
+
+Exactly once: every message has a stable Message-ID from its communication's
+identity. ``send_batch`` skips ids in ``already_sent`` (from History), ids in
+the send journal (accepted by an earlier run whose History was never saved)
+and ids repeated within the batch; each message the server accepts is
+journalled and fsynced before the next is attempted (see ``journal``). A
+per-message refusal (550 recipient, data error) is recorded and the batch
+goes on; a dropped connection or a journal that cannot be written stops the
 batch and leaves the current and remaining messages *pending* for a re-run.
-(If the connection drops after the server received the whole message but
-before it replied, that one message may arrive twice on re-run: SMTP cannot
-tell us otherwise. Its Message-ID is the same, so mail clients de-duplicate.)
+(If the connection drops or the process dies after the server received the
+whole message but before its reply was journalled, that one message may
+arrive twice on re-run: SMTP cannot tell us otherwise. Its Message-ID is the
+same, so mail clients de-duplicate.)
 
 The password is never stored in the workbook, never shown: it comes from
 ``ARCOLLECT_SMTP_PASSWORD`` or else the keyring (service "arcollect", the
 SMTP user name) when a user is set - and never from an interactive prompt.
+Error texts have it masked, with the base64 forms AUTH PLAIN and LOGIN send.
 """
 from __future__ import annotations
 
+import base64
 import copy
 import logging
 import os
+import re
 import smtplib
 import socket
 import ssl
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import getaddresses
-from typing import Callable, Iterable
+from email.utils import format_datetime, getaddresses
+from typing import Callable, Collection, Iterable, Mapping
 
 from addin.core.settings import Settings
+
+from .journal import JournalEntry, SendJournal, utc
 
 log = logging.getLogger(__name__)
 
@@ -120,11 +132,24 @@ class SendReport:
         return not self.pending and not self.error
 
 
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
 def _redact(text: str, config: SmtpConfig) -> str:
+    """``text`` with the password masked, and its base64 forms as AUTH LOGIN and PLAIN send them.
+
+    A form of 8 characters or more is masked wherever it appears (it is no
+    one's word); a shorter one only where it stands whole, so that a password
+    "e" or "ten" never turns "extension" into "***x***nsion".
+    """
     text = str(text)
-    if config.password:
-        text = text.replace(config.password, "***")
-    return text
+    if not config.password:
+        return text
+    forms = {config.password, _b64(config.password), _b64(f"\0{config.user}\0{config.password}")}
+    pattern = "|".join(re.escape(f) if len(f) >= 8 else rf"(?<!\w){re.escape(f)}(?!\w)"
+                       for f in sorted(forms, key=len, reverse=True))
+    return re.sub(pattern, "***", text)
 
 
 def _reason(exc: Exception, config: SmtpConfig) -> str:
@@ -176,20 +201,29 @@ def _recipient_list(msg: EmailMessage) -> list[str]:
     return [a for _, a in getaddresses(fields) if a]
 
 
-def send_batch(messages: Iterable, config: SmtpConfig, already_sent: set[str] | frozenset = frozenset(),
-               *, on_sent: Callable[[str, list[str]], None] | None = None,
-               connect_fn: Callable[[SmtpConfig], smtplib.SMTP] = connect) -> SendReport:
-    """Send each message once over one connection; see the module docstring.
+def _stop(report: SendReport, why: str, queue: list, n: int) -> None:
+    report.error = why
+    report.pending = [mid for mid, _, _ in queue[n:]]
 
-    ``messages``: EmailMessage objects, or (path, EmailMessage) pairs as from
-    ``outbox.read_outbox``. ``X-Unsent`` is stripped before sending; the drafts
-    themselves are not changed.
+
+def send_batch(batch: Iterable[tuple[Mapping, EmailMessage]], config: SmtpConfig, journal: SendJournal,
+               *, now: datetime, already_sent: Collection[str] = frozenset(),
+               connect_fn: Callable[[SmtpConfig], smtplib.SMTP] = connect) -> SendReport:
+    """Send each message once over one connection, journalling each acceptance; see the module docstring.
+
+    ``batch``: (key, message) pairs; the key (JSON values: customer id,
+    currency, level, run date, document...) is journalled with the message so
+    that History can be written from the journal alone. ``now`` is the Date
+    on the wire and the journal's timestamp. Raises ``OSError`` or
+    ``JournalError`` if the journal cannot be read or prepared: nothing has
+    been sent then.
     """
     report = SendReport()
-    seen = set(already_sent)
-    queue: list[tuple[str, EmailMessage]] = []
-    for item in messages:
-        msg = item[1] if isinstance(item, tuple) else item
+    when = utc(now)
+    date = format_datetime(when)
+    seen = set(already_sent) | journal.sent_ids()
+    queue: list[tuple[str, EmailMessage, Mapping]] = []
+    for key, msg in batch:
         mid = str(msg.get("Message-ID", "")).strip()
         if not mid:
             report.failed.append(("", f"message {str(msg.get('Subject', ''))!r} has no Message-ID"))
@@ -197,23 +231,26 @@ def send_batch(messages: Iterable, config: SmtpConfig, already_sent: set[str] | 
         if mid in seen:
             report.skipped_duplicates.append(mid)
             continue
+        JournalEntry(mid, when, (), key).line()  # a key that cannot be journalled fails before sending
         seen.add(mid)
-        queue.append((mid, msg))
+        queue.append((mid, msg, key))
     if not queue:
         return report
+    journal.prepare()
 
     try:
         conn = connect_fn(config)
     except (SmtpConfigError, smtplib.SMTPException, OSError) as exc:
-        report.error = f"could not connect to {config.host}:{config.port}: {_reason(exc, config)}"
-        report.pending = [mid for mid, _ in queue]
+        _stop(report, f"could not connect to {config.host}:{config.port}: {_reason(exc, config)}", queue, 0)
         log.warning("%s", report.error)
         return report
 
     try:
-        for n, (mid, msg) in enumerate(queue):
+        for n, (mid, msg, key) in enumerate(queue):
             out = copy.deepcopy(msg)
             del out["X-Unsent"]
+            del out["Date"]
+            out["Date"] = date
             rcpts = _recipient_list(out)
             try:
                 refused = conn.send_message(out, from_addr=config.sender or None)
@@ -223,32 +260,33 @@ def send_batch(messages: Iterable, config: SmtpConfig, already_sent: set[str] | 
             except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError,
                     smtplib.SMTPNotSupportedError) as exc:
                 if getattr(exc, "smtp_code", 0) == 421:  # server is closing the connection
-                    report.error = f"server closed the connection: {_reason(exc, config)}"
-                    report.pending = [m for m, _ in queue[n:]]
+                    _stop(report, f"server closed the connection: {_reason(exc, config)}", queue, n)
                     break
                 report.failed.append((mid, _reason(exc, config)))
                 continue
             except _DISCONNECT as exc:
-                report.error = f"connection lost: {_reason(exc, config)}"
-                report.pending = [m for m, _ in queue[n:]]
+                _stop(report, f"connection lost: {_reason(exc, config)}", queue, n)
                 break
             except smtplib.SMTPResponseException as exc:
                 if exc.smtp_code == 421:
-                    report.error = f"server closed the connection: {_reason(exc, config)}"
-                    report.pending = [m for m, _ in queue[n:]]
+                    _stop(report, f"server closed the connection: {_reason(exc, config)}", queue, n)
                     break
                 report.failed.append((mid, _reason(exc, config)))
                 continue
             except OSError as exc:  # any other socket error: stop, keep the rest pending
-                report.error = f"connection error: {_reason(exc, config)}"
-                report.pending = [m for m, _ in queue[n:]]
+                _stop(report, f"connection error: {_reason(exc, config)}", queue, n)
                 break
             accepted = [r for r in rcpts if r not in (refused or {})]
             for r, (code, text) in (refused or {}).items():
-                report.refused.append((mid, r, f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"))
+                text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+                report.refused.append((mid, r, _redact(f"{code} {text}", config)))
             report.sent.append((mid, accepted))
-            if on_sent is not None:
-                on_sent(mid, accepted)
+            try:
+                journal.record(mid, accepted, when, key)
+            except OSError as exc:
+                _stop(report, f"the send journal {journal.path} could not be written ({exc}); "
+                              f"stopped so that nothing is sent twice", queue, n + 1)
+                break
     finally:
         try:
             conn.quit()

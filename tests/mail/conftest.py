@@ -1,18 +1,53 @@
-"""A real SMTP server (aiosmtpd) on 127.0.0.1 that records what arrives.
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 that records what arrives, and real drafts to send.
 
 ``handler.refuse`` holds recipients answered with 550; ``handler.drop_on``
 holds the 1-based DATA count at which the server drops the connection
-without accepting the message (once each).
+without accepting the message (once each). ``handler.hold_after = k``: once
+k messages are accepted, the next MAIL FROM sets ``handler.held`` and waits
+for ``handler.release`` - the sender has then journalled message k and not
+yet sent k + 1, the moment a kill test needs. ``handler.delay`` slows every
+MAIL FROM so that a kill at a random time can land anywhere in a batch.
 """
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
+import threading
+from datetime import datetime, timezone
 from email import policy
 from email.parser import BytesParser
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from addin.documents.render import render
+from addin.documents.sample import sample_communication, sample_settings
+from addin.mail.message import build_message
+
+SETTINGS = sample_settings()
+NOW = datetime(2026, 12, 1, 9, 15, tzinfo=timezone.utc)
+
+
+def communications(n, **kw):
+    return [sample_communication(i, level=2, **kw) for i in range(1, n + 1)]
+
+
+def draft(comm):
+    return build_message(comm, render(comm, SETTINGS), SETTINGS, draft=True)
+
+
+def drafts(n, **kw):
+    return [draft(c) for c in communications(n, **kw)]
+
+
+def key_of(msg) -> dict:
+    """What a caller journals with a message (here from its headers)."""
+    return {"customer_id": str(msg["X-Arcollect-Customer"]), "level": int(msg["X-Arcollect-Level"])}
+
+
+def keyed(msgs):
+    return [(key_of(m), m) for m in msgs]
 
 
 class Recorder:
@@ -21,6 +56,18 @@ class Recorder:
         self.refuse: set[str] = set()
         self.drop_on: set[int] = set()
         self.data_count = 0
+        self.hold_after: int | None = None
+        self.held, self.release = threading.Event(), threading.Event()
+        self.delay = 0.0
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.hold_after is not None and len(self.messages) >= self.hold_after:
+            self.held.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 30)
+        await asyncio.sleep(self.delay)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:

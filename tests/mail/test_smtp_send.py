@@ -1,21 +1,23 @@
+import base64
 import ssl
 from dataclasses import replace
+from email.utils import format_datetime
 from io import BytesIO
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from pypdf import PdfReader
 
 from addin.documents.pdf import letter_pdf
 from addin.documents.render import render
-from addin.documents.sample import sample_communication, sample_settings
+from addin.documents.sample import sample_communication
+from addin.mail.journal import SendJournal
 from addin.mail.message import build_message
 from addin.mail.outbox import read_outbox, write_draft
 from addin.mail.smtp import SmtpConfig, SmtpConfigError, send_batch
 
-from .conftest import Recorder, _free_port
-
-SETTINGS = sample_settings()
+from .conftest import NOW, SETTINGS, Recorder, _free_port, draft, drafts, key_of, keyed
 
 
 def config_for(server, **kw):
@@ -23,13 +25,13 @@ def config_for(server, **kw):
                       sender="accounts@northwind.example", **kw)
 
 
-def drafts(n, **kw):
-    out = []
-    for i in range(1, n + 1):
-        c = sample_communication(i, level=2, **kw)
-        r = render(c, SETTINGS)
-        out.append(build_message(c, r, SETTINGS, draft=True))
-    return out
+@pytest.fixture
+def journal(tmp_path):
+    return SendJournal(tmp_path / "sent.jsonl")
+
+
+def send(msgs, cfg, journal, already_sent=frozenset()):
+    return send_batch(keyed(msgs), cfg, journal, now=NOW, already_sent=already_sent)
 
 
 def test_sent_message_arrives_whole(smtp_server, tmp_path):
@@ -37,14 +39,18 @@ def test_sent_message_arrives_whole(smtp_server, tmp_path):
     r = render(c, SETTINGS)
     pdf = letter_pdf(c, r, SETTINGS)
     msg = build_message(c, r, SETTINGS, letter_pdf=pdf)
-    write_draft(msg, c, tmp_path)
-    report = send_batch(read_outbox(tmp_path), config_for(smtp_server), set())
+    path = write_draft(msg, c, tmp_path)
+    on_disk = path.read_bytes()
+    report = send([m for _, m in read_outbox(tmp_path)], config_for(smtp_server), SendJournal.beside(tmp_path))
     assert report.complete and len(report.sent) == 1
     assert report.sent[0][1] == ["ap1@customer1.example"]
     (mail_from, rcpts, got), = smtp_server.handler.messages
     assert mail_from == "accounts@northwind.example" and rcpts == ["ap1@customer1.example"]
     assert got["X-Unsent"] is None
     assert got["Message-ID"] == msg["Message-ID"]
+    assert got["Date"] == format_datetime(NOW) != msg["Date"]  # sent now, not on the run date
+    assert len(got.get_all("Date")) == 1
+    assert path.read_bytes() == on_disk  # the draft is not changed
     assert got["Subject"].startswith("Second notice")
     text = got.get_body(("plain",)).get_content()
     html = got.get_body(("html",)).get_content()
@@ -57,57 +63,87 @@ def test_sent_message_arrives_whole(smtp_server, tmp_path):
     assert "Acme Trading 1 Ltd" in pdf_text and "£4,079.68" in pdf_text
 
 
-def test_refused_recipient_is_recorded_and_batch_continues(smtp_server):
+def test_refused_recipient_is_recorded_not_journalled_and_batch_continues(smtp_server, journal):
     msgs = drafts(4)
     smtp_server.handler.refuse.add("ap2@customer2.example")
-    report = send_batch(msgs, config_for(smtp_server), set())
+    report = send(msgs, config_for(smtp_server), journal)
     ids = [m["Message-ID"] for m in msgs]
     assert [mid for mid, _ in report.sent] == [ids[0], ids[2], ids[3]]
     assert [mid for mid, _ in report.failed] == [ids[1]]
     assert "550" in report.failed[0][1]
     assert not report.pending and not report.error
-    # re-run with what History logged: nothing doubled; the fixed address gets its mail
+    assert [e.message_id for e in journal.entries()] == [ids[0], ids[2], ids[3]]
+    assert journal.entries()[0].key == key_of(msgs[0])
+    assert journal.entries()[0].sent_at == NOW
+    # re-run, History lost (nothing passed): the journal keeps it single; the fixed address gets its mail
     smtp_server.handler.refuse.clear()
-    again = send_batch(msgs, config_for(smtp_server), {mid for mid, _ in report.sent})
+    again = send(msgs, config_for(smtp_server), journal)
     assert [mid for mid, _ in again.sent] == [ids[1]]
     assert sorted(again.skipped_duplicates) == sorted([ids[0], ids[2], ids[3]])
     assert sorted(smtp_server.handler.ids()) == sorted(ids)
 
 
-def test_dropped_connection_leaves_rest_pending_and_rerun_completes(smtp_server):
+def test_partly_refused_message_is_journalled_with_the_accepted_recipients(smtp_server, journal):
+    msg = draft(sample_communication(1, level=2, email="ap@one.example; ap@two.example"))
+    smtp_server.handler.refuse.add("ap@two.example")
+    report = send([msg], config_for(smtp_server), journal)
+    assert report.sent == [(msg["Message-ID"], ["ap@one.example"])]
+    assert [(mid, r) for mid, r, _ in report.refused] == [(msg["Message-ID"], "ap@two.example")]
+    entry, = journal.entries()
+    assert entry.recipients == ("ap@one.example",)
+
+
+def test_history_ids_are_skipped_without_a_journal_entry(smtp_server, journal):
+    msgs = drafts(3)
+    report = send(msgs, config_for(smtp_server), journal, already_sent={msgs[1]["Message-ID"]})
+    assert report.skipped_duplicates == [msgs[1]["Message-ID"]]
+    assert journal.sent_ids() == {msgs[0]["Message-ID"], msgs[2]["Message-ID"]}
+
+
+def test_dropped_connection_leaves_rest_pending_and_rerun_completes(smtp_server, journal):
     msgs = drafts(5)
     ids = [m["Message-ID"] for m in msgs]
     smtp_server.handler.drop_on.add(3)
-    logged = set()
-    report = send_batch(msgs, config_for(smtp_server), set(), on_sent=lambda mid, r: logged.add(mid))
+    report = send(msgs, config_for(smtp_server), journal)
     assert [mid for mid, _ in report.sent] == ids[:2]
     assert report.pending == ids[2:]
     assert report.error and not report.complete
-    assert logged == set(ids[:2])
-    again = send_batch(msgs, config_for(smtp_server), logged)
+    assert journal.sent_ids() == set(ids[:2])
+    again = send(msgs, config_for(smtp_server), journal)
     assert [mid for mid, _ in again.sent] == ids[2:]
     got = smtp_server.handler.ids()
     assert sorted(got) == sorted(ids) and len(got) == len(set(got))  # nothing lost or doubled
 
 
-def test_duplicates_within_batch_are_skipped(smtp_server):
+def test_duplicates_within_batch_are_skipped(smtp_server, journal):
     msgs = drafts(2)
-    report = send_batch(msgs + msgs, config_for(smtp_server), set())
+    report = send(msgs + msgs, config_for(smtp_server), journal)
     assert len(report.sent) == 2 and len(report.skipped_duplicates) == 2
     assert len(smtp_server.handler.messages) == 2
 
 
-def test_draft_in_memory_keeps_x_unsent(smtp_server):
+def test_draft_in_memory_is_not_changed(smtp_server, journal):
     msgs = drafts(1)
-    send_batch(msgs, config_for(smtp_server), set())
-    assert msgs[0]["X-Unsent"] == "1"
+    date = msgs[0]["Date"]
+    send(msgs, config_for(smtp_server), journal)
+    assert msgs[0]["X-Unsent"] == "1" and msgs[0]["Date"] == date
 
 
-def test_unreachable_server_leaves_everything_pending():
+def test_naive_now_and_unjournallable_key_fail_before_anything_is_sent(smtp_server, journal):
+    msgs = drafts(1)
+    with pytest.raises(ValueError, match="time zone"):
+        send_batch(keyed(msgs), config_for(smtp_server), journal, now=NOW.replace(tzinfo=None))
+    with pytest.raises(TypeError):
+        send_batch([({"document": object()}, msgs[0])], config_for(smtp_server), journal, now=NOW)
+    assert smtp_server.handler.messages == [] and not journal.path.exists()
+
+
+def test_unreachable_server_leaves_everything_pending(journal):
     msgs = drafts(2)
     cfg = SmtpConfig(host="127.0.0.1", port=_free_port(), tls="none", timeout=2)
-    report = send_batch(msgs, cfg, set())
+    report = send(msgs, cfg, journal)
     assert report.pending == [m["Message-ID"] for m in msgs] and "could not connect" in report.error
+    assert journal.entries() == []
 
 
 def test_config_from_settings_and_environment():
@@ -132,20 +168,18 @@ def test_config_from_settings_and_environment():
         SmtpConfig.from_settings(s, {"ARCOLLECT_SMTP_PORT": "abc"})
 
 
-def test_missing_password_never_prompts(smtp_server, monkeypatch):
+def test_missing_password_never_prompts(smtp_server, monkeypatch, journal):
     import getpass
     monkeypatch.setattr(getpass, "getpass", lambda *a, **k: pytest.fail("prompted"))
     monkeypatch.setattr("builtins.input", lambda *a, **k: pytest.fail("prompted"))
     s = replace(SETTINGS, smtp_host=smtp_server.hostname, smtp_port=smtp_server.port,
                 smtp_tls="none", smtp_user="clerk")
     cfg = SmtpConfig.from_settings(s, {}, password_lookup=lambda u: None)
-    report = send_batch(drafts(1), cfg, set())
+    report = send(drafts(1), cfg, journal)
     assert "no password" in report.error and report.pending
 
 
-def test_auth_error_does_not_reveal_password():
-    from aiosmtpd.smtp import AuthResult
-
+def test_auth_error_does_not_reveal_password(journal):
     def authenticator(server, session, envelope, mechanism, auth_data):
         return AuthResult(success=False, handled=False)
 
@@ -154,13 +188,45 @@ def test_auth_error_does_not_reveal_password():
     ctl.start()
     try:
         cfg = SmtpConfig(host="127.0.0.1", port=ctl.port, tls="none", user="clerk", password="hunter2-xyz")
-        report = send_batch(drafts(1), cfg, set())
+        report = send(drafts(1), cfg, journal)
     finally:
         ctl.stop()
     assert report.error and "hunter2-xyz" not in report.error and report.pending
 
 
-def test_starttls(tls_cert):
+@pytest.mark.parametrize("password", ["e", "x", "ten"])
+def test_a_short_password_masks_no_other_word(smtp_server, journal, password):
+    cfg = config_for(smtp_server, user="clerk", password=password)  # this server offers no AUTH
+    report = send(drafts(1), cfg, journal)
+    assert report.error.endswith("SMTPNotSupportedError: SMTP AUTH extension not supported by server.")
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
+@pytest.mark.parametrize("password, glued", [("ten", "tentent"), ("hunter2-xyz", "***tent")])
+def test_a_server_echoing_the_credentials_sees_them_masked(journal, mechanism, password, glued):
+    """A chatty server quotes the AUTH line back: every form is masked; a short password inside a word is not."""
+    def b64(text):
+        return base64.b64encode(text.encode()).decode()
+
+    def echo(server, session, envelope, mech, auth_data):
+        login, pw = auth_data.login.decode(), auth_data.password.decode()
+        sent = b64(f"\0{login}\0{pw}") if mech == "PLAIN" else b64(pw)
+        return AuthResult(success=False, handled=False,
+                          message=f"535 5.7.8 {sent} ({pw}) refused, attention: {pw}tent")
+
+    other = {"PLAIN": "LOGIN", "LOGIN": "PLAIN"}[mechanism]
+    ctl = Controller(Recorder(), hostname="127.0.0.1", port=_free_port(), authenticator=echo,
+                     auth_require_tls=False, auth_exclude_mechanism=[other])
+    ctl.start()
+    try:
+        cfg = SmtpConfig(host="127.0.0.1", port=ctl.port, tls="none", user="clerk", password=password)
+        report = send(drafts(1), cfg, journal)
+    finally:
+        ctl.stop()
+    assert report.error.endswith(f"535 5.7.8 *** (***) refused, attention: {glued}")
+
+
+def test_starttls(tls_cert, journal):
     key, cert = tls_cert
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_ctx.load_cert_chain(str(cert), str(key))
@@ -171,10 +237,10 @@ def test_starttls(tls_cert):
     try:
         client_ctx = ssl.create_default_context(cafile=str(cert))
         cfg = SmtpConfig(host="127.0.0.1", port=ctl.port, tls="starttls", ssl_context=client_ctx)
-        report = send_batch(drafts(2), cfg, set())
+        report = send(drafts(2), cfg, journal)
         assert len(report.sent) == 2 and len(handler.messages) == 2
         # plain connection to a server that requires STARTTLS is refused, not sent in clear
-        plain = send_batch(drafts(3)[2:], replace(cfg, tls="none"), set())
+        plain = send(drafts(3)[2:], replace(cfg, tls="none"), journal)
         assert not plain.sent
     finally:
         ctl.stop()
