@@ -6,7 +6,6 @@ are reported and skipped; every other row is read.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,17 +13,16 @@ import numpy as np
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
-from ..core.model import HISTORY_COLUMNS, Level, Problem
-from ..core.money import minor_digits
+from ..core.model import Level, Problem
 from ..core.policy import DEFAULT_LADDER, parse_policy
 from ..core.settings import Settings, norm_key, parse_settings
 from .cells import address
+from .history import read_history
 from .package import BookUnreadable
 from .bulk import text_sheet
 from .receivables import CONTACT_FIELDS, Layout, customer_keys, empty_items, read_receivables
 from .schema import map_headers
-from .values import (blank_series, date_order, is_blank, map_unique, parse_amounts,
-                     parse_dates, text_column)
+from .values import (date_order, is_blank, map_unique, parse_dates, text_column)
 
 RECEIVABLES, CUSTOMERS, SETTINGS, POLICY, HISTORY, PLANS, ACTIONS = (
     "Receivables", "Customers", "Settings", "Policy", "History", "Plans", "Actions")
@@ -34,8 +32,6 @@ POLICY_FIELDS = {"level": "level", "name": "name", "levelname": "name", "dayspas
                  "mindayssincecontact": "min_days", "mindayssincelastcontact": "min_days",
                  "mindays": "min_days", "interval": "min_days", "channel": "channel",
                  "channels": "channel", "template": "template", "fee": "fee", "final": "final"}
-HISTORY_FIELDS = {norm_key(h): norm_key(h) for h in HISTORY_COLUMNS} | {"timestamp": "timestamputc",
-                                                                          "date": "timestamputc"}
 
 
 @dataclass
@@ -121,7 +117,7 @@ def read_book(path) -> Book:
     customers, bad = _read_customers(path, wb, by_norm, settings)
     problems += bad
     contacts = _merge_contacts(item_contacts, customers)
-    history, bad = _read_history(path, wb, by_norm, settings)
+    history, bad = read_history(path, wb, by_norm.get(norm_key(HISTORY)), settings)
     problems += bad
     plans = []
     if norm_key(PLANS) in by_norm:
@@ -201,89 +197,6 @@ def _read_customers(path, wb, by_norm, settings: Settings):
         else "",
     }, columns=cols)
     return frame, problems
-
-
-def _read_history(path, wb, by_norm, settings: Settings):
-    """History as a frame (customer_key, date, level, action, outcome, promise_date, promise_minor, ...).
-
-    Read in bulk like Receivables: History grows by a row per contact, run after run.
-    """
-    cols = ["customer_key", "customer", "date", "level", "action", "outcome", "promise_date",
-            "promise_minor", "amount_minor", "channel", "document", "message_id", "run_date", "row"]
-    dates = {"date": "datetime64[s]", "promise_date": "datetime64[s]", "run_date": "datetime64[s]"}
-    empty = pd.DataFrame(columns=cols).astype(dates)
-    if norm_key(HISTORY) not in by_norm:
-        return empty, []
-    sheet = by_norm[norm_key(HISTORY)]
-    first_row, off, head, columns = text_sheet(path, wb, sheet)
-    hidx = next((i for i, r in enumerate(head[:20])
-                 if sum(norm_key(v) in HISTORY_FIELDS for v in r if isinstance(v, str)) >= 2), None)
-    if hidx is None:
-        return empty, []
-    where = {HISTORY_FIELDS[norm_key(v)]: j for j, v in enumerate(head[hidx])
-             if isinstance(v, str) and norm_key(v) in HISTORY_FIELDS}
-    n = len(columns[0]) - hidx - 1 if columns else 0
-    blank = pd.Series([None] * n, dtype="str")
-
-    def col(key):
-        return columns[where[key]].iloc[hidx + 1:].reset_index(drop=True) if key in where else blank
-
-    rows = np.arange(first_row + hidx + 1, first_row + hidx + 1 + n)
-    filled = np.zeros(n, bool)
-    for j in where.values():
-        filled |= ~blank_series(columns[j].iloc[hidx + 1:])
-    problems: list[tuple[int, Problem]] = []
-
-    def report(mask, key, message):
-        for i in np.flatnonzero(mask & filled):
-            problems.append((i, Problem(address(sheet, where.get(key, 0) + off, rows[i]), message(i))))
-
-    order = date_order(settings.locale)
-    stamp_text = col("timestamputc")
-    when, bad = parse_dates(stamp_text.str.slice(0, 10), order)
-    no_date = np.isnat(when)
-    report(no_date, "timestamputc", lambda i: f'History timestamp "{stamp_text.iat[i] or ""}" is not a date; '
-                                              f"row ignored")
-    promise, bad_promise = parse_dates(col("promisedate"), order)
-    report(_mask(bad_promise, n), "promisedate",
-           lambda i: f'promise date "{bad_promise[i]}" is not a date; promise ignored')
-    digits = np.full(n, minor_digits(settings.currency))
-    amounts = {}
-    for key, label in (("promiseamount", "promise amount"), ("amountdue", "amount")):
-        minor, _, bad_amount = parse_amounts(col(key), digits)
-        report(_mask(bad_amount, n), key, lambda i, b=bad_amount, lb=label: f'{lb} "{b[i]}" is not an amount')
-        amounts[key] = minor
-    level_text = col("level")
-    level = pd.to_numeric(level_text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    bad_level = np.isnan(level) & ~blank_series(level_text)
-    report(bad_level, "level", lambda i: f'level "{level_text.iat[i]}" is not a number')
-    keep = filled & ~no_date
-    name, cid = text_column(col("customer"))[keep], text_column(col("customerid"))[keep]
-    frame = pd.DataFrame({
-        "customer_key": customer_keys(cid, name), "customer": name,
-        "date": pd.Series(when[keep]).astype("datetime64[s]"), "level": level[keep],
-        "action": map_unique(text_column(col("action"))[keep], lambda a: " ".join(a.lower().split())),
-        "outcome": text_column(col("outcome"))[keep],
-        "promise_date": pd.Series(promise[keep]).astype("datetime64[s]"),
-        "promise_minor": amounts["promiseamount"][keep], "amount_minor": amounts["amountdue"][keep],
-        "channel": text_column(col("channel"))[keep], "document": text_column(col("document"))[keep],
-        "message_id": text_column(col("messageid"))[keep],
-        "run_date": pd.Series(map_unique(text_column(col("runid"))[keep], _run_date)).astype("datetime64[s]"),
-        "row": rows[keep]}, columns=cols)
-    problems.sort(key=lambda p: p[0])
-    return frame, [p for _, p in problems]
-
-
-def _mask(indexes: dict, n: int) -> np.ndarray:
-    m = np.zeros(n, bool)
-    m[list(indexes)] = True
-    return m
-
-
-def _run_date(run_id) -> pd.Timestamp:
-    """The as-of date in a run id written by arcollect ('run-20261130-101500Z'), else NaT."""
-    m = re.match(r"run-(\d{4})(\d{2})(\d{2})-", str(run_id or ""))
-    return pd.Timestamp(int(m[1]), int(m[2]), int(m[3])) if m else pd.NaT
 
 
 def _read_approvals(wb, by_norm) -> dict[tuple[str, int], bool]:

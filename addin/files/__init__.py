@@ -1,0 +1,1 @@
+"""The filesystem edge: durable writes every writer uses (books, drafts, letters, journals)."""
