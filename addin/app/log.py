@@ -9,9 +9,9 @@ import pandas as pd
 from ..core.model import HistoryEntry
 from ..core.money import quantize
 from ..workbook.history import append_history, stamp
-from ..workbook.package import XlsxPackage
 from ..workbook.reader import Book, read_book
 from .errors import UsageError
+from .session import writing
 
 OUTCOMES = {  # --outcome: (History action, what the clerk heard)
     "no-answer": ("called", "no answer"), "called": ("called", "spoke to customer"),
@@ -54,7 +54,7 @@ def log_contact(path, customer: str, outcome: str, *, now: datetime, when: date 
         promise_amount=quantize(amount, currency) if outcome == "promise" else None,
         amount_due=quantize(amount, currency) if outcome == "paid" and amount is not None else None,
         user=user or book.settings.user)
-    pkg = XlsxPackage.open(path)
-    append_history(pkg, [entry])
-    pkg.save()
+    with writing(path) as pkg:
+        append_history(pkg, [entry])
+        pkg.save()
     return entry

@@ -10,12 +10,13 @@ from ..core.dunning import level_per_item
 from ..core.model import Problem
 from ..workbook import owned
 from ..workbook.history import append_history
-from ..workbook.package import TierRule, XlsxPackage
+from ..workbook.package import TierRule
 from ..workbook.plans import SCHEDULE, STATUS_HEADERS
 from ..workbook.schema import FLAG_HEADERS
 from .assess import Assessment, assess, item_cells, next_actions
 from .communications import build_communications
 from .draft import DraftResult, draft_batch, outbox_folder
+from .session import writing
 
 @dataclass
 class RunResult:
@@ -44,8 +45,11 @@ def refresh(path, as_of: date | None = None, *, today: date, now: datetime | Non
     """
     path = Path(path)
     now = now or datetime.combine(today, datetime.min.time(), timezone.utc)
-    a = assess(path, as_of, today=today)
-    pkg = XlsxPackage.open(path)  # refuses a book open in Excel before anything is written
+    with writing(path) as pkg:
+        return _refresh(pkg, path, assess(path, as_of, today=today), now, drafts, user)
+
+
+def _refresh(pkg, path: Path, a: Assessment, now: datetime, drafts: bool, user: str) -> RunResult:
     settings = a.book.settings
     result = RunResult(a, [])
     if drafts:

@@ -9,10 +9,10 @@ from ..core.model import HistoryEntry
 from ..mail.outbox import read_draft
 from ..mail.smtp import SendReport, SmtpConfig, SmtpConfigError, send_batch
 from ..workbook.history import append_history, logged_message_ids, stamp
-from ..workbook.package import XlsxPackage
 from ..workbook.reader import Book, read_book
 from .draft import outbox_folder
 from .refresh import _run_id
+from .session import writing
 
 @dataclass
 class SendResult:
@@ -49,8 +49,11 @@ def pending_drafts(book: Book, outbox: Path, approve_all: bool):
 def send(path, *, approve_all: bool = False, now: datetime, environ=None, user: str = "") -> SendResult:
     """Send the approved drafts once each over SMTP and log every outcome to History."""
     path = Path(path)
-    book = read_book(path)
-    pkg = XlsxPackage.open(path)
+    with writing(path) as pkg:
+        return _send(pkg, path, read_book(path), approve_all, now, environ, user)
+
+
+def _send(pkg, path: Path, book: Book, approve_all: bool, now: datetime, environ, user: str) -> SendResult:
     outbox = outbox_folder(path, book.settings)
     approved, waiting, problems = pending_drafts(book, outbox, approve_all)
     if not approved:
