@@ -1,1 +1,1 @@
-"""Email: .eml drafts in an outbox and sending them over SMTP exactly once."""
+"""Email: .eml drafts in an outbox, sending them over SMTP, and the send journal that makes it exactly once."""
