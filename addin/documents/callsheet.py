@@ -1,9 +1,10 @@
-"""Call sheet for phone-channel levels: one printable HTML file per batch.
+"""Call sheet for phone-channel levels: one printable HTML file per batch, named by its run date.
 
-For each customer: who, the number, their local time now and the window to
-call in (from ``comm.time_zone`` and the ``run_at`` passed in - never the
-clock), the amount and deadline to confirm, the items, a preparation
-checklist and the outcome to log (no answer / promise to pay with date and
+For each communication: who, the number, their local time now and the window
+to call in (from ``comm.time_zone`` and the ``run_at`` passed in - never the
+clock), the amount and deadline to confirm, the items in subtotalled sections
+(overdue with the total due, not yet due, credits), a preparation checklist
+and the outcome to log (no answer / promise to pay with date and
 amount / dispute with reason / paid / asked for a plan / note).
 
 With the regF profile the 08:00-21:00 local call window is enforced:
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,10 +25,11 @@ from jinja2.sandbox import SandboxedEnvironment
 from addin.core.model import Communication, Problem
 from addin.core.settings import Settings
 
-from .render import build_context, format_date, format_money
+from .render import build_context, format_date, format_money, item_labels, item_sections
 from .sms import normalise_phone
 
 REGF_WINDOW = (time(8, 0), time(21, 0))
+LANGUAGE = "en"  # the sheet is for the clerk
 BUSINESS_WINDOW = (time(9, 0), time(17, 30))
 
 
@@ -65,12 +67,13 @@ h1{font-size:18px;color:#1f4e79;margin:0 0 4px} .sub{color:#555;margin-bottom:12
 .box{display:inline-block;width:10px;height:10px;border:1px solid #333;margin-right:4px;vertical-align:middle}
 .line{display:inline-block;border-bottom:1px solid #333;min-width:110px}
 .warn{color:#a00000;font-weight:bold} .notnow{border-color:#a00000}
+.section{font-weight:bold;margin-top:6px} tr.total th,tr.total td{font-weight:bold;border-top:1px solid #333}
 </style></head><body>
 <h1>Call sheet - {{ company }}</h1>
 <div class="sub">Prepared {{ run_at }} for {{ calls|length }} call{{ "" if calls|length == 1 else "s" }}{% if regf %} - regF: calls only 08:00-21:00 at the customer's local time; at most 7 attempts in 7 days per debt{% endif %}.</div>
 {% for c in calls %}
 <div class="card">
-<h2>{{ c.customer }} <span style="font-weight:normal">({{ c.customer_id }}) - level {{ c.level }} {{ c.level_name }}</span></h2>
+<h2>{{ c.customer }} <span style="font-weight:normal">{% if c.customer_number %}({{ c.customer_number }}) {% endif %}- {{ c.currency }} - level {{ c.level }} {{ c.level_name }}</span></h2>
 <div class="cols"><div>
 <table>
 <tr><th>Contact</th><td>{{ c.contact_name or "-" }}</td></tr>
@@ -80,9 +83,13 @@ h1{font-size:18px;color:#1f4e79;margin:0 0 4px} .sub{color:#555;margin-bottom:12
 <tr><th>Amount due</th><td><strong>{{ c.amount }}</strong></td></tr>
 <tr><th>Deadline</th><td><strong>{{ c.pay_by }}</strong></td></tr>
 </table>
-<table style="margin-top:4px"><tr><th>Document</th><th>Due</th><th class="num">Days</th><th class="num">Balance</th></tr>
-{% for i in c.lines %}<tr><td>{{ i.document }}</td><td>{{ i.due }}</td><td class="num">{{ i.days }}</td><td class="num">{{ i.balance }}</td></tr>
-{% endfor %}</table>
+{% for s in c.sections %}
+<div class="section">{{ s.heading }}</div>
+<table><tr><th>{{ labels.document }}</th><th>{{ s.when }}</th><th class="num">{{ s.days }}</th><th class="num">{{ labels.balance }}</th></tr>
+{% for i in s.lines %}{% if i.total %}<tr class="total"><th scope="row" colspan="3">{{ i.label }}</th><td class="num">{{ i.amount }}</td></tr>
+{% else %}<tr><td>{{ i.label }}</td><td>{{ i.when }}</td><td class="num">{{ i.days }}</td><td class="num">{{ i.amount }}</td></tr>
+{% endif %}{% endfor %}</table>
+{% endfor %}
 </div><div>
 <strong>Before and during the call</strong><br>
 <span class="box"></span>Confirm you are speaking to {{ c.contact_name or "the right person" }}; confirm their details<br>
@@ -104,7 +111,7 @@ Called by <span class="line"></span> at <span class="line" style="min-width:60px
 {% if not_now %}
 <h1>Not to be called now</h1>
 {% for c in not_now %}
-<div class="card notnow"><strong>{{ c.customer }}</strong> ({{ c.customer_id }}) {{ c.phone }} - <span class="warn">{{ c.reason }}</span></div>
+<div class="card notnow"><strong>{{ c.customer }}</strong> {% if c.customer_number %}({{ c.customer_number }}) {% endif %}{{ c.phone }} - <span class="warn">{{ c.reason }}</span></div>
 {% endfor %}
 {% endif %}
 </body></html>
@@ -113,14 +120,33 @@ _env = SandboxedEnvironment(autoescape=True, undefined=jinja2.StrictUndefined)
 _template = _env.from_string(_TEMPLATE)
 
 
-def call_sheet(comms, settings: Settings, run_at: datetime, path) -> CallSheet:
-    """Write the batch's call sheet (HTML) to ``path``; ``run_at`` must be timezone-aware."""
+def call_sheet_filename(run_date: date) -> str:
+    return f"call-sheet-{run_date.isoformat()}.html"
+
+
+def _sections(ctx: dict, labels: dict) -> list[dict]:
+    loc, cur = ctx["locale"], ctx["currency"]
+    return [{"heading": labels[s["heading"]] + (f" ({labels[s['note']]})" if s["note"] else ""),
+             "when": labels.get(s["when"], ""), "days": labels.get(s["days"], ""),
+             "lines": [{"label": line["document"] or labels[line["label"]], "total": line["total"],
+                        "when": format_date(line["when"], loc, "medium"), "days": line["days"],
+                        "amount": format_money(line["amount"], cur, loc)} for line in s["lines"]]}
+            for s in item_sections(ctx)]
+
+
+def call_sheet(comms, settings: Settings, run_at: datetime, folder, run_date: date) -> CallSheet:
+    """Write the batch's call sheet (HTML) into ``folder``, named by ``run_date``.
+
+    ``run_at`` (timezone-aware) is the moment the clerk calls from: it gives each
+    customer's local time and call window.
+    """
     if run_at.tzinfo is None or run_at.utcoffset() is None:
         raise ValueError("run_at must be a timezone-aware datetime")
     regf = settings.regulation == "regF"
-    path = Path(path)
+    path = Path(folder) / call_sheet_filename(run_date)
     path.parent.mkdir(parents=True, exist_ok=True)
     sheet = CallSheet(path)
+    labels = item_labels(LANGUAGE)
     calls, not_now = [], []
     for comm in comms:
         ctx = build_context(comm, settings)
@@ -136,30 +162,27 @@ def call_sheet(comms, settings: Settings, run_at: datetime, path) -> CallSheet:
         elif regf and not in_window(local):
             reason = (f"local time {local:%H:%M} ({comm.time_zone}) is outside 08:00-21:00 (regF)")
         if reason:
-            not_now.append({"customer": ctx["customer"], "customer_id": ctx["customer_id"],
+            not_now.append({"customer": ctx["customer"], "customer_number": ctx["customer_number"],
                             "phone": comm.phone, "reason": reason})
             sheet.not_now.append((comm.customer_id, reason))
-            sheet.problems.append(Problem("", f"{comm.customer} ({comm.customer_id}): {reason}"))
+            sheet.problems.append(Problem("", f"{comm.customer} ({comm.customer_id}, {comm.currency}): {reason}"))
             continue
         window = REGF_WINDOW if regf else BUSINESS_WINDOW
         window_text = f"{window[0]:%H:%M}-{window[1]:%H:%M} local"
         if local is not None and not regf and not in_window(local, window):
             window_text += " - outside business hours now"
         calls.append({
-            "customer": ctx["customer"], "customer_id": ctx["customer_id"],
+            "customer": ctx["customer"], "customer_number": ctx["customer_number"], "currency": cur,
             "contact_name": ctx["contact_name"], "phone": phone, "level": comm.level,
             "level_name": ctx["level_name"],
             "local_time": f"{local:%a %H:%M}" if local else "unknown",
             "time_zone": comm.time_zone, "window": window_text,
             "amount": format_money(ctx["amount_payable"], cur, loc),
             "pay_by": format_date(ctx["pay_by"], loc, "long"),
-            "lines": [{"document": i["document"], "due": format_date(i["due_date"], loc, "medium"),
-                       "days": i["days_overdue"] or "",
-                       "balance": format_money(i["balance"], i["currency"] or cur, loc)}
-                      for i in ctx["items"]],
+            "sections": _sections(ctx, labels),
         })
         sheet.callable.append(comm.customer_id)
-    html = _template.render(calls=calls, not_now=not_now, regf=regf,
+    html = _template.render(calls=calls, not_now=not_now, regf=regf, labels=labels,
                             company=settings.company.name,
                             run_at=run_at.strftime("%Y-%m-%d %H:%M %Z").strip())
     tmp = path.with_name(path.name + ".tmp")

@@ -1,11 +1,13 @@
 """Handover pack for a collection agency or solicitor: ONE PDF.
 
-Contents: creditor and debtor details, the claim (open items, fee, interest,
-total), the whole contact history (the History rows passed in), then copies
-of what was sent: each email's headers and text, and every page of each PDF
-letter. Documents are paths passed in by the caller (History's Document
-column); only ``.eml`` and ``.pdf`` are read, missing or unreadable ones are
-listed in the pack rather than failing it. Merging PDF pages uses pypdf.
+Contents: creditor and debtor details, the claim (the overdue items with
+fee, interest and total claimed; items not yet due and credits apart, each
+subtotalled; the open balance of them all), the whole contact history (the
+History rows passed in), then copies of what was sent: each email's headers
+and text, and every page of each PDF letter. Documents are the paths History
+logged (its Document column): absolute, or relative to ``base``, the
+workbook's folder. Only ``.eml`` and ``.pdf`` are read; missing or unreadable
+ones are listed in the pack rather than failing it. Merging pages uses pypdf.
 """
 from __future__ import annotations
 
@@ -24,10 +26,20 @@ from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, 
 from addin.core.model import Communication, HistoryEntry
 from addin.core.settings import Settings
 
-from .pdf import FONT, _items_table, _styles, _table
-from .render import build_context, format_date, format_money
+from .pdf import FONT, _items_flowables, _styles, _table, safe_filename
+from .render import build_context, format_date, format_days, format_money, item_labels
 
-import xml.etree.ElementTree as ET
+HANDOVER_LANGUAGE = "en"  # the pack is for the agency or solicitor, not the customer
+
+
+def handover_filename(comm: Communication) -> str:
+    """The pack's file name, from the communication's key: 'C042_GBP_L5_2026-11-30_handover.pdf'."""
+    return safe_filename(*comm.key.parts, "handover", suffix=".pdf")
+
+
+def _resolve(document, base: Path | None) -> Path:
+    path = Path(document)
+    return path if path.is_absolute() or base is None else Path(base) / path
 
 
 def _p(text, style):
@@ -60,8 +72,12 @@ def _email_copy(path: Path, st) -> list:
 
 
 def handover_pack(comm: Communication, settings: Settings, history: list[HistoryEntry],
-                  documents: list, path) -> Path:
-    """Write the handover pack for one customer to ``path`` and return it."""
+                  documents: list, path, *, base: Path | None = None) -> Path:
+    """Write the handover pack for one communication to ``path`` and return it.
+
+    ``documents`` are paths as History logs them: absolute, or relative to
+    ``base`` (the workbook's folder), so the pack finds the letters it lists.
+    """
     from pypdf import PdfReader, PdfWriter
 
     st = _styles()
@@ -83,15 +99,17 @@ def handover_pack(comm: Communication, settings: Settings, history: list[History
     ], colWidths=[width / 2, width / 2])
     parties.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                  ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-    story += [parties, Spacer(1, 8), Paragraph("Claim", st["subject"])]
-    if ctx["items"]:
-        story.append(_items_table(ET.Element("items"), ctx, st, width))
-    story += [Spacer(1, 4),
-              _p(f"Total claimed: {format_money(ctx['amount_payable'], cur, loc)} "
-                 f"(open balance {format_money(ctx['total_due'], cur, loc)}, fees "
-                 f"{format_money(ctx['fee'], cur, loc)}, interest "
-                 f"{format_money(ctx['interest'], cur, loc)}); oldest item "
-                 f"{ctx['max_days_overdue']} days overdue.", st["body"])]
+    story += [parties, Spacer(1, 8), Paragraph("Claim", st["subject"]),
+              *_items_flowables(item_labels(HANDOVER_LANGUAGE), ctx, st, width)]
+    summary = [("Total claimed (overdue items, fees and interest)", ctx["amount_payable"]),
+               ("Overdue items", ctx["overdue_total"]), ("Fees", ctx["fee"]), ("Interest", ctx["interest"]),
+               ("Not yet due (not claimed)", ctx["not_due_total"]),
+               ("Credits in the customer's favour (not deducted)", ctx["credit_total"]),
+               ("Open balance (overdue + not yet due + credits)", ctx["balance"])]
+    story += [_table([[_p(label, st["cell"]), Paragraph(escape(format_money(value, cur, loc)), st["cellr"])]
+                      for label, value in summary], [width * 0.7, width * 0.3], st, header=False),
+              Spacer(1, 4),
+              _p(f"Oldest item {format_days(ctx['max_days_overdue'], loc)} overdue.", st["body"])]
 
     story.append(Paragraph("Contact history", st["subject"]))
     head = ["When (UTC)", "Level", "Channel", "Action", "Outcome", "Promise", "Document / message"]
@@ -114,7 +132,7 @@ def handover_pack(comm: Communication, settings: Settings, history: list[History
     missing: list[str] = []
     emails: list = []
     for d in documents or ():
-        p = Path(d)
+        p = _resolve(d, base)
         suffix = p.suffix.lower()
         if suffix not in (".eml", ".pdf"):
             missing.append(f"{p.name}: not an .eml or .pdf file, not included")

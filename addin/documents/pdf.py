@@ -3,8 +3,8 @@
 Layout: letterhead (company name, address, contact), recipient address block
 (placed for a DL/C5 window envelope), date, customer number and reference, the
 subject, then the body from the rendered ``.letter.j2`` markup (see
-``render.py``: ``subject``, ``p``, ``items``, ``plan``, ``pay``, ``signature``,
-``notice``), and a footer with the company registration and page number.
+``render.py``: ``subject``, ``p``, ``items`` (the subtotalled item sections), ``plan``,
+``pay``, ``signature``, ``notice``), and a footer with the company registration and page number.
 
 The text font is a TrueType font so that € £ ü ß print: DejaVu Sans where
 installed (Linux), else Arial on Windows, else Bitstream Vera, which ships
@@ -36,7 +36,7 @@ from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Flowable, Frame,
 from addin.core.model import Communication
 from addin.core.settings import Settings
 
-from .render import Rendered, build_context, format_date, format_money
+from .render import Rendered, build_context, format_date, format_money, item_labels, item_sections
 
 FONT = "ARSans"
 FONT_BOLD = "ARSans-Bold"
@@ -169,29 +169,34 @@ def _table(rows, widths, st, *, header=True, total_rows=0):
     return t
 
 
-def _items_table(el: ET.Element, ctx: dict, st, width) -> Table:
+def _items_flowables(labels: dict, ctx: dict, st, width) -> list:
+    """The item sections (``render.item_sections``) as headed tables; ``labels`` are their words."""
     loc, cur = ctx["locale"], ctx["currency"]
-    a = el.attrib
-    rows = [[Paragraph(escape(a.get("document", "Document")), st["headcell"]),
-             Paragraph(escape(a.get("due", "Due date")), st["headcell"]),
-             Paragraph(escape(a.get("days", "Days overdue")), st["headcellr"]),
-             Paragraph(escape(a.get("balance", "Balance")), st["headcellr"])]]
-    for i in ctx["items"]:
-        rows.append([Paragraph(escape(i["document"]), st["cell"]),
-                     Paragraph(escape(format_date(i["due_date"], loc, "medium")), st["cell"]),
-                     Paragraph(str(i["days_overdue"]) if i["days_overdue"] else "", st["cellr"]),
-                     Paragraph(escape(format_money(i["balance"], i["currency"] or cur, loc)), st["cellr"])])
-    extra = 0
-    for key, value in (("fee", ctx["fee"]), ("interest", ctx["interest"])):
-        if value:
-            rows.append([Paragraph(escape(a.get(key, key.title())), st["cell"]), "", "",
-                         Paragraph(escape(format_money(value, cur, loc)), st["cellr"])])
-            extra += 1
-    rows.append([Paragraph(escape(a.get("total", "Total due")), st["cellb"]), "", "",
-                 Paragraph(escape(format_money(ctx["amount_payable"], cur, loc)), st["cellbr"])])
-    t = _table(rows, [width * 0.34, width * 0.22, width * 0.18, width * 0.26], st, total_rows=1)
-    t.setStyle(TableStyle([("SPAN", (0, r), (2, r)) for r in range(len(rows) - 1 - extra, len(rows))]))
-    return t
+    out = []
+    for section in item_sections(ctx):
+        heading = labels[section["heading"]]
+        if section["note"]:
+            heading += f" ({labels[section['note']]})"
+        rows = [[Paragraph(escape(labels["document"]), st["headcell"]),
+                 Paragraph(escape(labels.get(section["when"], "")), st["headcell"]),
+                 Paragraph(escape(labels.get(section["days"], "")), st["headcellr"]),
+                 Paragraph(escape(labels["balance"]), st["headcellr"])]]
+        spans = []
+        for line in section["lines"]:
+            amount = Paragraph(escape(format_money(line["amount"], cur, loc)),
+                               st["cellbr" if line["total"] else "cellr"])
+            if line["document"]:
+                rows.append([Paragraph(escape(line["document"]), st["cell"]),
+                             Paragraph(escape(format_date(line["when"], loc, "medium")), st["cell"]),
+                             Paragraph(escape(str(line["days"])), st["cellr"]), amount])
+            else:
+                spans.append(("SPAN", (0, len(rows)), (2, len(rows))))
+                rows.append([Paragraph(escape(labels[line["label"]]), st["cellb" if line["total"] else "cell"]),
+                             "", "", amount])
+        table = _table(rows, [width * 0.34, width * 0.22, width * 0.18, width * 0.26], st, total_rows=1)
+        table.setStyle(TableStyle(spans))
+        out += [Paragraph(f"<b>{escape(heading)}</b>", st["cell"]), Spacer(1, 3), table, Spacer(1, 8)]
+    return out
 
 
 def _plan_table(el: ET.Element, ctx: dict, st, width) -> list:
@@ -283,7 +288,8 @@ def _letter_story(letter: _Letter, st, width, state) -> list:
             if markup:
                 story.append(Paragraph(markup, st["body"]))
         elif tag == "items":
-            story += [Spacer(1, 2), _items_table(el, ctx, st, width), Spacer(1, 10)]
+            labels = {**item_labels(letter.rendered.language), **el.attrib}
+            story += [Spacer(1, 2), *_items_flowables(labels, ctx, st, width), Spacer(1, 2)]
         elif tag == "plan":
             story += _plan_table(el, ctx, st, width)
         elif tag == "pay":

@@ -29,7 +29,9 @@ company             who the message is from: ``name``, ``address``,
                     ``website``, ``payment_instructions``,
                     ``payment_lines`` (list), ``signatory``, ``registration``
 customer            customer name
-customer_id         customer id (account number)
+customer_id         the customer's key (the id, else the folded name)
+customer_number     the customer id the clerk and the customer know ("" when
+                    the workbook has none and the key is the folded name)
 contact_name        contact person ("" if none)
 greeting_name       contact_name, else the customer name
 email, phone        the customer's email / phone ("" if none)
@@ -40,22 +42,27 @@ template            template name (e.g. "reminder")
 channels            list of channels ("email", "letter", "phone", "sms")
 final               True at the final (handover) level
 next_step           what happens next if not paid (Policy text, may be "")
-items               the open items in this message, each with ``document``,
+items               every open item in this message, each with ``document``,
                     ``due_date``, ``invoice_date``, ``days_past_due``,
                     ``days_overdue`` (never negative), ``balance``,
                     ``amount`` (original, or None), ``currency``
-overdue_items       the items with days_past_due > 0
+overdue_items       items past due with a balance owed; ``overdue_total``
+not_due_items       items not yet due; ``not_due_total``; ``due_dates``: their
+                    distinct due dates, earliest first
+credit_items        credits (negative balances); ``credit_total`` (negative).
+                    Never deducted from what is asked for: listed apart
 item_count          len(items)
-max_days_overdue    the largest days_overdue (0 if none)
+max_days_overdue    the largest days_overdue among the overdue items (0 if none)
 currency            ISO code of the amounts
-total_due           the open balance of the items (Decimal)
+total_due           overdue_total: what is owed now, before charges (Decimal)
 fee                 dunning fee charged at this level (Decimal, 0 if none)
 interest            late interest claimed (Decimal, 0 if none)
 charges             fee + interest
 amount_payable      total_due + fee + interest: the amount asked for
+balance             the open balance: overdue + not yet due + credits
 pay_by              the date to pay by (date)
 run_date            the date of the run: the letter date (date)
-reference           stable reference "CUSTID-L2-20261130"
+reference           stable reference "C042-GBP-L2-20261130"
 language, locale    template language folder used, babel locale ("de_DE")
 time_zone           customer's IANA time zone ("" if unknown)
 regulation          "none" or "regF"
@@ -71,7 +78,8 @@ extra               anything else the engine put in ``comm.extra`` (dict)
 Filters: ``money`` (``{{ total_due|money }}`` -> "£1,234.56" / "1.234,56 €"
 by the customer's locale; ``money("USD")`` names another currency), ``date``
 (``{{ pay_by|date }}`` -> "30 November 2026" / "30. November 2026";
-``date("short")``, ``date("medium")``), ``number``.
+``date("short")``, ``date("medium")``), ``number``, ``days`` (``{{ 1|days }}``
+-> "1 day" / "1 Tag": CLDR plural rules, the one way to count days).
 
 Letter format
 -------------
@@ -82,12 +90,18 @@ out on A4 under the letterhead and address block::
       <subject>Payment reminder</subject>
       <p>Paragraph text, may hold <b>bold</b>, <i>italic</i>, <br/>.</p>
       <items document="Document" due="Due date" days="Days overdue"
-             balance="Balance" total="Total due"/>
+             balance="Balance" overdue="Overdue" subtotal="Overdue invoices"
+             fee="Late-payment fee" interest="Late-payment interest"
+             total="Total due" not-due="Not yet due (not included in the total due)"
+             not-due-total="Total not yet due" credits="Credits in your favour (not deducted)"
+             credit-total="Total credits"/>
       <pay heading="How to pay">payment instructions</pay>
       <signature>Yours sincerely<br/>Name<br/>Company</signature>
       <notice>small boxed notice (e.g. the regF disclosure)</notice>
     </letter>
 
+``items`` lays out the sections (overdue, not yet due, credits), each with its
+subtotal, from the template variables; its attributes are the labels.
 Because the template is autoescaped, a value from a cell can never add an
 element of its own.
 """
@@ -105,6 +119,7 @@ from pathlib import Path
 import babel
 import babel.dates
 import babel.numbers
+import babel.units
 import jinja2
 from jinja2 import FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
@@ -162,6 +177,12 @@ def format_date(value, locale: str, format: str = "long") -> str:
     return babel.dates.format_date(value, format=format, locale=_locale(locale))
 
 
+@lru_cache(maxsize=4096)
+def format_days(count: int, locale: str) -> str:
+    """A number of days by the locale's plural rules: "1 day", "5 days", "1 Tag", "5 Tage"."""
+    return babel.units.format_unit(int(count), "duration-day", length="long", locale=_locale(locale))
+
+
 @pass_context
 def _money(ctx, value, currency: str | None = None) -> str:
     return format_money(value, currency or ctx.get("currency") or "EUR", ctx.get("locale", ""))
@@ -170,6 +191,11 @@ def _money(ctx, value, currency: str | None = None) -> str:
 @pass_context
 def _date(ctx, value, format: str = "long") -> str:
     return format_date(value, ctx.get("locale", ""), format)
+
+
+@pass_context
+def _days(ctx, value) -> str:
+    return format_days(value, ctx.get("locale", ""))
 
 
 @pass_context
@@ -210,7 +236,7 @@ def _environment(template_dir: str, language: str) -> SandboxedEnvironment:
         keep_trailing_newline=False,
         auto_reload=True,
     )
-    env.filters.update(money=_money, date=_date, number=_number)
+    env.filters.update(money=_money, date=_date, number=_number, days=_days)
     return env
 
 
@@ -218,6 +244,17 @@ def environment(template_dir=None, language: str = DEFAULT_LANGUAGE) -> Sandboxe
     """The sandboxed environment for one language folder (cached)."""
     tdir = _template_dir(template_dir)
     return _environment(str(tdir), _language_dir(tdir, language))
+
+
+@lru_cache(maxsize=32)
+def _item_labels(template_dir: str, language: str) -> dict[str, str]:
+    return dict(_environment(template_dir, language).get_template("_labels.j2").module.items)
+
+
+def item_labels(language: str = DEFAULT_LANGUAGE, template_dir=None) -> dict[str, str]:
+    """The words of the item sections (``_labels.j2``): what a letter's ``<items/>`` may override."""
+    tdir = _template_dir(template_dir)
+    return _item_labels(str(tdir), _language_dir(tdir, language))
 
 
 # --------------------------------------------------------------------------- context
@@ -256,9 +293,24 @@ def _as_date(value) -> date | None:
         return None
 
 
+def customer_number(comm: Communication) -> str:
+    """The customer id as the clerk knows it; "" when the key is only the folded customer name.
+
+    The workbook keys a customer without an id by its name folded for case and
+    spacing ("acme ltd"): that key is internal and never shown to a customer.
+    """
+    folded = " ".join(str(comm.customer).casefold().split())
+    return "" if comm.customer_id == folded else comm.customer_id
+
+
 def reference(comm: Communication) -> str:
-    """Stable human reference of a communication: customer id, level, run date."""
-    return f"{comm.customer_id}-L{comm.level}-{comm.run_date:%Y%m%d}"
+    """Stable human reference of a communication, from its key: "C042-GBP-L2-20261130"."""
+    customer = re.sub(r"\W+", "", customer_number(comm) or comm.customer_id).upper() or "X"
+    return f"{customer}-{comm.currency}-L{comm.level}-{comm.run_date:%Y%m%d}"
+
+
+def _total(items) -> Decimal:
+    return sum((i["balance"] for i in items), Decimal("0"))
 
 
 def build_context(comm: Communication, settings: Settings) -> dict:
@@ -278,6 +330,10 @@ def build_context(comm: Communication, settings: Settings) -> dict:
         }
         for i in comm.items
     ]
+    credits = [i for i in items if i["balance"] < 0]
+    overdue = [i for i in items if i["balance"] >= 0 and i["days_past_due"] > 0]
+    not_due = [i for i in items if i["balance"] >= 0 and i["days_past_due"] <= 0]
+    overdue_total = _total(overdue)
     extra = dict(comm.extra or {})
     plan = []
     for n, row in enumerate(extra.get("plan") or (), start=1):
@@ -300,6 +356,7 @@ def build_context(comm: Communication, settings: Settings) -> dict:
         },
         "customer": _clean(comm.customer),
         "customer_id": _clean(comm.customer_id),
+        "customer_number": _clean(customer_number(comm)),
         "contact_name": _clean(comm.contact_name),
         "greeting_name": _clean(comm.contact_name) or _clean(comm.customer),
         "email": _clean(comm.email),
@@ -314,15 +371,22 @@ def build_context(comm: Communication, settings: Settings) -> dict:
         "final": bool(comm.final),
         "next_step": _clean(comm.next_step),
         "items": items,
-        "overdue_items": [i for i in items if i["days_past_due"] > 0],
+        "overdue_items": overdue,
+        "overdue_total": overdue_total,
+        "not_due_items": not_due,
+        "not_due_total": _total(not_due),
+        "due_dates": sorted({i["due_date"] for i in not_due if i["due_date"]}),
+        "credit_items": credits,
+        "credit_total": _total(credits),
         "item_count": len(items),
-        "max_days_overdue": max((i["days_overdue"] for i in items), default=0),
+        "max_days_overdue": max((i["days_overdue"] for i in overdue), default=0),
         "currency": comm.currency,
-        "total_due": comm.total_due,
+        "total_due": overdue_total,
         "fee": fee,
         "interest": interest,
         "charges": fee + interest,
-        "amount_payable": comm.total_due + fee + interest,
+        "amount_payable": overdue_total + fee + interest,
+        "balance": _total(items),
         "pay_by": comm.pay_by,
         "run_date": comm.run_date,
         "reference": _clean(reference(comm)),
@@ -337,6 +401,40 @@ def build_context(comm: Communication, settings: Settings) -> dict:
         "plan_total": sum((p["payment"] or Decimal(0) for p in plan), Decimal(0)) if plan else None,
         "extra": extra,
     }
+
+
+def item_sections(ctx: dict) -> list[dict]:
+    """The item sections of a context as rows to lay out (PDF letters, handover packs, call sheets).
+
+    Each section: ``heading``, ``note``, ``when`` and ``days`` (column label keys
+    of ``_labels.j2``, "" for none) and ``lines``: ``document`` (or ``label``, a
+    label key, for charges and totals), ``when`` (date), ``days``, ``amount``,
+    ``total``. Every total line equals the sum of the non-total lines above it
+    in its section; the text and HTML templates lay out the same sections.
+    """
+    def line(amount, document="", when=None, days="", label="", total=False):
+        return {"document": document, "label": label, "when": when, "days": days, "amount": amount,
+                "total": total}
+
+    sections = []
+    if ctx["overdue_items"]:
+        lines = [line(i["balance"], i["document"], i["due_date"], i["days_overdue"]) for i in ctx["overdue_items"]]
+        if ctx["fee"] or ctx["interest"]:
+            lines.append(line(ctx["overdue_total"], label="subtotal", total=True))
+        lines += [line(ctx[key], label=key) for key in ("fee", "interest") if ctx[key]]
+        lines.append(line(ctx["amount_payable"], label="total", total=True))
+        sections.append({"heading": "overdue", "note": "", "when": "due", "days": "days", "lines": lines})
+    if ctx["not_due_items"]:
+        lines = [line(i["balance"], i["document"], i["due_date"]) for i in ctx["not_due_items"]]
+        lines.append(line(ctx["not_due_total"], label="not_due_total", total=True))
+        sections.append({"heading": "not_due", "note": "not_due_note" if ctx["overdue_items"] else "",
+                         "when": "due", "days": "", "lines": lines})
+    if ctx["credit_items"]:
+        lines = [line(i["balance"], i["document"], i["invoice_date"] or i["due_date"]) for i in ctx["credit_items"]]
+        lines.append(line(ctx["credit_total"], label="credit_total", total=True))
+        sections.append({"heading": "credits", "note": "credits_note", "when": "date", "days": "",
+                         "lines": lines})
+    return sections
 
 
 # --------------------------------------------------------------------------- rendering

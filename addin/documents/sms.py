@@ -1,4 +1,8 @@
-"""SMS drafts: at most 160 GSM-7 characters, one CSV per batch (phone, customer, text).
+"""SMS drafts: at most 160 GSM-7 characters, one CSV per batch named by its run date.
+
+The CSV has the phone, the customer's name, the customer number the clerk and
+the customer know (never the internal key of a customer without an id) and
+the text.
 
 The wording is ``letters/<lang>/sms.j2`` (rendered in the same sandbox as the
 letters). Characters outside the GSM 03.38 alphabet are transliterated
@@ -14,6 +18,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import jinja2
@@ -22,7 +27,7 @@ from addin.core.model import Communication, Problem
 from addin.core.settings import Settings
 
 from .render import (TemplateProblem, _describe, _environment, _language_dir, _template_dir,
-                     build_context)
+                     build_context, customer_number)
 
 SMS_LIMIT = 160
 GSM_BASIC = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -75,10 +80,15 @@ def normalise_phone(phone: str) -> str:
 
 @dataclass(frozen=True)
 class SmsDraft:
-    customer_id: str
+    customer_id: str  # the communication's key, to match it back
     customer: str
+    customer_number: str  # as the clerk knows it ("" when the workbook has no id)
     phone: str
     text: str
+
+
+def sms_filename(run_date: date) -> str:
+    return f"sms-{run_date.isoformat()}.csv"
 
 
 def sms_text(comm: Communication, settings: Settings, template_dir=None) -> tuple[str, list[Problem]]:
@@ -103,9 +113,10 @@ def sms_text(comm: Communication, settings: Settings, template_dir=None) -> tupl
     return _fit(text, SMS_LIMIT), problems
 
 
-def sms_batch(comms, settings: Settings, path, template_dir=None) -> tuple[Path, list[SmsDraft], list[Problem]]:
-    """Write one CSV (phone, customer, text) for the batch; customers without a usable number are problems."""
-    path = Path(path)
+def sms_batch(comms, settings: Settings, folder, run_date: date,
+              template_dir=None) -> tuple[Path, list[SmsDraft], list[Problem]]:
+    """Write the batch's CSV into ``folder``, named by ``run_date``; customers without a usable number are problems."""
+    path = Path(folder) / sms_filename(run_date)
     path.parent.mkdir(parents=True, exist_ok=True)
     drafts, problems = [], []
     for comm in comms:
@@ -116,13 +127,13 @@ def sms_batch(comms, settings: Settings, path, template_dir=None) -> tuple[Path,
             continue
         text, probs = sms_text(comm, settings, template_dir)
         problems += probs
-        drafts.append(SmsDraft(comm.customer_id, comm.customer, phone, text))
+        drafts.append(SmsDraft(comm.customer_id, comm.customer, customer_number(comm), phone, text))
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel opens UTF-8 right
         w = csv.writer(fh)
-        w.writerow(["phone", "customer", "customer_id", "text"])
+        w.writerow(["phone", "customer", "customer_number", "text"])
         for d in drafts:
-            w.writerow([_csv_safe(d.phone), _csv_safe(d.customer), _csv_safe(d.customer_id),
+            w.writerow([_csv_safe(d.phone), _csv_safe(d.customer), _csv_safe(d.customer_number),
                         _csv_safe(d.text)])
     os.replace(tmp, path)
     return path, drafts, problems

@@ -77,10 +77,11 @@ def test_sms_length_and_alphabet(tmp_path):
             if t == "reminder":
                 assert "debt collector" in text
     path, drafts, problems = sms_batch([sample_communication(1), sample_communication(2, phone="n/a")],
-                                       SETTINGS, tmp_path / "sms.csv")
+                                       SETTINGS, tmp_path, date(2026, 11, 30))
+    assert path == tmp_path / "sms-2026-11-30.csv"  # the run date, not the clock's
     rows = list(csv.reader(open(path, encoding="utf-8-sig")))
-    assert rows[0] == ["phone", "customer", "customer_id", "text"]
-    assert rows[1][0] == "+447700900001" and len(rows) == 2
+    assert rows[0] == ["phone", "customer", "customer_number", "text"]
+    assert rows[1][:3] == ["+447700900001", "Acme Trading 1 Ltd", "C00001"] and len(rows) == 2
     assert len(problems) == 1 and "C00002" in problems[0].message
 
 
@@ -91,14 +92,15 @@ def test_call_sheet_regf_window(tmp_path):
              sample_communication(3, level=3, time_zone=""),
              sample_communication(4, level=3, time_zone="Asia/Tokyo", customer="<b>Bold</b> Ltd")]
     run_at = datetime(2026, 11, 30, 15, 0, tzinfo=timezone.utc)  # London 15:00, LA 07:00, Tokyo 00:00
-    sheet = call_sheet(comms, replace(SETTINGS, regulation="regF"), run_at, tmp_path / "calls.html")
+    sheet = call_sheet(comms, replace(SETTINGS, regulation="regF"), run_at, tmp_path, date(2026, 11, 28))
+    assert sheet.path == tmp_path / "call-sheet-2026-11-28.html"  # the run date, not run_at's
     assert sheet.callable == ["C00001"]
     assert [cid for cid, _ in sheet.not_now] == ["C00002", "C00003", "C00004"]
     html = sheet.path.read_text()
     assert "Promise to pay" in html and "Dispute" in html
     assert "&lt;b&gt;Bold" in html and "<b>Bold" not in html
     assert "08:00-21:00" in html
-    plain = call_sheet(comms, SETTINGS, run_at, tmp_path / "calls2.html")
+    plain = call_sheet(comms, SETTINGS, run_at, tmp_path / "plain", date(2026, 11, 28))
     assert plain.callable == ["C00001", "C00002", "C00003", "C00004"]
 
 
@@ -119,6 +121,6 @@ def test_handover_pack(tmp_path):
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert "Handover pack" in text and "will pay Friday" in text
     assert "gone.pdf: file not found" in text
-    assert "Notice: account C00007" in text  # the email's subject
+    assert "Notice: your account C00007" in text  # the email's subject
     assert text.count("Notice of handover for collection") >= 1  # the letter's pages
     assert len(reader.pages) >= 3

@@ -42,7 +42,7 @@ def test_english_content_and_formats():
         assert "£1,235.56" in part and "14 December 2026" in part
         assert "INV-00001-1" in part
     assert "<items " in r.letter and "14 December 2026" in r.letter  # the PDF lays out the items
-    assert "IBAN GB33" in r.text and "C00001-L1-20261130" in r.text  # how to pay + reference
+    assert "IBAN GB33" in r.text and "C00001-GBP-L1-20261130" in r.text  # how to pay + reference
     assert "second notice" in r.text  # the consequence
     assert "debt collector" not in r.text
 
