@@ -5,6 +5,7 @@ Each record that comes from the workbook carries the cell it came from
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -17,15 +18,37 @@ HISTORY_ACTIONS = (
 )
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+QUOTE_LIMIT = 80  # characters of a cell value shown in a message
+
+
+def _escape(m: re.Match) -> str:
+    c = m.group()
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(c, f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}")
+
+
+def quote(value) -> str:
+    """A value from a cell as it appears in a message: in quotes, control characters escaped, shortened.
+
+    Customer-provided text is data: a name holding CR/LF can never start a
+    second ``BOOK:Sheet!A1:`` line of its own.
+    """
+    text = str(value if value is not None else "")
+    if len(text) > QUOTE_LIMIT:
+        text = text[:QUOTE_LIMIT - 1] + "…"
+    return '"' + _CONTROL.sub(_escape, text.replace('"', "'")) + '"'
+
+
 @dataclass(frozen=True)
 class Problem:
-    """An input error, addressed by cell: rendered as ``Sheet!A1: message``."""
+    """An input error, addressed by cell: rendered as ``Sheet!A1: message``, always on one line."""
 
     cell: str
     message: str
 
     def __str__(self) -> str:
-        return f"{self.cell}: {self.message}" if self.cell else self.message
+        message = _CONTROL.sub(_escape, self.message)
+        return f"{self.cell}: {message}" if self.cell else message
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .model import CHANNELS, Level, Problem
-from .money import to_decimal
+from .model import CHANNELS, Level, Problem, quote
+from .parse import DEFAULT, Conventions, parse_amount, parse_flag, parse_whole
 
 DEFAULT_LADDER = (
     Level(1, "Courtesy", -5, 0, ("email",), "courtesy"),
@@ -28,14 +28,8 @@ def parse_channels(text) -> tuple[str, ...]:
     return tuple(dict.fromkeys(parts))
 
 
-def _int(value) -> int:
-    d = to_decimal(value.strip() if isinstance(value, str) else value)
-    if d != d.to_integral_value():
-        raise ValueError
-    return int(d)
-
-
-def parse_policy(rows: list[tuple[dict, dict]]) -> tuple[list[Level], list[Problem]]:
+def parse_policy(rows: list[tuple[dict, dict]],
+                 conventions: Conventions = DEFAULT) -> tuple[list[Level], list[Problem]]:
     """Levels from Policy rows, each given as ({field: value}, {field: cell}).
 
     Fields: level, name, days_from, min_days, channel, template, fee, final. A
@@ -47,28 +41,35 @@ def parse_policy(rows: list[tuple[dict, dict]]) -> tuple[list[Level], list[Probl
     for values, cells in rows:
         try:
             field = "level"
-            level = _int(values.get("level"))
+            level = parse_whole(values.get("level"), conventions, minimum=0, maximum=99)
             if level in seen:
                 raise ValueError
             field = "days_from"
-            days_from = _int(values.get("days_from"))
+            days_from = parse_whole(values.get("days_from"), conventions, minimum=-3650, maximum=36500)
             field = "min_days"
-            min_days = _int(values.get("min_days") or 0)
+            min_days = parse_whole(values.get("min_days") or 0, conventions, minimum=0, maximum=3650)
             field = "channel"
             channels = parse_channels(values.get("channel") or "email")
             field = "fee"
-            fee = to_decimal(values.get("fee") or 0)
+            fee = parse_amount(values.get("fee") or 0, conventions)
+            if fee < 0:
+                raise ValueError(fee)
         except (ValueError, TypeError, ArithmeticError):
             shown = values.get(field)
             expected = {"level": "a level number not used above", "days_from": "a whole number of days",
                         "min_days": "a whole number of days",
                         "channel": "email, letter, phone or sms (or a combination like 'email + letter')",
-                        "fee": "an amount"}[field]
+                        "fee": "an amount of 0 or more"}[field]
             problems.append(Problem(cells.get(field, ""), f"Policy {field.replace('_', ' ')} "
-                                                          f"{shown!r} is not {expected}; row skipped"))
+                                                          f"{quote(shown)} is not {expected}; row skipped"))
             continue
         seen.add(level)
-        final = str(values.get("final") or "").strip().lower() in ("1", "true", "yes", "y", "x")
+        try:
+            final = parse_flag(values.get("final"))
+        except ValueError:
+            problems.append(Problem(cells.get("final", ""), f"Policy final {quote(values.get('final'))} is not yes "
+                                                            f"or no; 'no' is used"))
+            final = False
         name = str(values.get("name") or f"Level {level}").strip()
         template = str(values.get("template") or "reminder").strip()
         ladder.append(Level(level, name, days_from, min_days, channels, template, fee, final,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
-from .model import Company, Problem
-from .money import to_decimal
+from .model import Company, Problem, quote
+from .parse import DEFAULT, Conventions, parse_amount, parse_date, parse_flag, parse_rate, parse_whole
 
 DEFAULT_EDGES = (0, 30, 60, 90)  # Current (<= 0), 1-30, 31-60, 61-90, 91+
 
@@ -23,6 +23,7 @@ class Settings:
     basis: str = "due"  # "due" or "invoice"
     edges: tuple[int, ...] = DEFAULT_EDGES
     locale: str = "en_GB"
+    conventions: Conventions = DEFAULT  # how this book writes numbers and dates (from the locale)
     currency: str = "GBP"
     tolerance: Decimal = Decimal("5.00")
     mode: str = "draft"  # "draft" or "send"
@@ -40,6 +41,8 @@ class Settings:
     outbox: str = ""  # folder for drafts; blank = "<book name> outbox" beside the workbook
     user: str = ""
     plan_formulas: bool = False  # write Plan Schedule as live Excel formulas instead of values
+    paid_grace_days: int = 5  # a 'paid' logged in History holds that amount this long for the ledger to catch up
+    template_dir: str = ""  # folder of edited templates (arcollect templates export); blank = packaged
     column_map: dict = field(default_factory=dict)  # canonical field -> header in the sheet
 
 
@@ -48,49 +51,44 @@ def norm_key(text) -> str:
     return re.sub(r"[^a-z0-9#]", "", str(text).lower())
 
 
-# Settings-sheet key (normalised) -> (attribute, parser)
-def _text(v):
+# Settings-sheet key (normalised) -> (attribute, parser taking (value, conventions), what is expected)
+def _text(v, conv=None):
     return str(v).strip()
 
 
-def _date(v):
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
-    return date.fromisoformat(str(v).strip()[:10])
+def _date(v, conv):
+    return parse_date(v, conv)
 
 
-def _int(v):
-    d = to_decimal(v if not isinstance(v, str) else v.strip())
-    if d != d.to_integral_value():
-        raise ValueError
-    return int(d)
+def _whole(lo, hi):
+    return lambda v, conv: parse_whole(v, conv, minimum=lo, maximum=hi)
 
 
-def _decimal(v):
-    return to_decimal(v if not isinstance(v, str) else v.strip().replace(",", ""))
+def _amount(v, conv):
+    d = parse_amount(v, conv)
+    if d < 0:
+        raise ValueError(v)
+    return d
 
 
-def _bool(v):
-    s = str(v).strip().lower()
-    if s in ("1", "true", "yes", "y", "on", "x"):
-        return True
-    if s in ("0", "false", "no", "n", "off", ""):
-        return False
-    raise ValueError
+def _rate(v, conv):
+    return parse_rate(v, conv)
 
 
-def _edges(v):
+def _bool(v, conv=None):
+    return parse_flag(v)
+
+
+def _edges(v, conv=None):
     parts = [p for p in re.split(r"[;,\s]+", str(v).strip()) if p]
-    edges = tuple(_int(p) for p in parts)
+    edges = tuple(parse_whole(p, minimum=0, maximum=36500) for p in parts)
     if not edges or list(edges) != sorted(set(edges)) or edges[0] < 0:
         raise ValueError
     return edges
 
 
 def _choice(*options):
-    def parse(v):
+    def parse(v, conv=None):
         s = str(v).strip()
         for o in options:
             if s.lower() == o.lower() or norm_key(s) == norm_key(o):
@@ -102,28 +100,30 @@ def _choice(*options):
 _BASIS = {"due": "due", "duedate": "due", "invoice": "invoice", "invoicedate": "invoice"}
 
 
-def _basis(v):
+def _basis(v, conv=None):
     return _BASIS[norm_key(v)]
 
 
 SETTING_KEYS = {
     "asofdate": ("as_of", _date, "a date like 2026-11-30 (blank = today)"),
     "asof": ("as_of", _date, "a date like 2026-11-30 (blank = today)"),
+    "paidgracedays": ("paid_grace_days", _whole(0, 365), "a whole number of days"),
+    "templatesfolder": ("template_dir", _text, "a folder"),
+    "templates": ("template_dir", _text, "a folder"),
     "agingbasis": ("basis", _basis, "'due date' or 'invoice date'"),
     "bucketedges": ("edges", _edges, "ascending day counts like 0, 30, 60, 90"),
-    "locale": ("locale", _text, "a locale like en_GB"),
-    "currency": ("currency", lambda v: _text(v).upper(), "an ISO currency code"),
-    "tolerance": ("tolerance", _decimal, "an amount"),
+    "currency": ("currency", lambda v, conv=None: _iso(v), "a 3-letter ISO currency code like GBP"),
+    "tolerance": ("tolerance", _amount, "an amount of 0 or more"),
     "mode": ("mode", _choice("draft", "send"), "'draft' or 'send'"),
     "escalateonelevelperrun": ("escalate_one_level", _bool, "yes or no"),
-    "paywithindays": ("pay_within_days", _int, "a whole number of days"),
+    "paywithindays": ("pay_within_days", _whole(0, 3650), "a whole number of days"),
     "regulationprofile": ("regulation", _choice("none", "regF"), "'none' or 'regF'"),
     "regulation": ("regulation", _choice("none", "regF"), "'none' or 'regF'"),
     "lateinterestrule": ("interest_rule", _choice("none", "simple", "uk-1998", "eu-2011-7"),
                          "none, simple, uk-1998 or eu-2011-7"),
-    "lateinterestrate": ("interest_rate", _decimal, "an annual rate like 0.08"),
+    "lateinterestrate": ("interest_rate", _rate, "an annual rate like 0.08 or 8%"),
     "smtphost": ("smtp_host", _text, "a host name"),
-    "smtpport": ("smtp_port", _int, "a port number"),
+    "smtpport": ("smtp_port", _whole(1, 65535), "a port number from 1 to 65535"),
     "smtptls": ("smtp_tls", _choice("none", "starttls", "ssl"), "none, starttls or ssl"),
     "smtpuser": ("smtp_user", _text, "a user name"),
     "from": ("mail_from", _text, "an email address"),
@@ -142,8 +142,23 @@ COMPANY_KEYS = {
 COLUMN_PREFIX = "column"  # "Column: due date" = "Net Due" maps a header
 
 
-def parse_settings(raw: dict[str, tuple[object, str]]) -> tuple[Settings, list[Problem]]:
-    """Settings from {key: (value, cell)}; unknown keys are ignored, bad values reported."""
+def _iso(v) -> str:
+    code = str(v).strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise ValueError(v)
+    return code
+
+
+LOCALE_KEY = "locale"
+
+
+def parse_settings(raw: dict[str, tuple[object, str]],
+                   conventions: Conventions = DEFAULT) -> tuple[Settings, list[Problem]]:
+    """Settings from {key: (value, cell)}, read with the book's conventions; bad values reported.
+
+    The Locale setting itself is resolved at the edge (it needs the CLDR data)
+    and arrives as ``conventions``; unknown keys are ignored.
+    """
     values: dict = {}
     company: dict = {}
     columns: dict = {}
@@ -159,14 +174,13 @@ def parse_settings(raw: dict[str, tuple[object, str]]) -> tuple[Settings, list[P
         elif k in SETTING_KEYS:
             attr, parse, expected = SETTING_KEYS[k]
             try:
-                values[attr] = parse(value)
+                values[attr] = parse(value, conventions)
             except (ValueError, KeyError, TypeError, ArithmeticError):
-                problems.append(Problem(cell, f"{key} {value!r} is not {expected}; "
-                                              f"the default is used"))
+                problems.append(Problem(cell, f"{key} {quote(value)} is not {expected}; the default is used"))
         elif "password" in k:
             problems.append(Problem(cell, "a password does not belong in the workbook; "
                                           "use ARCOLLECT_SMTP_PASSWORD or the keyring"))
-    settings = Settings(**values)
+    settings = Settings(**values, locale=conventions.locale, conventions=conventions)
     if company:
         settings = replace(settings, company=replace(settings.company, **company))
     if columns:

@@ -15,8 +15,9 @@ from python_calamine import CalamineWorkbook
 
 from ..core.model import Level, Problem
 from ..core.policy import DEFAULT_LADDER, parse_policy
-from ..core.settings import Settings, norm_key, parse_settings
+from ..core.settings import Settings, norm_key
 from .cells import address
+from .conventions import read_settings
 from .history import read_history
 from .package import BookUnreadable
 from .bulk import text_sheet
@@ -94,7 +95,7 @@ def read_book(path) -> Book:
         for i, r in enumerate(rows):
             if len(r) >= 2 and isinstance(r[0], str) and r[0].strip() and norm_key(r[0]) != "setting":
                 raw_settings[r[0].strip()] = (r[1], address(by_norm[norm_key(SETTINGS)], off + 1, i + 1))
-    settings, bad = parse_settings(raw_settings)
+    settings, bad = read_settings(raw_settings)
     problems += bad
 
     ladder = list(DEFAULT_LADDER)
@@ -103,7 +104,7 @@ def read_book(path) -> Book:
         rows, off = _sheet_rows(wb, sheet)
         recs = [(v, c) for v, c, _ in _records(rows, off, sheet, POLICY_FIELDS)]
         if recs:
-            ladder, bad = parse_policy(recs)
+            ladder, bad = parse_policy(recs, settings.conventions)
             problems += bad
 
     found = read_receivables(path, wb, _receivables_candidates(names, by_norm), settings)

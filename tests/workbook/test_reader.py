@@ -154,7 +154,7 @@ def test_bad_setting_names_its_cell_and_the_default_applies(tmp_path):
     book = read_book(plain_book(tmp_path / "s.xlsx", rows, settings={"Aging basis": "sometimes",
                                                                        "SMTP password": "hunter2"}))
     text = messages(book)
-    assert text[0] == "Settings!B1: Aging basis 'sometimes' is not 'due date' or 'invoice date'; the default is used"
+    assert text[0] == 'Settings!B1: Aging basis "sometimes" is not \'due date\' or \'invoice date\'; the default is used'
     assert text[1].startswith("Settings!B2: a password does not belong in the workbook") and "hunter2" not in text[1]
     assert book.settings.basis == "due"
 
