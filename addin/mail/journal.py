@@ -29,6 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Collection, Iterable, Mapping
 
+from addin.files.atomic import fsync_folder, write_atomic
+
 JOURNAL_NAME = "sent.jsonl"
 
 
@@ -38,6 +40,8 @@ class JournalError(ValueError):
 
 @dataclass(frozen=True)
 class JournalEntry:
+    """One message the server accepted: what its History "sent" row is made from."""
+
     message_id: str
     sent_at: datetime  # UTC
     recipients: tuple[str, ...]
@@ -60,16 +64,6 @@ def utc(when: datetime) -> datetime:
     if when.tzinfo is None:
         raise ValueError(f"{when!r} has no time zone")
     return when.astimezone(timezone.utc)
-
-
-def _fsync_folder(folder: Path) -> None:
-    if os.name == "nt":  # a folder cannot be opened on Windows; NTFS journals its entries
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class SendJournal:
@@ -111,8 +105,11 @@ class SendJournal:
         return [e for e in self.entries() if e.message_id not in logged_ids]
 
     def prepare(self) -> None:
-        """Create the file durably or cut a torn last line, so that appending cannot fail later for
-        a reason known now (a missing folder, no permission)."""
+        """Create the file durably, or cut a torn last line off it, before anything is sent.
+
+        A journal that cannot be written (no folder, no permission) fails
+        here, not after the server has accepted the first message.
+        """
         created = not self.path.exists()
         with open(self.path, "ab+") as fh:
             fh.seek(0)
@@ -123,7 +120,7 @@ class SendJournal:
             fh.flush()
             os.fsync(fh.fileno())
         if created:
-            _fsync_folder(self.path.parent)
+            fsync_folder(self.path.parent)
         self._prepared = True
 
     def record(self, message_id: str, recipients: Iterable[str], when: datetime,
@@ -142,15 +139,7 @@ class SendJournal:
     def compact(self, logged_ids: Collection[str]) -> None:
         """Drop the records History now holds (call only after the save that wrote them).
 
-        The file is rewritten beside itself, fsynced and swapped in, so a kill
-        leaves either the old journal or the new one.
+        Replaced atomically: a kill leaves the old journal or the new one.
         """
-        keep = self.unlogged(logged_ids)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(b"".join(e.line() for e in keep))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-        _fsync_folder(self.path.parent)
+        write_atomic(self.path, b"".join(e.line() for e in self.unlogged(logged_ids)))
         self._prepared = True

@@ -120,6 +120,14 @@ class SmtpConfig:
 
 @dataclass
 class SendReport:
+    """What happened to each message.
+
+    ``sent``: accepted by the server and journalled - all but the last when
+    the journal could not be written (``error`` says so); History gets a
+    "sent" row for each. ``pending``: not attempted or cut off; a re-run
+    sends them.
+    """
+
     sent: list[tuple[str, list[str]]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped_duplicates: list[str] = field(default_factory=list)
