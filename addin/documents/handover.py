@@ -101,11 +101,8 @@ def handover_pack(comm: Communication, settings: Settings, history: list[History
                                  ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     story += [parties, Spacer(1, 8), Paragraph("Claim", st["subject"]),
               *_items_flowables(item_labels(HANDOVER_LANGUAGE), ctx, st, width)]
-    summary = [("Total claimed (overdue items, fees and interest)", ctx["amount_payable"]),
-               ("Overdue items", ctx["overdue_total"]), ("Fees", ctx["fee"]), ("Interest", ctx["interest"]),
-               ("Not yet due (not claimed)", ctx["not_due_total"]),
-               ("Credits in the customer's favour (not deducted)", ctx["credit_total"]),
-               ("Open balance (overdue + not yet due + credits)", ctx["balance"])]
+    summary = [("Total claimed: the overdue items, fees and interest", ctx["amount_payable"]),
+               ("Open balance: every item above, overdue, not yet due and credits", ctx["balance"])]
     story += [_table([[_p(label, st["cell"]), Paragraph(escape(format_money(value, cur, loc)), st["cellr"])]
                       for label, value in summary], [width * 0.7, width * 0.3], st, header=False),
               Spacer(1, 4),

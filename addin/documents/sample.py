@@ -35,15 +35,15 @@ def sample_settings(**overrides) -> Settings:
 
 def sample_communication(n: int = 1, *, level: int = 1, language: str = "en",
                          locale: str | None = None, currency: str | None = None,
-                         run_date: date = date(2026, 11, 30), items: int = 3,
+                         run_date: date = date(2026, 11, 30), items: int | tuple[OpenItem, ...] = 3,
                          template: str | None = None, **overrides) -> Communication:
-    """A plausible communication for customer number ``n`` at ``level``."""
+    """A plausible communication for customer number ``n`` at ``level``; ``items``: how many, or which."""
     name, tmpl, channels = LEVEL_TEMPLATES.get(level, LEVEL_TEMPLATES[1])
     currency = currency or ("EUR" if language == "de" else "GBP")
     locale = locale or ("de_DE" if language == "de" else "en_GB")
     base_days = {0: -5, 1: 8, 2: 25, 3: 50, 4: 95}.get(level, 8)
-    its = []
-    for k in range(items):
+    its = [] if isinstance(items, int) else list(items)
+    for k in range(items if isinstance(items, int) else 0):
         dpd = base_days + 7 * k
         its.append(OpenItem(
             document=f"INV-{n:05d}-{k + 1}",
@@ -55,7 +55,7 @@ def sample_communication(n: int = 1, *, level: int = 1, language: str = "en",
             amount=Decimal(2000 + 111 * k) + Decimal("0.56"),
             cell=f"Receivables!D{n * 3 + k + 1}",
         ))
-    total = sum((i.balance for i in its), Decimal(0))
+    total = sum((i.balance for i in its if i.days_past_due > 0), Decimal(0))
     values = dict(
         run_date=run_date, customer_id=f"C{n:05d}",
         customer=f"Müller & Söhne GmbH {n}" if language == "de" else f"Acme Trading {n} Ltd",
@@ -71,3 +71,36 @@ def sample_communication(n: int = 1, *, level: int = 1, language: str = "en",
     )
     values.update(overrides)
     return Communication(**values)
+
+
+def sample_mixed_communications(*, level: int = 1, language: str = "en", template: str | None = None,
+                                run_date: date = date(2026, 11, 30), **overrides) -> list[Communication]:
+    """One customer who owes in two currencies: a GBP and a EUR communication.
+
+    Each holds overdue items (none at level 0, the courtesy level, which comes
+    before any due date), items not yet due with different due dates, and
+    credits (one undated credit note, one dated in the past), so every section
+    of every document has rows to add up.
+    """
+    def item(document, currency, days_past_due, balance, due=True):
+        return OpenItem(document=document, currency=currency, balance=Decimal(balance),
+                        days_past_due=days_past_due if due else 0,
+                        due_date=run_date - timedelta(days=days_past_due) if due else None,
+                        invoice_date=run_date - timedelta(days=days_past_due + 30))
+
+    def items(currency, overdue, not_due, credits):
+        return tuple(item(f"INV-{currency}-{k}", currency, days, amount) for k, (days, amount) in
+                     enumerate(overdue + not_due, start=1)) + tuple(
+            item(f"CN-{currency}-{k}", currency, days, amount, due=days > 0)
+            for k, (days, amount) in enumerate(credits, start=1))
+
+    overdue = {"GBP": [(1, "1200.50"), (43, "310.25")], "EUR": [(12, "999.99")]}
+    not_due = {"GBP": [(-3, "450.00"), (-17, "75.10")], "EUR": [(-10, "2000.00")]}
+    credits = {"GBP": [(0, "-120.00"), (12, "-35.55")], "EUR": [(0, "-49.99")]}
+    out = []
+    for n, currency in enumerate(("GBP", "EUR")):
+        mine = items(currency, overdue[currency] if level > 0 else [], not_due[currency], credits[currency])
+        out.append(sample_communication(
+            7, level=level, language=language, template=template, currency=currency, run_date=run_date,
+            items=mine, **{"interest": Decimal("12.34") if level >= 2 and n == 0 else Decimal("0"), **overrides}))
+    return out
