@@ -25,15 +25,17 @@ import struct
 import tempfile
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from lxml import etree
 
+from ..files.atomic import atomic_writer
+from ..files.lock import BookLocked, Fingerprint, ScratchFolder
 from .chart import Chart, chart_xml, drawing_xml
 from .xlsx_xml import (MAX_COLS, MAX_ROWS, NS_CT, NS_MAIN, NS_PKG_REL, NS_REL, CellContext, Column,
-                       Formula, Link, attr, cell_xml, col_index, col_letter, encode_rows, range_ref,
+                       Formula, Link, attr, cell_xml, col_index, col_letter, encode_rows, quote_sheet, range_ref,
                        split_range, split_ref, text_xml)
 from .sheetpatch import (HAS_VALUE, R_ATTR, R_COL, RPH, S_ATTR, T_ATTR, T_ELEMENT, V_ELEMENT, Patches,
                          RowPatcher, Rx, insert_pos, prefixed, top_level)
@@ -62,10 +64,6 @@ CT_RELS = "application/vnd.openxmlformats-package.relationships+xml"
 
 _SHEET_BLOCK = 8 << 20      # worksheet XML is patched in blocks of about this size
 CHUNK_ROWS = 4096
-
-
-class BookLocked(Exception):
-    """The workbook is open in Excel (an Office lock file sits beside it)."""
 
 
 class BookUnreadable(Exception):
@@ -102,18 +100,23 @@ class TierRule:
 # --------------------------------------------------------------------------- locks
 
 def lock_file(path) -> Path | None:
-    """The Office owner file ("~$name", or "~$" + name[2:]) beside ``path``, if one exists."""
+    """The lock file of an office program that has ``path`` open, if one sits beside it.
+
+    Excel's owner file is "~$name" (or "~$" + name[2:]); LibreOffice's is ".~lock.name#".
+    """
     p = Path(path)
-    for cand in (p.with_name("~$" + p.name), p.with_name("~$" + p.name[2:])):
+    for cand in (p.with_name("~$" + p.name), p.with_name("~$" + p.name[2:]), p.with_name(f".~lock.{p.name}#")):
         if len(cand.name) > 2 and cand.exists():
             return cand
     return None
 
 
 def _check_unlocked(path) -> None:
+    """``BookLocked`` while Excel or LibreOffice has the book open: its next save would undo ours."""
     lf = lock_file(path)
     if lf is not None:
-        raise BookLocked(f"{Path(path).name} is open in Excel (lock file {lf.name}): close it and try again")
+        program = "LibreOffice" if lf.name.startswith(".~lock.") else "Excel"
+        raise BookLocked(f"{Path(path).name} is open in {program} (lock file {lf.name}): close it and try again")
 
 
 def _q(tag: str) -> str:
@@ -171,6 +174,79 @@ def _unique_names(headers: list[str]) -> list[str]:
     return out
 
 
+# --------------------------------------------------------------------------- what arcollect owns: its marks
+#
+# arcollect knows what it owns by hidden defined names it writes, never by a sheet's or a column's name:
+#   _arcollect_sheet_<Role>   (workbook scope) = 'Aging (arcollect)'!$A$1    the sheet it writes for Role
+#   _arcollect_columns        (sheet scope)    = 'Receivables'!$R$1:$T$1     the header cells of its columns there
+# A defined name is a reference, so Excel and LibreOffice move it with the cells when the clerk inserts
+# columns or rows, renames a sheet or saves the book (LibreOffice keeps the names but drops hidden="1",
+# which the next write restores); a deleted sheet or column leaves #REF!, read as "not marked".
+
+MARK_SHEET = "_arcollect_sheet_"
+MARK_COLUMNS = "_arcollect_columns"
+_MARK_REF = re.compile(r"\s*=?\s*(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?\s*")
+
+
+def mark_name(role: str) -> str:
+    """The defined name marking the sheet arcollect writes for ``role`` ("Plan Schedule" -> ..._Plan_Schedule)."""
+    return MARK_SHEET + re.sub(r"[^A-Za-z0-9]", "_", role)
+
+
+def _mark_target(text: str | None) -> tuple[str, tuple[int, int, int, int]] | None:
+    """(sheet, (c1, r1, c2, r2)) of a mark's reference; None when it is #REF! or not a plain range."""
+    m = _MARK_REF.fullmatch(text or "")
+    if not m:
+        return None
+    sheet = m.group(1).replace("''", "'") if m.group(1) else m.group(2)
+    if "#REF" in sheet:
+        return None
+    c1, r1 = col_index(m.group(3)), int(m.group(4))
+    c2, r2 = (col_index(m.group(5)), int(m.group(6))) if m.group(5) else (c1, r1)
+    return sheet, (c1, r1, c2, r2)
+
+
+def _mark_ref(sheet: str, c1: int, r1: int, c2: int, r2: int) -> str:
+    a, b = f"${col_letter(c1)}${r1}", f"${col_letter(c2)}${r2}"
+    return "'" + sheet.replace("'", "''") + "'!" + (a if (c1, r1) == (c2, r2) else f"{a}:{b}")
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What the book's marks say arcollect owns."""
+    sheets: dict[str, str]                                # mark name -> the sheet arcollect writes for its role
+    columns: dict[str, tuple[int, int, int, int]]         # sheet -> (c1, r1, c2, r2) of its columns' headers
+
+    def sheet(self, role: str) -> str | None:
+        """The sheet arcollect writes for ``role`` ("Aging"...), if the book marks one."""
+        return self.sheets.get(mark_name(role))
+
+
+def _marks_of(workbook_root) -> Marks:
+    sheets_el = workbook_root.find(_q("sheets"))
+    names = [s.get("name") for s in (sheets_el if sheets_el is not None else []) if s.tag == _q("sheet")]
+    by_lower = {n.lower(): n for n in names}
+    sheets, columns = {}, {}
+    dn = workbook_root.find(_q("definedNames"))
+    for el in (dn if dn is not None else []):
+        name, target = el.get("name") or "", _mark_target(el.text)
+        if target is None or target[0].lower() not in by_lower:
+            continue
+        sheet = by_lower[target[0].lower()]
+        if name.startswith(MARK_SHEET):
+            sheets[name] = sheet
+        elif name == MARK_COLUMNS:
+            columns[sheet] = target[1]
+    return Marks(sheets, columns)
+
+
+def read_marks(path) -> Marks:
+    """The marks of a book on disk, read from its workbook part alone (for readers: which sheets and columns
+    are arcollect's output, never input)."""
+    with XlsxPackage(Path(path)) as pkg:
+        return pkg.marks()
+
+
 # --------------------------------------------------------------------------- the package
 
 class XlsxPackage:
@@ -178,7 +254,7 @@ class XlsxPackage:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._tmpdir = tempfile.TemporaryDirectory(prefix="arcollect-xlsx-")
+        self._tmpdir = ScratchFolder()     # spill files; a killed run's folder goes with the next run
         self._load(self.path)
 
     # ------------------------------------------------------------------ opening
@@ -192,16 +268,21 @@ class XlsxPackage:
         return cls(p)
 
     def _load(self, path: Path) -> None:
+        """Read the book through one handle, kept open: ``save`` copies unchanged parts from the very
+        file read (never from whatever the path names by then) and checks the path still names it."""
         name = path.name
+        fh = open(path, "rb")
         try:
-            zf = zipfile.ZipFile(path)
+            self._fingerprint = Fingerprint.of(fh)
+            zf = zipfile.ZipFile(fh)
         except (zipfile.BadZipFile, OSError) as e:
-            with open(path, "rb") as f:
-                head = f.read(8)
+            fh.seek(0)
+            head = fh.read(8)
+            fh.close()
             hint = (" (it looks like an old .xls or a password-protected workbook; save it as .xlsx)"
                     if head.startswith(b"\xd0\xcf\x11\xe0") else "")
             raise BookUnreadable(f"{name} is not an Excel .xlsx/.xlsm workbook{hint}: {e}") from None
-        self._zip = zf
+        self._fh, self._zip = fh, zf
         self._names = [i.filename for i in zf.infolist()]
         self._infos = {i.filename: i for i in zf.infolist()}
         self._new: dict[str, bytes | DeflatedPart] = {}
@@ -222,17 +303,23 @@ class XlsxPackage:
             self._wb = wb
             root = self._tree(wb)
         except (KeyError, etree.XMLSyntaxError) as e:
-            zf.close()
+            self._close_source()
             raise BookUnreadable(f"{name} is a zip file but not an Excel workbook ({e})") from None
         if root.tag != _q("workbook"):
-            zf.close()
+            self._close_source()
             raise BookUnreadable(f"{name} is not a SpreadsheetML workbook (strict Open XML is not supported)")
         pr = root.find(_q("workbookPr"))
         self.date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
 
-    def close(self) -> None:
+    def _close_source(self) -> None:
         try:
             self._zip.close()
+        finally:
+            self._fh.close()
+
+    def close(self) -> None:
+        try:
+            self._close_source()
         finally:
             self._tmpdir.cleanup()
 
@@ -398,6 +485,34 @@ class XlsxPackage:
             raise ValueError(f"{name!r} is not a worksheet")
         return s["part"]
 
+    def marks(self) -> Marks:
+        """What this book marks as arcollect's (sheets by role, columns per sheet)."""
+        return _marks_of(self._tree(self._wb))
+
+    def _set_mark(self, name: str, sheet: str, c1: int, r1: int, c2: int, r2: int, scoped: bool) -> None:
+        """Write (or move) one hidden mark; workbook.xml is left as it is when the mark already says so."""
+        ref = _mark_ref(sheet, c1, r1, c2, r2)
+        local = str(self.sheet_names.index(self._sheet(sheet)["name"])) if scoped else None
+        root = self._tree(self._wb)
+        dn = root.find(_q("definedNames"))
+        el = next((d for d in (dn if dn is not None else [])
+                   if d.get("name") == name and d.get("localSheetId") == local), None)
+        if el is not None and el.text == ref and el.get("hidden") in ("1", "true"):
+            return
+        root = self._edit(self._wb)
+        if dn is None:
+            dn = etree.Element(_q("definedNames"))
+            after = next(e for e in (root.find(_q(t)) for t in ("externalReferences", "functionGroups", "sheets"))
+                         if e is not None)
+            after.addnext(dn)
+        if el is None:
+            el = etree.SubElement(dn, _q("definedName"))
+            el.set("name", name)
+            if local is not None:
+                el.set("localSheetId", local)
+        el.set("hidden", "1")
+        el.text = ref
+
     def _styles_book(self) -> StyleBook:
         if self._styles is None:
             part = next((t for _, typ, t, _m in self._rels(self._wb) if typ == RT_STYLES), None)
@@ -502,35 +617,46 @@ class XlsxPackage:
     # ------------------------------------------------------------------ write_sheet
 
     def write_sheet(self, name: str, columns: list[Column], rows: Iterable[Sequence], *, table: str | None = None,
-                    freeze_header: bool = True, chart: Chart | None = None, tab_color: str | None = None) -> None:
-        """Create or replace a sheet arcollect owns: header in row 1, ``rows`` from row 2 (streamed)."""
+                    freeze_header: bool = True, chart: Chart | None = None, tab_color: str | None = None,
+                    owned: bool = True) -> str:
+        """Write the sheet arcollect owns for the role ``name``: header in row 1, ``rows`` from row 2 (streamed).
+
+        Returns the sheet's name. The sheet the book's mark names is replaced. Without a mark, a sheet
+        called ``name`` is the user's and stays as it is: the owned sheet becomes "<name> (arcollect)" —
+        unless its header row is exactly ``columns``' (a book written before marks existed), then it is
+        taken over. ``owned=False`` adds an unmarked sheet for the clerk (init's Settings, History...) and
+        refuses to touch an existing one. A chart range without a sheet ("$A$2:$A$6") is on this sheet.
+        """
         _valid_sheet_name(name)
         columns = [c if isinstance(c, Column) else Column(str(c)) for c in columns]
         if not columns:
             raise ValueError("write_sheet needs at least one column")
         if len(columns) > MAX_COLS:
             raise ValueError("too many columns")
+        headers = _unique_names([c.header for c in columns]) if table else [c.header for c in columns]
+        role = name
+        if owned:
+            name = self._owned_target(role, headers)
+        elif self._sheet(name) is not None:
+            raise ValueError(f"{self.path.name} already has a sheet {name!r}")
         existing = self._sheet(name)
-        if existing is not None and not existing["type"].endswith("/worksheet"):
-            raise ValueError(f"{name!r} exists and is not a worksheet")
         old_part = existing["part"] if existing else None
-        old_xml_head = b""
-        if old_part and self._exists(old_part):
-            old = self._read(old_part)
-            i = old.find(b"sheetData")
-            old_xml_head = old[: i if i > 0 else 4096]
-            del old
+        old_xml_head = self._sheet_start(old_part)[1] if old_part and self._exists(old_part) else b""
         tname = None
         if table:
-            tname = _table_name(table)
             excl = {t for _, t in self._sheet_tables(old_part)} if old_part else set()
-            if tname.lower() in self._existing_table_names(excl):
-                raise ValueError(f"a table or name {tname!r} already exists in {self.path.name}")
+            taken = self._existing_table_names(excl)
+            base = _table_name(table)
+            tname = next(n for k in itertools.count(1) for n in [base if k == 1 else f"{base}{k}"]
+                         if n.lower() not in taken)
+        if chart is not None:
+            sheet_ref = quote_sheet(name) + "!"
+            chart = replace(chart, **{f: sheet_ref + getattr(chart, f) for f in ("categories", "values")
+                                      if "!" not in getattr(chart, f)})
 
         st = self._styles_book()
         snap = st.snapshot()
         ctx = self._context()
-        headers = _unique_names([c.header for c in columns]) if table else [c.header for c in columns]
         head_s = st.xf_id("general", bold=True)
         S, isdate = [], []
         for c in columns:
@@ -683,8 +809,36 @@ class XlsxPackage:
             el.set("name", name)
             el.set("sheetId", str(max(ids + [0]) + 1))
             el.set(f"{{{NS_REL}}}id", rid)
+        if owned:
+            self._set_mark(mark_name(role), name, 1, 1, 1, 1, scoped=False)
         if ctx.formulas:
             self._needs_recalc()
+        return name
+
+    def _owned_target(self, role: str, headers: list[str]) -> str:
+        """The sheet to write for ``role``: the marked one, a free ``role``, an unmarked one of ours, or a new name."""
+        marked = self.marks().sheet(role)
+        if marked is not None and self._sheet(marked)["type"].endswith("/worksheet"):
+            return marked
+        s = self._sheet(role)
+        if s is None:
+            return role
+        if s["type"].endswith("/worksheet") and s["name"] not in self.marks().sheets.values():
+            cells, _ = self._header_cells(s["part"], 1, Rx(self._sheet_start(s["part"])[0]))
+            if {c: t for c, (_x, t) in cells.items() if t} == dict(enumerate(headers, 1)):
+                return s["name"]
+        for k in itertools.count(1):
+            suffix = " (arcollect)" if k == 1 else f" (arcollect {k})"
+            cand = role[:31 - len(suffix)] + suffix
+            if self._sheet(cand) is None:
+                return cand
+
+    def _sheet_start(self, part: str) -> tuple[bytes, bytes]:
+        """(element prefix, XML up to <sheetData>) of a worksheet, without reading its rows."""
+        p, head, blocks, _t = self._sheet_stream(part, 1 << 16)
+        if hasattr(blocks, "close"):
+            blocks.close()
+        return p, head
 
     # ------------------------------------------------------------------ streaming patch of a user sheet
 
@@ -925,6 +1079,61 @@ class XlsxPackage:
 
     # ------------------------------------------------------------------ update_columns
 
+    def _owned_columns(self, sheet, part, head, header_row, headers, hdr_cells, table_ends, tiers):
+        """(column per header, {new column: header text}) of arcollect's columns on a user sheet.
+
+        The marked columns are reused, matched by header. A header not found there goes in the first
+        free column right of the used range (the sheet's dimension, its header row, a table on that row).
+        A user's column is never taken whatever its name; where ours would repeat a user's header it is
+        written as "<header> (arcollect)".
+        """
+        text = {c: t.strip() for c, (_x, t) in hdr_cells.items() if t and t.strip()}
+        marked = self.marks().columns.get(self._sheet(sheet)["name"])
+        span = (marked[0], marked[2]) if marked else self._legacy_columns(part, headers, text, tiers)
+        inside = set(range(span[0], span[1] + 1)) if span else set()
+        ours: dict[str, int] = {}
+        for c in sorted(inside & set(text)):
+            ours.setdefault(_OWNED_SUFFIX.sub("", text[c]).lower(), c)
+        right = max(list(text) + list(table_ends) + list(inside) + [0])
+        nxt = max(right, _dimension_last_col(head)) + 1
+        if nxt + len(headers) - 1 > MAX_COLS:       # a dimension out to the last column: the header row decides
+            nxt = right + 1
+        theirs = {t.lower() for c, t in text.items() if c not in inside}
+        cols, new_headers = [], {}
+        for h in map(str, headers):
+            c = ours.get(h.strip().lower())
+            if c is None or c in cols:
+                c = nxt
+                nxt += 1
+                new_headers[c] = f"{h} (arcollect)" if h.strip().lower() in theirs else h
+            cols.append(c)
+        if max(cols) > MAX_COLS:
+            raise ValueError("no room for more columns in this sheet")
+        return cols, new_headers
+
+    def _legacy_columns(self, part, headers, text, tiers) -> tuple[int, int] | None:
+        """Columns an arcollect from before the marks wrote: exactly ``headers``, in order, as the last
+        columns of the header row and, for flags, coloured by arcollect's tier rule. Anything else is the user's."""
+        if not text:
+            return None
+        last = max(text)
+        first = last - len(headers) + 1
+        keys = [str(h).strip().lower() for h in headers]
+        if [text.get(c, "").lower() for c in range(first, last + 1)] != keys:
+            return None
+        if tiers is not None:
+            key = tiers.column.strip().lower()
+            if key not in keys:
+                return None
+            p, _h, blocks, tail = self._sheet_stream(part, _SHEET_BLOCK)
+            for _ in blocks:
+                pass
+            coloured = {m.group(1).decode() for m in self._OUR_CF.finditer(tail[0])}
+            if col_letter(first + keys.index(key)) not in coloured:
+                return None
+        return first, last
+
+
     def update_columns(self, sheet: str, header_row: int, headers: list[str], rows: Sequence[int],
                        values: list[Sequence], *, tiers: TierRule | None = None) -> list[str]:
         """Write arcollect's flag columns into a user sheet; returns their column letters."""
@@ -940,31 +1149,22 @@ class XlsxPackage:
                 raise ValueError(f"update_columns: {len(v)} values for {h!r} but {len(rows)} rows")
         if rows and (min(rows) <= header_row or max(rows) > MAX_ROWS):
             raise ValueError(f"update_columns: rows must be below the header row {header_row} and within the sheet")
-        p, _h, _b, _t = self._sheet_stream(part, 1 << 16)
-        _b.close() if hasattr(_b, "close") else None
+        p, head = self._sheet_start(part)
         rx = Rx(p)
         hdr_cells, by_text = self._header_cells(part, header_row, rx)
-        used = [c for c, (_x, t) in hdr_cells.items() if t is not None and t != ""]
-        nxt = max(used + [0]) + 1
-        cols, new_headers = [], {}
-        for h in headers:
-            c = by_text.get(str(h).strip().lower())
-            if c is None or c in cols:
-                c = nxt
-                nxt += 1
-                new_headers[c] = str(h)
-            cols.append(c)
-        if max(cols) > MAX_COLS:
-            raise ValueError("no room for more columns in this sheet")
-        letters = [col_letter(c) for c in cols]
-
-        # tables whose header row is this one: extend to the new columns
+        # tables whose header row is this one: extended to the new columns
         tables = []
         for rid, tpart in self._sheet_tables(part):
             t = self._tree(tpart)
             c1, r1, c2, r2 = split_range(t.get("ref"))
             if r1 == header_row and t.get("headerRowCount", "1") != "0":
                 tables.append((tpart, t, c1, r1, c2, r2))
+        cols, new_headers = self._owned_columns(sheet, part, head, header_row, headers, hdr_cells,
+                                                [c2 for *_x, c2, _r2 in tables], tiers)
+        letters = [col_letter(c) for c in cols]
+        self._set_mark(MARK_COLUMNS, self._sheet(sheet)["name"], min(cols), header_row, max(cols), header_row,
+                       scoped=True)
+
         for tpart, t, c1, r1, c2, r2 in tables:
             mine = set(cols)
             top = max(cols)
@@ -1055,7 +1255,7 @@ class XlsxPackage:
         return letters
 
     _OUR_CF = re.compile(rb"<(?:\w+:)?conditionalFormatting\b[^>]*>(?:(?!</(?:\w+:)?conditionalFormatting>).)*?"
-                         rb"AND\(ISNUMBER\(\$[A-Z]+\d+\),\$[A-Z]+\d+&gt;.*?</(?:\w+:)?conditionalFormatting>", re.S)
+                         rb"AND\(ISNUMBER\(\$([A-Z]+)\d+\),\$[A-Z]+\d+&gt;.*?</(?:\w+:)?conditionalFormatting>", re.S)
 
     def _tier_formatting(self, tail, p, rule: TierRule, header_row, cols, headers, hdr_cells, by_text, last) -> bytes:
         key = rule.column.strip().lower()
@@ -1067,7 +1267,8 @@ class XlsxPackage:
             col = by_text.get(key)
         if col is None:
             raise ValueError(f"tiers: no column {rule.column!r} in the header row")
-        tail = self._OUR_CF.sub(b"", tail)
+        ours = {col_letter(c).encode() for c in cols}
+        tail = self._OUR_CF.sub(lambda m: b"" if m.group(1) in ours else m.group(0), tail)
         prio = max([int(x) for x in re.findall(rb'\bpriority="(\d+)"', tail)] + [0])
         if rule.apply_to == "row":
             c_first = min([c for c in hdr_cells] + cols)
@@ -1202,8 +1403,7 @@ class XlsxPackage:
         if not cells:
             return
         part = self._worksheet_part(sheet)
-        p, _h, _b, _t = self._sheet_stream(part, 1 << 16)
-        _b.close() if hasattr(_b, "close") else None
+        p, _h = self._sheet_start(part)
         ctx = self._context()
         by_row: dict[int, list[tuple[int, object]]] = {}
         for ref, v in cells.items():
@@ -1230,18 +1430,28 @@ class XlsxPackage:
     # ------------------------------------------------------------------ save
 
     def save(self, path=None) -> None:
-        """Write the book atomically (temporary file beside it, then rename)."""
+        """Write the book durably and atomically (``atomic_writer``: temp beside it, fsync, rename).
+
+        Refused, with the book untouched, while Excel or LibreOffice has it open, and when saving over
+        the file read if that file changed since it was read (another program saved it meanwhile).
+        """
         target = Path(path) if path is not None else self.path
         _check_unlocked(target)
         if self._styles is not None and self._styles.dirty:
             self._put(self._styles_part, self._styles.tostring())
             self._styles.dirty = False
             self._styles = None
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix="~tmp-arcollect-", suffix=".xlsx")
-        os.close(fd)
+        over_source = target.resolve() == self.path.resolve()
+
+        def last_check() -> None:
+            _check_unlocked(target)
+            if over_source:
+                self._fingerprint.verify(target)
+            self._close_source()        # Windows cannot replace a file this process holds open
+
+        self._src = self._fh
         try:
-            with open(tmp, "wb") as fout, open(self.path, "rb") as self._src:
+            with atomic_writer(target, before_replace=last_check) as fout:
                 zout = ZipWriter(fout, self._zip.comment or b"")
                 written = set()
                 for name in self._names:
@@ -1254,24 +1464,14 @@ class XlsxPackage:
                         self._write_member(zout, name, None)
                         written.add(name)
                 zout.close()
-            try:
-                mode = stat.S_IMODE(os.stat(target).st_mode) if target.exists() else 0o644
-                os.chmod(tmp, mode)
-            except OSError:
-                pass
-            self._zip.close()
-            os.replace(tmp, target)
         except BaseException:
-            try:
-                os.remove(tmp)
-            except OSError:
-                pass
-            if self._zip.fp is None:
-                self._zip = zipfile.ZipFile(self.path)
+            if self._fh.closed:         # the rename failed after the check: the file read is still there
+                self._fh = open(self.path, "rb")
+                self._zip = zipfile.ZipFile(self._fh)
             raise
         # the package now mirrors the saved file
         self._tmpdir.cleanup()
-        self._tmpdir = tempfile.TemporaryDirectory(prefix="arcollect-xlsx-")
+        self._tmpdir = ScratchFolder()
         self.path = target
         self._load(target)
 
@@ -1323,6 +1523,15 @@ class XlsxPackage:
             raise BookUnreadable(f"{self.path.name}: bad zip header for {info.filename}")
         n, m = struct.unpack("<HH", h[26:30])
         return info.header_offset + 30 + n + m, info.compress_size
+
+
+_OWNED_SUFFIX = re.compile(r"\s*\(arcollect\)$", re.I)
+
+
+def _dimension_last_col(head: bytes) -> int:
+    """The last column of a worksheet's <dimension> (its used range), 0 when it has none."""
+    m = re.search(rb'<(?:\w+:)?dimension\b[^>]*?\bref="(?:[A-Z]+\d+:)?([A-Z]+)\d+"', head)
+    return col_index(m.group(1).decode()) if m else 0
 
 
 def _now():

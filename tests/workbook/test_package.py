@@ -311,14 +311,17 @@ def test_replacing_an_owned_sheet_keeps_position_and_is_idempotent(book, tmp_pat
     assert sum(n.startswith("xl/tables/") for n in a) == 3
     assert sum(n.startswith("xl/charts/chart") for n in a) == 2
     cached_values_survive(tmp_path / "three.xlsx")
-    # a user sheet replaced by name keeps its place in the tab order
-    pk = XlsxPackage.open(tmp_path / "three.xlsx")
-    pk.write_sheet("Report", [Column("Only")], [[1]])
-    pk.save()
-    check_package(tmp_path / "three.xlsx")
+    # a user's sheet with an owned sheet's name is never replaced: the owned one is written beside it
+    report = read_all(tmp_path / "three.xlsx")["Report"]
+    for n in (1, 2):
+        pk = XlsxPackage.open(tmp_path / "three.xlsx")
+        assert pk.write_sheet("Report", [Column("Only")], [[n]]) == "Report (arcollect)"
+        pk.save()
+        check_package(tmp_path / "three.xlsx")
     with XlsxPackage.open(tmp_path / "three.xlsx") as pk:
-        assert pk.sheet_names[2] == "Report"
-    assert read_all(tmp_path / "three.xlsx")["Report"] == [["Only"], [1]]
+        assert pk.sheet_names[2] == "Report" and pk.sheet_names[-1] == "Report (arcollect)"
+    data = read_all(tmp_path / "three.xlsx")
+    assert data["Report"] == report and data["Report (arcollect)"] == [["Only"], [2]]
 
 
 def test_strings_stay_text_and_values_are_encoded_exactly(book):
@@ -459,6 +462,8 @@ def test_update_columns_inserts_between_existing_cells(tmp_path):
     ws.append(["A", "Level", "C"])
     for i in range(3):
         ws.append([i, "old", f"keep{i}"])
+    # B is marked as arcollect's column (as after the clerk inserted C beside a column arcollect wrote)
+    ws.defined_names["_arcollect_columns"] = DefinedName("_arcollect_columns", attr_text="Sheet!$B$1", hidden=True)
     p = tmp_path / "mid.xlsx"
     wb.save(p)
     pk = XlsxPackage.open(p)
