@@ -9,7 +9,7 @@ from .xlsx_xml import esc, split_ref
 @dataclass(frozen=True)
 class Chart:
     title: str
-    categories: str          # e.g. "Summary!$A$2:$A$6"
+    categories: str          # e.g. "Summary!$A$2:$A$6", or "$A$2:$A$6" on the sheet it is drawn on
     values: str              # e.g. "Summary!$B$2:$B$6"
     series_name: str = ""
     anchor: str = "E2"

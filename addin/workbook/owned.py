@@ -68,7 +68,10 @@ def action_rows(decisions: pd.DataFrame, contacts: pd.DataFrame, approvals: dict
 
 def summary_sheet(totals: pd.DataFrame, decisions: pd.DataFrame, as_of, problems: int, home: str,
                   edges: tuple[int, ...]):
-    """(columns, rows, chart): buckets down and currencies across; beside them the counts a clerk acts on."""
+    """(columns, rows, chart): buckets down and currencies across; beside them the counts a clerk acts on.
+
+    The chart's ranges name no sheet: write_sheet puts them on the sheet it writes, whatever its name.
+    """
     currencies = list(totals.index)
     buckets = [b for b in totals.columns if b != "Total"]
     columns = ([Column("Bucket", 14)] + [Column(c, 16, "money") for c in currencies]
@@ -90,8 +93,8 @@ def summary_sheet(totals: pd.DataFrame, decisions: pd.DataFrame, as_of, problems
             for k in range(max(len(left), len(right)))]
     shown = home if home in currencies else (currencies[0] if currencies else home)
     letter = col_letter(2 + currencies.index(shown)) if shown in currencies else "B"
-    chart = Chart(title=f"Receivables by age ({shown})", categories=f"Summary!$A$2:$A${len(buckets) + 1}",
-                  values=f"Summary!${letter}$2:${letter}${len(buckets) + 1}", series_name=shown,
+    chart = Chart(title=f"Receivables by age ({shown})", categories=f"$A$2:$A${len(buckets) + 1}",
+                  values=f"${letter}$2:${letter}${len(buckets) + 1}", series_name=shown,
                   anchor=f"{col_letter(len(columns) + 2)}2")
     return columns, rows, chart
 
