@@ -45,7 +45,7 @@ def late_interest(amount, due: date, paid: date, rule: str = "simple", rate=None
             table = reference_rates(rule, rates_file)
         except ValueError:
             table = None  # an unknown rule: the core reports it in plain words
-    return _late_interest(amount, due, paid, rule, rate, table, currency)
+    return _late_interest(amount, due, paid, rule, rate, table.rows if table else None, currency)
 
 
 def settlement_offer(balance, discount_percent=None, discount_amount=None, **plan) -> SettlementOffer:

@@ -25,7 +25,7 @@ including the payment date. Not late (days ≤ 0): no interest, no compensation.
 
 Reference rates are passed in as a sequence of ``(effective_date, annual_rate)``
 pairs, the rate as a fraction (0.0375 = 3.75 %), read at the edge
-(``addin.rates``). For the statutory rules ``rate``, when given, overrides the
+(``addin.refdata``). For the statutory rules ``rate``, when given, overrides the
 table: it is the reference (base) rate, the 8 points are still added.
 """
 from __future__ import annotations
@@ -123,6 +123,19 @@ def uk_reference_date(interest_starts: date) -> date:
     return date(interest_starts.year, 6, 30)
 
 
+def reference_date(rule: str, day: date) -> date | None:
+    """The day whose reference rate fixes interest starting (uk-1998) or running (eu-2011-7) on ``day``.
+
+    None for the simple rule, which has no reference rate.
+    """
+    rule = rule_value(rule)
+    if rule == "uk-1998":
+        return uk_reference_date(day)
+    if rule == "eu-2011-7":
+        return date(day.year, 1 if day.month <= 6 else 7, 1)
+    return None
+
+
 def uk_compensation(amount: Decimal) -> Decimal:
     """Fixed sum under s.5A of the 1998 Act: £40 (< £1,000), £70 (< £10,000), £100."""
     if amount < 1000:
@@ -193,15 +206,14 @@ def late_interest(amount, due: date, paid: date, rule: str = "simple", rate=None
                                               amount * override * days / DAY_BASIS))
             elif rule == "uk-1998":
                 ref = override if override is not None else rate_in_force(
-                    reference_rates, uk_reference_date(start), "Bank of England Bank Rate")
+                    reference_rates, reference_date(rule, start), "Bank of England Bank Rate")
                 r = ref + STATUTORY_MARGIN
                 periods.append(InterestPeriod(start, paid, days, ref, r,
                                               amount * r * days / DAY_BASIS))
             else:
                 for a, b in half_years(start, paid):
-                    first_day = date(a.year, 1, 1) if a.month <= 6 else date(a.year, 7, 1)
                     ref = override if override is not None else rate_in_force(
-                        reference_rates, first_day, "ECB main refinancing rate")
+                        reference_rates, reference_date(rule, a), "ECB main refinancing rate")
                     r = ref + STATUTORY_MARGIN
                     n = (b - a).days + 1
                     periods.append(InterestPeriod(a, b, n, ref, r, amount * r * n / DAY_BASIS))

@@ -1,4 +1,4 @@
-"""Late interest (addin.core.interest) and the rate tables (addin.rates).
+"""Late interest (addin.core.interest), on the shipped rate tables (tests/refdata tests the tables).
 
 Sources:
 * GOV.UK, "Late commercial payments: charging interest and debt recovery":
@@ -23,20 +23,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from addin.core.interest import half_years, late_interest, uk_compensation, uk_reference_date
-from addin.refdata import boe_bank_rate, ecb_mro_rate, load_rate_table, parse_rate_table
+from addin.core.interest import half_years, late_interest, reference_date, uk_compensation, uk_reference_date
+from addin.refdata import boe_bank_rate, ecb_mro_rate
 
 D = Decimal
+BOE = boe_bank_rate().rows
+ECB = ecb_mro_rate().rows
 
 
 def test_govuk_worked_example_daily_interest():
     """£1,000 at base 0.5 %: 8.5 % a year = £85, 23p a day (GOV.UK)."""
     one_day = late_interest(1000, date(2015, 3, 1), date(2015, 3, 2), "uk-1998",
-                            reference_rates=boe_bank_rate())
+                            reference_rates=BOE)
     assert one_day.rate == D("0.085")
     assert one_day.interest == D("0.23")
     year = late_interest(1000, date(2015, 3, 1), date(2016, 2, 29), "uk-1998",
-                         reference_rates=boe_bank_rate())
+                         reference_rates=BOE)
     assert year.days == 365 and year.interest == D("85.00")
     assert year.compensation == D("70.00") and year.total == D("155.00")
 
@@ -44,16 +46,16 @@ def test_govuk_worked_example_daily_interest():
 def test_uk_rate_fixed_by_half_year_of_start():
     """Interest starting 1 Feb 2024 uses Bank Rate on 31 Dec 2023 (5.25 %) for the whole debt."""
     r = late_interest(1000, date(2024, 1, 31), date(2024, 12, 31), "uk-1998",
-                      reference_rates=boe_bank_rate())
+                      reference_rates=BOE)
     assert r.rate == D("0.1325") and len(r.periods) == 1
     assert r.interest == (D(1000) * D("0.1325") * 335 / 365).quantize(D("0.01"))
     assert "31 December 2023" in r.explanation and "13.25%" in r.explanation
     # due 30 June 2025 -> interest starts 1 July 2025 -> Bank Rate on 30 June 2025 (4.25 %)
     assert late_interest(1000, date(2025, 6, 30), date(2025, 7, 30), "uk-1998",
-                         reference_rates=boe_bank_rate()).rate == D("0.1225")
+                         reference_rates=BOE).rate == D("0.1225")
     # due 29 June 2025 -> starts 30 June -> Bank Rate on 31 Dec 2024 (4.75 %)
     assert late_interest(1000, date(2025, 6, 29), date(2025, 7, 30), "uk-1998",
-                         reference_rates=boe_bank_rate()).rate == D("0.1275")
+                         reference_rates=BOE).rate == D("0.1275")
     assert uk_reference_date(date(2026, 1, 1)) == date(2025, 12, 31)
     assert uk_reference_date(date(2026, 7, 1)) == date(2026, 6, 30)
 
@@ -65,7 +67,7 @@ def test_uk_compensation_bands():
 def test_eu_half_year_split():
     """Due 15 May 2024, paid 10 Feb 2025: 46 days at 4.50+8, 184 at 4.25+8, 41 at 3.15+8 (ECB MRO)."""
     r = late_interest(1000, date(2024, 5, 15), date(2025, 2, 10), "eu-2011-7",
-                      reference_rates=ecb_mro_rate())
+                      reference_rates=ECB)
     assert [(p.days, p.rate) for p in r.periods] == [
         (46, D("0.125")), (184, D("0.1225")), (41, D("0.1115"))]
     expected = (D(1000) * (D("0.125") * 46 + D("0.1225") * 184 + D("0.1115") * 41) / 365)
@@ -79,7 +81,7 @@ def test_simple_rule_and_not_late():
     assert r.days == 60 and r.interest == D("41.10") and r.compensation == 0
     assert late_interest(1000, date(2025, 1, 10), date(2025, 1, 10), "simple", 0.08).interest == 0
     early = late_interest(1000, date(2025, 1, 10), date(2025, 1, 5), "uk-1998",
-                          reference_rates=boe_bank_rate())
+                          reference_rates=BOE)
     assert early.days == 0 and early.total == 0 and "on time" in early.explanation
 
 
@@ -102,30 +104,23 @@ def test_errors(kwargs, message):
 def test_date_before_table():
     with pytest.raises(ValueError, match="no Bank of England Bank Rate is known on 2008-12-31"):
         late_interest(100, date(2009, 1, 1), date(2009, 2, 1), "uk-1998",
-                      reference_rates=boe_bank_rate())
+                      reference_rates=BOE)
 
 
-def test_tables_cover_2015_to_2026_and_name_sources():
-    from importlib import resources
-
-    for table, name in ((boe_bank_rate(), "boe_bank_rate.csv"), (ecb_mro_rate(), "ecb_mro_rate.csv")):
-        assert table[0][0] <= date(2015, 1, 1)
-        assert table[-1][0] >= date(2025, 6, 1)
-        assert [d for d, _ in table] == sorted({d for d, _ in table})
-        text = resources.files("addin.refdata").joinpath(name).read_text()
-        assert "Source:" in text
-    boe = dict(boe_bank_rate())
-    assert boe[date(2016, 8, 4)] == D("0.0025") and boe[date(2020, 3, 19)] == D("0.001")
-    ecb = dict(ecb_mro_rate())
-    assert ecb[date(2016, 3, 16)] == 0 and ecb[date(2025, 6, 11)] == D("0.0215")
+def test_eu_2026_second_half_uses_the_june_2026_rate():
+    """Due 30 Jun 2026, paid 31 Jul 2026: interest runs from 1 July at the ECB rate on 1 July 2026 (2.40 + 8)."""
+    r = late_interest(1000, date(2026, 6, 30), date(2026, 7, 31), "eu-2011-7", reference_rates=ECB)
+    assert [(p.start, p.days, p.rate) for p in r.periods] == [(date(2026, 7, 1), 31, D("0.104"))]
+    early = late_interest(1000, date(2026, 5, 31), date(2026, 6, 30), "eu-2011-7", reference_rates=ECB)
+    assert early.rate == D("0.1015")  # 1 January 2026: 2.15 + 8
 
 
-def test_user_rate_file(tmp_path):
-    p = tmp_path / "rates.csv"
-    p.write_text("# my own\neffective_date,rate_percent\n2020-01-01,1.5\n", encoding="utf-8")
-    assert load_rate_table(p) == ((date(2020, 1, 1), D("0.015")),)
-    with pytest.raises(ValueError, match="header"):
-        parse_rate_table("date,rate\n2020-01-01,1\n")
+def test_reference_date_per_rule():
+    assert reference_date("uk-1998", date(2026, 3, 9)) == date(2025, 12, 31)
+    assert reference_date("uk", date(2026, 7, 1)) == date(2026, 6, 30)
+    assert reference_date("eu-2011-7", date(2026, 6, 30)) == date(2026, 1, 1)
+    assert reference_date("eu-2011-7", date(2026, 12, 31)) == date(2026, 7, 1)
+    assert reference_date("simple", date(2026, 7, 1)) is None
 
 
 @settings(max_examples=300, deadline=None)
