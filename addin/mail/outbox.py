@@ -22,12 +22,15 @@ def draft_filename(comm: Communication) -> str:
     return safe_filename(*comm.key.parts, suffix=".eml")
 
 
-def write_draft(msg: EmailMessage, comm: Communication, folder) -> Path:
-    """Write one draft as .eml (CRLF line endings, as mail clients expect); return its path."""
+def write_draft(msg: EmailMessage | bytes, comm: Communication, folder) -> Path:
+    """Write one draft as .eml (CRLF line endings, as mail clients expect); return its path.
+
+    ``msg`` is an ``EmailMessage`` or the bytes from ``message_bytes`` (written as they are).
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / draft_filename(comm)
-    data = msg.as_bytes(policy=policy.SMTP)
+    data = bytes(msg) if isinstance(msg, (bytes, bytearray)) else msg.as_bytes(policy=policy.SMTP)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
@@ -53,7 +56,7 @@ def read_outbox(folder) -> list[tuple[Path, EmailMessage]]:
 def _draft_chunk(args) -> tuple[list[str], list[str]]:
     comms, settings, folder, template_dir, sender = args
     from ..documents.render import render_batch
-    from .message import AddressProblem, build_message
+    from .message import AddressProblem, message_bytes
     rendered, problems = render_batch(comms, settings, template_dir, parts=("subject", "text", "html"))
     paths = []
     for comm, r in zip(comms, rendered):
@@ -61,7 +64,7 @@ def _draft_chunk(args) -> tuple[list[str], list[str]]:
             paths.append("")
             continue
         try:
-            msg = build_message(comm, r, settings, sender=sender, draft=True)
+            msg = message_bytes(comm, r, settings, sender=sender, draft=True)
         except AddressProblem as exc:
             problems.append(str(exc))
             paths.append("")

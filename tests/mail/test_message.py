@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from addin.documents.pdf import letter_pdf
 from addin.documents.render import render
 from addin.documents.sample import sample_communication, sample_settings
-from addin.mail.message import AddressProblem, build_message, message_id, parse_address
+from addin.mail.message import AddressProblem, build_message, message_bytes, message_id, parse_address
 from addin.mail.outbox import draft_filename, read_draft, read_outbox, write_draft
 
 SETTINGS = sample_settings()
@@ -118,3 +118,24 @@ def test_draft_emails_batch_reports_bad_addresses(tmp_path):
     paths, problems = draft_emails(comms, SETTINGS, tmp_path)
     assert paths[0].is_file() and paths[1] is None
     assert problems == ["Receivables!F3: email 'x@@y' is not a valid address"]
+
+
+def test_message_bytes_are_stable_7bit_and_read_back_as_rendered():
+    c = sample_communication(2, level=2, language="de", contact_name="Weiß, Jürgen",
+                             email="a@exämple.de; b@x.example")
+    r = render(c, SETTINGS)
+    pdf = letter_pdf(c, r, SETTINGS)
+    data = message_bytes(c, r, SETTINGS, letter_pdf=pdf)
+    assert data == message_bytes(c, r, SETTINGS, letter_pdf=pdf)  # a re-run writes the same draft
+    assert data.isascii() and b"\n" not in data.replace(b"\r\n", b"")
+    lines = data.split(b"\r\n")
+    assert max(map(len, lines)) <= 998 and all(len(x) <= 78 for x in lines if not x.startswith(b"To:"))
+    got = BytesParser(policy=policy.default).parsebytes(data)
+    assert got["Subject"] == r.subject and "€" in got["Subject"]
+    assert [(a.display_name, a.addr_spec) for a in got["To"].addresses] == [
+        ("Weiß, Jürgen", "a@xn--exmple-cua.de"), ("Weiß, Jürgen", "b@x.example")]
+    assert got.get_body(("plain",)).get_content().replace("\r\n", "\n") == r.text
+    assert got.get_body(("html",)).get_content().replace("\r\n", "\n") == r.html
+    att, = got.iter_attachments()
+    assert att.get_content() == pdf and att.get_filename() == "C00002_EUR_L2_2026-11-30.pdf"
+    assert got["X-Arcollect-Currency"] == "EUR"
