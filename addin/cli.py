@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
+import traceback
 from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from . import __version__
 from . import app as actions
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
@@ -23,13 +26,6 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-30") from None
-
-
-def _amount(text: str) -> Decimal:
-    try:
-        return Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an amount like 250.00") from None
 
 
 def _report(book: Path, problems) -> int:
@@ -53,7 +49,7 @@ def _now() -> datetime:
 
 
 def cmd_run(args) -> int:
-    result = actions.refresh(args.book, args.as_of, today=date.today(), now=_now(), drafts=not args.no_drafts)
+    result = actions.run(args.book, args.as_of, today=date.today(), now=_now(), drafts=not args.no_drafts)
     print(actions.summary_text(result.assessment))
     d = result.drafts
     if d is not None:
@@ -62,35 +58,44 @@ def cmd_run(args) -> int:
               + (f" in {actions.outbox_folder(args.book, result.assessment.book.settings)}" if d.entries else ""))
     print(f"Wrote {', '.join(result.written)} in {args.book.name}")
     status = _report(args.book, result.assessment.problems)
-    if result.assessment.book.settings.mode == "send" and not args.no_drafts:
+    if result.sent is not None:
         print("\nMode is 'send': sending the approved drafts")
-        status = max(status, cmd_send(argparse.Namespace(book=args.book, approve_all=False)))
+        status = max(status, _print_send(args.book, result.sent))
     return status
 
 
-def cmd_send(args) -> int:
-    result = actions.send(args.book, approve_all=args.approve_all, now=_now())
+def _print_send(book: Path, result) -> int:
     r = result.report
+    if result.recovered:
+        print(f"Recorded {result.recovered} message(s) an interrupted send had already delivered.")
+    for w in result.withdrawn:
+        print(f"Withdrawn, not sent: {w.customer} ({w.currency}, level {w.level}): {w.reason}")
     if r is None:
         print(f"Nothing to send: {result.not_approved} draft(s) waiting for approval on the Actions sheet "
               "(tick Approve, or use --approve-all).")
     else:
         print(f"Sent {len(r.sent)}, failed {len(r.failed)}, already sent {len(r.skipped_duplicates)}, "
-              f"still pending {len(r.pending)}; {result.not_approved} waiting for approval.")
+              f"still pending {len(r.pending)}, withdrawn {len(result.withdrawn)}; "
+              f"{result.not_approved} waiting for approval.")
         for mid, reason in r.failed:
             print(f"  failed {mid}: {reason}")
         if r.error:
             print(f"The batch stopped early: {r.error}. Run `arcollect send` again for the rest.")
-    for p in result.problems:
-        print(f"{args.book.name}:{p}", file=sys.stderr)
     failed = r is not None and (r.failed or r.error)
-    return EXIT_PROBLEMS if result.problems or failed else EXIT_OK
+    return max(_report(book, result.problems), EXIT_PROBLEMS if failed else EXIT_OK)
+
+
+def cmd_send(args) -> int:
+    return _print_send(args.book, actions.send(args.book, approve_all=args.approve_all, now=_now(),
+                                               today=date.today()))
 
 
 def cmd_log(args) -> int:
     e = actions.log_contact(args.book, args.customer, args.outcome, now=_now(), when=args.date,
-                            amount=args.amount, reason=args.reason or "", channel=args.channel)
-    print(f"Logged {e.action} for {e.customer} ({e.outcome or 'no details'}) in {args.book.name}")
+                            amount=args.amount, currency=args.currency or "", reason=args.reason or "",
+                            channel=args.channel)
+    money = f" {e.promise_amount or e.amount_due} {e.currency}" if (e.promise_amount or e.amount_due) else ""
+    print(f"Logged {e.action}{money} for {e.customer} ({e.outcome or 'no details'}) in {args.book.name}")
     return EXIT_OK
 
 
@@ -98,6 +103,22 @@ def cmd_demo(args) -> int:
     from .app.demo import run_demo
 
     return run_demo(Path(args.dir), print)
+
+
+def cmd_templates_export(args) -> int:
+    from .app.templates import export_templates
+
+    result = export_templates(args.dir, force=args.force)
+    if result.refused:
+        for path in result.edited:
+            print(f"arcollect: {path} differs from the shipped template (edited?)", file=sys.stderr)
+        print("arcollect: nothing written; use --force to overwrite those files", file=sys.stderr)
+        return EXIT_FAILED
+    for path in result.written:
+        print(f"wrote {path}" + (" (overwrote an edited copy)" if path in result.edited else ""))
+    print(f"{len(result.written)} written, {len(result.unchanged)} already up to date in {result.folder}. "
+          f"To use them, set 'Templates folder' in the workbook's Settings to {result.folder.resolve()}")
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,13 +149,22 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--customer", required=True, help="customer id or name")
     lg.add_argument("--outcome", required=True, choices=list(actions.OUTCOMES))
     lg.add_argument("--date", type=_date, help="promise date (promise)")
-    lg.add_argument("--amount", type=_amount, help="amount promised (promise) or received (paid)")
+    lg.add_argument("--amount", help="amount promised (promise) or received (paid), as the book's locale writes it")
+    lg.add_argument("--currency", help="currency of the amount, when the customer owes in several")
     lg.add_argument("--reason", help="dispute reason or a note")
     lg.add_argument("--channel", default="phone", choices=["phone", "email", "letter", "sms", "visit"])
     lg.set_defaults(func=cmd_log)
     d = sub.add_parser("demo", help="write a demo workbook and run the whole flow on it (no network)")
     d.add_argument("dir", nargs="?", default="arcollect-demo", help="folder to write to")
     d.set_defaults(func=cmd_demo)
+    tp = sub.add_parser("templates", help="the email and letter templates")
+    ex = tp.add_subparsers(dest="templates_command", required=True).add_parser(
+        "export", help="copy the templates (and the empty workbook) to a folder, to edit them",
+        description="Copy the shipped templates and the empty collections workbook to DIR; "
+                    "point Settings' 'Templates folder' at DIR to use the edited templates.")
+    ex.add_argument("dir", type=Path, help="folder to write to")
+    ex.add_argument("--force", action="store_true", help="overwrite files there that were edited")
+    ex.set_defaults(func=cmd_templates_export)
     return p
 
 
@@ -158,6 +188,24 @@ def main(argv=None) -> int:
     except FileNotFoundError as exc:
         print(f"arcollect: {exc.filename or exc}: no such file", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("arcollect: stopped; the workbook was not changed by the unfinished step", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception:  # a bug or an I/O failure: one line for the clerk, the detail in a log file
+        log = crash_log(traceback.format_exc())
+        print(f"arcollect: something went wrong that arcollect did not expect; the workbook was not changed "
+              f"by the unfinished step. The details are in {log}: please send that file to your support.",
+              file=sys.stderr)
+        return EXIT_FAILED
+
+
+def crash_log(detail: str) -> Path:
+    """Write the traceback to a log file in the user's temp folder and return its path."""
+    folder = Path(tempfile.gettempdir()) / "arcollect-logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"arcollect-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    path.write_text(f"arcollect {__version__}\nargv: {sys.argv!r}\n\n{detail}", encoding="utf-8")
+    return path
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ from .assess import Assessment, age_report, assess, summary_text
 from .draft import outbox_folder
 from .errors import UsageError
 from .log import OUTCOMES, log_contact
-from .refresh import RunResult, refresh
+from .refresh import RunResult, refresh, run
 from .send import SendResult, send
 
 __all__ = ["Assessment", "OUTCOMES", "RunResult", "SendResult", "UsageError", "age_report", "assess",
-           "log_contact", "outbox_folder", "refresh", "send", "summary_text"]
+           "log_contact", "outbox_folder", "refresh", "run", "send", "summary_text"]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.aging import age_items, bucket_totals, open_balances
-from ..core.dunning import decide, summarise_history
+from ..core.dunning import CONTACT, HANDED_OVER, HOLD, REVIEW, decide, summarise_history
 from ..core.model import Problem
 from ..core.money import format_plain, from_minor
 from ..workbook.plans import PlanReview, review_plans
@@ -30,6 +30,7 @@ class Assessment:
     contacts: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
     plans: PlanReview | None = None
+    later_events: int = 0  # History events dated after the as-of date that were counted
 
     @property
     def home_currency(self) -> str:
@@ -38,16 +39,25 @@ class Assessment:
 
 def assess(path, as_of: date | None = None, *, today: date) -> Assessment:
     """Read the book, age every open item and decide who is contacted, as of a date."""
-    book = read_book(path)
+    return assess_book(read_book(path), as_of, today=today)
+
+
+def assess_book(book: Book, as_of: date | None = None, *, today: date) -> Assessment:
+    """Age and decide a book already read (as-of: the argument, else Settings, else today)."""
     settings = book.settings
     as_of = as_of or settings.as_of or today
     items = open_balances(book.items, as_of)
     aged = age_items(items, as_of, settings.basis, settings.edges)
-    history = summarise_history(book.history, as_of)
+    history = summarise_history(book.history, as_of, settings.paid_grace_days)
     plans = review_plans(book, as_of, settings.plan_formulas)
     decisions = decide(aged, book.ladder, settings, as_of, history, book.customers, plans.statuses)
     return Assessment(book, as_of, aged, decisions, bucket_totals(aged), book.contacts,
-                      list(book.problems) + plans.problems, plans)
+                      list(book.problems) + plans.problems, plans, history.later_events)
+
+
+def handed_over(d: pd.DataFrame) -> pd.Series:
+    """Decisions that hand the account over: already handed over, or contacted at a final level now."""
+    return (d["action"] == HANDED_OVER) | ((d["action"] == CONTACT) & d["final"].astype(bool))
 
 
 def item_cells(a: Assessment) -> np.ndarray:
@@ -94,20 +104,40 @@ def summary_text(a: Assessment) -> str:
         if b == "Total":
             lines.append("-" * len(head))
         lines.append(f"{b:<12}" + "".join(f"{from_minor(int(t.at[c, b]), c):>18,}" for c in cur))
-    counts = a.decisions["action"].value_counts()
+    d = a.decisions
+    over = handed_over(d)
+    counts = d.loc[~over, "action"].value_counts()
     lines += ["", "To contact: {}   To review: {}   On hold: {}   Handed over: {}".format(
-        *(int(counts.get(k, 0)) for k in ("contact", "review", "hold", "handed over")))]
+        *(int(counts.get(k, 0)) for k in (CONTACT, REVIEW, HOLD)), int(over.sum()))]
+    if a.later_events:
+        lines.append(f"Counted {a.later_events} History event(s) logged after the as-of date "
+                     f"{a.as_of.isoformat()} (promises, disputes, cease requests, payments): they happened")
     if a.problems:
         lines.append(f"{len(a.problems)} input problem(s), each naming its cell (the Errors sheet lists them)")
     return "\n".join(lines)
 
 
+def _per_item(a: Assessment, values) -> pd.Series:
+    """A per-decision value spread onto every aged item of that customer and currency."""
+    lookup = pd.Series(values, index=pd.MultiIndex.from_frame(a.decisions[["customer_key", "currency"]]))
+    return lookup.reindex(pd.MultiIndex.from_frame(a.aged[["customer_key", "currency"]]))
+
+
 def next_actions(a: Assessment) -> np.ndarray:
     """Per aged item, the customer's decision in words ("Level 2 Friendly reminder: email")."""
     d = a.decisions
-    text = np.where(d["action"] == "contact",
+    text = np.where(d["action"] == CONTACT,
                     "Level " + d["level"].astype(str) + " " + d["level_name"] + ": "
                     + d["channels"].map(" + ".join), d["action"] + ": " + d["reason"])
-    lookup = pd.Series(text, index=pd.MultiIndex.from_frame(d[["customer_key", "currency"]]))
-    idx = pd.MultiIndex.from_frame(a.aged[["customer_key", "currency"]])
-    return lookup.reindex(idx).fillna("").to_numpy(dtype=object)
+    return _per_item(a, text).fillna("").to_numpy(dtype=object)
+
+
+def item_levels(a: Assessment) -> np.ndarray:
+    """Per aged item, the level its customer is contacted at now (0 when not contacted).
+
+    The level an item's own age reaches would contradict the next action
+    (a held customer's item is not "at level 3"), so the flags show the decision.
+    """
+    d = a.decisions
+    level = np.where(d["action"] == CONTACT, d["level"].astype("int64"), 0)
+    return _per_item(a, level).fillna(0).to_numpy(dtype="int64")

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.model import Communication, HistoryEntry
+from ..core.model import Communication, HistoryEntry, Problem
 from ..core.settings import Settings
 from ..documents.callsheet import call_sheet
 from ..documents.handover import handover_pack
 from ..documents.pdf import safe_filename, write_letters
 from ..documents.render import render_batch
 from ..documents.sms import sms_batch
-from ..workbook.history import contact_entry, logged_message_ids
+from ..workbook.history import contact_entry
 from ..mail.message import AddressProblem, build_message, message_id
 from ..mail.outbox import draft_emails, write_draft
 
@@ -30,8 +30,8 @@ PARALLEL_FROM = 500  # emails in a batch from which drafting uses two processes
 @dataclass
 class DraftResult:
     entries: list[HistoryEntry] = field(default_factory=list)
-    documents: dict[str, str] = field(default_factory=dict)  # customer key -> main document
-    problems: list[str] = field(default_factory=list)
+    documents: dict[tuple[str, str], str] = field(default_factory=dict)  # (customer key, currency) -> main document
+    problems: list[Problem] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     skipped: int = 0
 
@@ -44,91 +44,99 @@ def outbox_folder(book: Path, settings: Settings) -> Path:
     return book.parent / f"{book.stem} outbox"
 
 
-def sender_domain(settings: Settings) -> str:
-    address = settings.mail_from or settings.company.email
-    return address.rpartition("@")[2] or "arcollect.invalid"
+def sender_address(settings: Settings, environ=None) -> str:
+    """Who the emails are from: ARCOLLECT_FROM, else Settings' From, else the company email ('' if none)."""
+    env = os.environ if environ is None else environ
+    return (env.get("ARCOLLECT_FROM") or settings.mail_from or settings.company.email or "").strip()
 
 
-def _history_for(history: pd.DataFrame, key: str) -> list[HistoryEntry]:
-    rows = history.loc[history["customer_key"] == key]
-    return [HistoryEntry(timestamp=d.isoformat(), run_id="", customer_id=key, customer=c, level=None
-                         if pd.isna(lv) else int(lv), channel=ch, action=act, outcome=out,
+def _history_for(history: pd.DataFrame, key: str, currency: str) -> list[HistoryEntry]:
+    rows = history.loc[(history["customer_key"] == key) & (history["currency"] == currency)]
+    return [HistoryEntry(timestamp=d.isoformat(), run_id="", customer_id=key, customer=c, currency=currency,
+                         level=None if pd.isna(lv) else int(lv), channel=ch, action=act, outcome=out,
                          message_id=mid)
             for d, c, lv, ch, act, out, mid in zip(rows["date"], rows["customer"], rows["level"], rows["channel"],
                                                   rows["action"], rows["outcome"], rows["message_id"])]
 
 
+def _as_problems(problems) -> list[Problem]:
+    """Problems from documents and mail, which report Problem values or 'Sheet!A1: text' lines."""
+    return [p if isinstance(p, Problem) else Problem("", str(p)) for p in problems]
+
+
 def draft_batch(comms: list[Communication], settings: Settings, history: pd.DataFrame, outbox: Path, *,
-                now: datetime, run_id: str, user: str, base: Path | None = None) -> DraftResult:
+                now: datetime, run_id: str, user: str, base: Path | None = None, sender: str = "") -> DraftResult:
     """Draft every channel of every communication not drafted before; return what to log.
 
-    Documents are logged relative to `base` (the workbook's folder) when given.
+    Documents are logged relative to ``base`` (the workbook's folder) when given. A
+    communication drafted earlier the same day keeps its logged documents, so the
+    Actions sheet still links the draft the clerk approves.
     """
     result = DraftResult()
-    done = logged_message_ids(history, "drafted")
-    domain = sender_domain(settings)
-    todo = [c for c in comms if message_id(c, domain) not in done]
+    domain = sender.rpartition("@")[2] or "arcollect.invalid"
+    ids = {c.key: message_id(c, domain) for c in comms}
+    drafted = history.loc[(history["action"] == "drafted") & history["message_id"].isin(set(ids.values()))]
+    earlier = dict(zip(drafted["message_id"], drafted["document"]))
+    todo = [c for c in comms if ids[c.key] not in earlier]
+    for c in comms:
+        if ids[c.key] in earlier:
+            result.documents[(c.customer_id, c.currency)] = earlier[ids[c.key]]
     result.skipped = len(comms) - len(todo)
     if not todo:
         return result
 
-    def log(comm, channel, path, mid=""):
+    def log(comm, channel, path):
         document = os.path.relpath(path, base) if base else str(path)  # relative: the folder can move
         result.entries.append(contact_entry(comm, action="drafted", channel=channel, now=now, run_id=run_id,
-                                            user=user, document=document, message_id=mid or message_id(comm, domain)))
-        result.documents.setdefault(comm.customer_id, document)
+                                            user=user, document=document, message_id=ids[comm.key]))
+        result.documents.setdefault((comm.customer_id, comm.currency), document)
         result.files.append(Path(path))
-    if any("email" in c.channels for c in todo) and not (settings.mail_from or settings.company.email):
-        result.problems.append("Settings: no sender address for the emails: fill in 'From' or 'Company email' "
-                               "in Settings; no email was drafted")
-        todo = [c for c in todo if "email" not in c.channels]
     outbox.mkdir(parents=True, exist_ok=True)
     # Email-only messages (most of a batch) go through the bulk path, on both cores for big batches.
     plain = [c for c in todo if c.channels == ("email",) and not c.final]
-    paths, problems = draft_emails(plain, settings, outbox, workers=2 if len(plain) >= PARALLEL_FROM else 1)
-    result.problems += problems
+    paths, problems = draft_emails(plain, settings, outbox, sender=sender or None,
+                                   workers=2 if len(plain) >= PARALLEL_FROM else 1)
+    result.problems += _as_problems(problems)
     for comm, path in zip(plain, paths):
         if path is not None:
             log(comm, "email", path)
     rest = [c for c in todo if not (c.channels == ("email",) and not c.final)]
     rendered, problems = render_batch(rest, settings)
-    result.problems += [p for p in problems if p not in result.problems]
+    result.problems += _as_problems(problems)
     ok = [(c, r) for c, r in zip(rest, rendered) if r is not None]
 
     letters = [(c, r) for c, r in ok if "letter" in c.channels]
     letter_paths, combined = write_letters(letters, outbox, settings) if letters else ([], None)
-    letter_of = {c.customer_id: p for (c, _), p in zip(letters, letter_paths)}
+    letter_of = {c.key: p for (c, _), p in zip(letters, letter_paths)}
     if combined:
         result.files.append(Path(combined))
     for comm, r in ok:
         if "email" in comm.channels:
-            pdf = Path(letter_of[comm.customer_id]).read_bytes() if comm.customer_id in letter_of else None
+            pdf = Path(letter_of[comm.key]).read_bytes() if comm.key in letter_of else None
             try:
-                msg = build_message(comm, r, settings, draft=True, letter_pdf=pdf)
+                msg = build_message(comm, r, settings, sender=sender or None, draft=True, letter_pdf=pdf)
             except AddressProblem as exc:
-                result.problems.append(str(exc))
+                result.problems.append(exc.problem)
                 continue
-            log(comm, "email", write_draft(msg, comm, outbox), msg["Message-ID"])
-        if comm.customer_id in letter_of:
-            log(comm, "letter", letter_of[comm.customer_id])
+            log(comm, "email", write_draft(msg, comm, outbox))
+        if comm.key in letter_of:
+            log(comm, "letter", letter_of[comm.key])
         if comm.final:
-            documents = [e.document for e in result.entries if e.customer_id == comm.customer_id]
-            pack = handover_pack(comm, settings, _history_for(history, comm.customer_id), documents,
-                                 outbox / safe_filename(comm.customer_id, "handover", comm.run_date.isoformat(),
-                                                        suffix=".pdf"))
+            documents = [e.document for e in result.entries if (e.customer_id, e.currency) == comm.key.approval[:2]]
+            pack = handover_pack(comm, settings, _history_for(history, comm.customer_id, comm.currency), documents,
+                                 outbox / safe_filename(*comm.key.parts, "handover", suffix=".pdf"), base=base)
             result.files.append(Path(pack))
-    stamp = now.strftime("%Y-%m-%d")
     calls = [c for c, _ in ok if "phone" in c.channels]
     if calls:
-        sheet = call_sheet(calls, settings, now, outbox / f"call-sheet-{stamp}.html")
-        result.problems += [str(p) for p in sheet.problems]
+        sheet = call_sheet(calls, settings, now, outbox, calls[0].run_date)
+        result.problems += _as_problems(sheet.problems)
         for comm in calls:
             if comm.customer_id in sheet.callable:
                 log(comm, "phone", sheet.path)
     texts = [c for c, _ in ok if "sms" in c.channels]
     if texts:
-        path, drafts, bad = sms_batch(texts, settings, outbox / f"sms-{stamp}.csv")
-        result.problems += [str(p) for p in bad]
+        path, drafts, bad = sms_batch(texts, settings, outbox, texts[0].run_date)
+        result.problems += _as_problems(bad)
         listed = {getattr(d, "customer_id", "") for d in drafts}
         for comm in texts:
             if comm.customer_id in listed:

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.model import HistoryEntry
+from ..core.model import HistoryEntry, quote
 from ..core.money import quantize
+from ..core.parse import parse_amount
 from ..workbook.history import append_history, stamp
 from ..workbook.reader import Book, read_book
+from .draft import outbox_folder
 from .errors import UsageError
+from .send import journal_entries
 from .session import writing
 
 OUTCOMES = {  # --outcome: (History action, what the clerk heard)
@@ -30,31 +33,60 @@ def find_customer(book: Book, text: str) -> tuple[str, str]:
                     | (names["customer"].map(lambda n: " ".join(str(n).casefold().split())) == wanted)
                     | (names["customer_id"].str.casefold() == wanted)]
     if len(hit) != 1:
-        raise UsageError(f"no customer {text!r} in the workbook" if hit.empty else
-                         f"{text!r} matches {len(hit)} customers; use the customer id")
+        raise UsageError(f"no customer {quote(text)} in the workbook" if hit.empty else
+                         f"{quote(text)} matches {len(hit)} customers; use the customer id")
     return hit["customer_key"].iloc[0], hit["customer"].iloc[0]
 
 
+def customer_currencies(book: Book, key: str) -> list[str]:
+    """The currencies the customer has open items in (the book's currency when none)."""
+    items = book.items.loc[book.items["customer_key"] == key]
+    found = sorted(set(items["currency"]))
+    return found or [book.settings.currency]
+
+
 def log_contact(path, customer: str, outcome: str, *, now: datetime, when: date | None = None,
-                amount=None, reason: str = "", user: str = "", channel: str = "phone") -> HistoryEntry:
-    """Append one contact or event (a call, a promise, a dispute...) to History."""
-    path = Path(path)
-    book = read_book(path)
+                amount=None, currency: str = "", reason: str = "", user: str = "",
+                channel: str = "phone") -> HistoryEntry:
+    """Append one contact or event (a call, a promise, a dispute...) to History, in the customer's currency.
+
+    ``amount`` may be text as the clerk types it ("1.234,56" in a de_DE book): it
+    is read with the book's conventions. A customer owing in several currencies
+    needs ``currency`` for a promise or a payment.
+    """
     if outcome not in OUTCOMES:
         raise UsageError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
     if outcome == "promise" and (when is None or amount is None):
         raise UsageError("a promise to pay needs --date and --amount")
-    key, name = find_customer(book, customer)
-    action, heard = OUTCOMES[outcome]
-    currency = book.settings.currency
-    entry = HistoryEntry(
-        timestamp=stamp(now), run_id="manual", customer_id=key, customer=name, channel=channel, action=action,
-        outcome="; ".join(x for x in (heard, reason) if x),
-        promise_date=when if outcome == "promise" else None,
-        promise_amount=quantize(amount, currency) if outcome == "promise" else None,
-        amount_due=quantize(amount, currency) if outcome == "paid" and amount is not None else None,
-        user=user or book.settings.user)
+    path = Path(path)
     with writing(path) as pkg:
-        append_history(pkg, [entry])
+        book = read_book(path)
+        key, name = find_customer(book, customer)
+        owed = customer_currencies(book, key)
+        if currency:
+            currency = currency.strip().upper()
+            if currency not in owed:
+                raise UsageError(f"{name} has nothing open in {currency}; their currencies: {', '.join(owed)}")
+        elif len(owed) > 1 and (amount is not None or outcome in ("promise", "paid")):
+            raise UsageError(f"{name} owes in {', '.join(owed)}: say which with --currency")
+        else:
+            currency = owed[0]
+        money = None
+        if amount is not None:
+            try:
+                money = quantize(parse_amount(amount, book.settings.conventions), currency)
+            except ValueError:
+                raise UsageError(f"amount {quote(amount)} is not an amount like "
+                                 f"{'1.234,56' if book.settings.conventions.decimal == ',' else '1,234.56'}") from None
+        action, heard = OUTCOMES[outcome]
+        entry = HistoryEntry(
+            timestamp=stamp(now), run_id="manual", customer_id=key, customer=name, currency=currency,
+            channel=channel, action=action, outcome="; ".join(x for x in (heard, reason) if x),
+            promise_date=when if outcome == "promise" else None,
+            promise_amount=money if outcome == "promise" else None,
+            amount_due=money if outcome == "paid" else None,
+            user=user or book.settings.user)
+        outbox = outbox_folder(path, book.settings)
+        append_history(pkg, journal_entries(book, outbox, now, entry.user) + [entry])
         pkg.save()
     return entry

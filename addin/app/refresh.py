@@ -1,21 +1,20 @@
 """Refresh: flags, Aging, Actions, Summary, Errors and Plans rewritten; reminders drafted and logged."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from ..core.dunning import level_per_item
-from ..core.model import Problem
 from ..workbook import owned
 from ..workbook.history import append_history
 from ..workbook.package import TierRule
 from ..workbook.plans import SCHEDULE, STATUS_HEADERS
 from ..workbook.schema import FLAG_HEADERS
-from .assess import Assessment, assess, item_cells, next_actions
+from .assess import Assessment, assess, item_cells, item_levels, next_actions
 from .communications import build_communications
-from .draft import DraftResult, draft_batch, outbox_folder
+from .draft import DraftResult, draft_batch, outbox_folder, sender_address
+from .send import SendResult, journal_entries, send
+from .ids import run_id
 from .session import writing
 
 @dataclass
@@ -23,21 +22,20 @@ class RunResult:
     assessment: Assessment
     written: list[str]
     drafts: DraftResult | None = None
+    sent: SendResult | None = None  # when Settings' Mode is 'send'
 
 
-def as_problem(text: str) -> Problem:
-    """A message from documents/mail ("Sheet!A1: ...") back into a cell-addressed Problem."""
-    m = re.match(r"(\S+![A-Z]{1,3}\d+): (.*)", text, re.S)
-    return Problem(m[1], m[2]) if m else Problem("", text)
-
-
-def _run_id(now: datetime, as_of: date | None = None) -> str:
-    """'run-20261130-101500Z': the as-of date the run worked for, then the UTC time it ran."""
-    return f"run-{(as_of or now.date()):%Y%m%d}-{now.astimezone(timezone.utc):%H%M%S}Z"
+def run(path, as_of: date | None = None, *, today: date, now: datetime, drafts: bool = True, user: str = "",
+        environ=None) -> RunResult:
+    """The clerk's `run`: refresh and draft; in Mode 'send', then send the approved drafts."""
+    result = refresh(path, as_of, today=today, now=now, drafts=drafts, user=user, environ=environ)
+    if drafts and result.assessment.book.settings.mode == "send":
+        result.sent = send(path, now=now, today=today, environ=environ, user=user)
+    return result
 
 
 def refresh(path, as_of: date | None = None, *, today: date, now: datetime | None = None,
-            drafts: bool = True, user: str = "") -> RunResult:
+            drafts: bool = True, user: str = "", environ=None) -> RunResult:
     """Refresh the workbook (flags, Aging, Actions, Summary, Errors, Plans) and draft the reminders.
 
     Drafts (.eml, letters, call sheet, SMS) go to the outbox and are logged to
@@ -46,18 +44,22 @@ def refresh(path, as_of: date | None = None, *, today: date, now: datetime | Non
     path = Path(path)
     now = now or datetime.combine(today, datetime.min.time(), timezone.utc)
     with writing(path) as pkg:
-        return _refresh(pkg, path, assess(path, as_of, today=today), now, drafts, user)
+        return _refresh(pkg, path, assess(path, as_of, today=today), now, drafts, user, environ)
 
 
-def _refresh(pkg, path: Path, a: Assessment, now: datetime, drafts: bool, user: str) -> RunResult:
+def _refresh(pkg, path: Path, a: Assessment, now: datetime, drafts: bool, user: str, environ) -> RunResult:
     settings = a.book.settings
+    user = user or settings.user
+    outbox = outbox_folder(path, settings)
     result = RunResult(a, [])
+    recovered = journal_entries(a.book, outbox, now, user)  # sent by a send that stopped before its save
     if drafts:
         comms = build_communications(a)
-        result.drafts = draft_batch(comms, settings, a.book.history, outbox_folder(path, settings), now=now,
-                                    run_id=_run_id(now, a.as_of), user=user or settings.user, base=path.parent)
-        a.problems += [as_problem(p) for p in result.drafts.problems]
-    levels = level_per_item(a.aged, a.book.ladder)
+        result.drafts = draft_batch(comms, settings, a.book.history, outbox, now=now,
+                                    run_id=run_id(now, a.as_of), user=user, base=path.parent,
+                                    sender=sender_address(settings, environ))
+        a.problems += result.drafts.problems
+    levels = item_levels(a)
     layout = a.book.layout
     if layout is not None:
         pkg.update_columns(layout.sheet, layout.header_row, list(FLAG_HEADERS), a.aged["row"].to_numpy(),
@@ -77,9 +79,9 @@ def _refresh(pkg, path: Path, a: Assessment, now: datetime, drafts: bool, user: 
         pkg.update_columns(a.plans.sheet, 1, list(STATUS_HEADERS), a.plans.rows, a.plans.values)
         pkg.write_sheet("Plan Schedule", SCHEDULE, a.plans.schedule, table="PlanSchedule")
         result.written += ["Plans", "Plan Schedule"]
-    if result.drafts:
-        append_history(pkg, result.drafts.entries)
-        if result.drafts.entries:
-            result.written.append("History")
+    logged = recovered + (result.drafts.entries if result.drafts else [])
+    if logged:
+        append_history(pkg, logged)
+        result.written.append("History")
     pkg.save()
     return result

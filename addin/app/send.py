@@ -1,77 +1,174 @@
-"""Send: the approved drafts, exactly once each, every outcome logged."""
+"""Send: the approved drafts, each exactly once, after deciding again whether it still applies.
+
+A draft was right when it was written; by the time the clerk sends, the
+customer may have promised to pay, disputed, paid, asked not to be contacted
+or been put on a plan. So ``send`` reads the book as it is now and decides
+again for every pending draft: one that no longer applies is withdrawn with
+its reason (History action ``withdrawn``) and never sent.
+
+Exactly once: each message the server accepts is journalled on disk at once
+(``mail/journal``); journalled ids count as sent, and every save of the book
+copies journal records History lacks into "sent" rows — so a kill, a crash or
+a book held open in Excel between two messages never sends one twice.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
-from ..core.model import HistoryEntry
+import pandas as pd
+
+from ..core.dunning import CONTACT
+from ..core.model import HistoryEntry, Problem, quote
+from ..core.money import format_plain, to_minor
+from ..mail.journal import JournalEntry, SendJournal
 from ..mail.outbox import read_draft
 from ..mail.smtp import SendReport, SmtpConfig, SmtpConfigError, send_batch
 from ..workbook.history import append_history, logged_message_ids, stamp
 from ..workbook.reader import Book, read_book
+from .assess import assess_book
+from .communications import build_communications
 from .draft import outbox_folder
-from .refresh import _run_id
+from .ids import run_id
 from .session import writing
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """A draft not sent because it no longer applies, and why (in the clerk's words)."""
+
+    customer: str
+    currency: str
+    level: int
+    reason: str
+
 
 @dataclass
 class SendResult:
     report: SendReport | None
     entries: list[HistoryEntry]
     not_approved: int
-    problems: list[str]
+    problems: list[Problem]
+    withdrawn: list[Withdrawn] = field(default_factory=list)
+    recovered: int = 0  # messages journalled by an earlier send that History now records
 
 
-def pending_drafts(book: Book, outbox: Path, approve_all: bool):
-    """(approved [(path, message)], not approved count, problems) among drafted, unsent emails.
+def journal_entries(book: Book, outbox: Path, now: datetime, user: str) -> list[HistoryEntry]:
+    """History "sent" rows for the messages the journal holds and History does not (after a kill)."""
+    journal = SendJournal.beside(outbox)
+    logged = logged_message_ids(book.history, "sent")
+    return [_sent_row(e, e.sent_at, user) for e in journal.unlogged(logged)]
 
-    Documents are logged relative to the workbook's folder; only files inside the outbox are sent.
-    """
+
+def _sent_row(e: JournalEntry, when: datetime, user: str) -> HistoryEntry:
+    k = e.key
+    level = k.get("level")
+    return HistoryEntry(timestamp=stamp(when), run_id=str(k.get("run_id", "")), customer_id=str(k.get("customer_id", "")),
+                        customer=str(k.get("customer", "")), currency=str(k.get("currency", "")),
+                        invoices=str(k.get("invoices", "")), level=int(level) if level is not None else None,
+                        channel="email", template=str(k.get("template", "")), action="sent",
+                        outcome=", ".join(e.recipients), user=user, document=str(k.get("document", "")),
+                        message_id=e.message_id)
+
+
+def _drafts_to_send(book: Book, done: set[str]) -> pd.DataFrame:
+    """Drafted email rows not yet sent, withdrawn or journalled: one per Message-ID."""
     h = book.history
-    sent = logged_message_ids(h, "sent")
-    drafted = h.loc[(h["action"] == "drafted") & (h["channel"] == "email") & (h["message_id"] != "")
-                    & ~h["message_id"].isin(sent)].drop_duplicates("message_id")
-    approved, waiting, problems = [], 0, []
-    root = outbox.resolve()
-    for r in drafted.itertuples(index=False):
-        if not (approve_all or book.approvals.get((r.customer_key, int(r.level) if r.level == r.level else 0))):
-            waiting += 1
+    return h.loc[(h["action"] == "drafted") & (h["channel"] == "email") & (h["message_id"] != "")
+                 & ~h["message_id"].isin(done)].drop_duplicates("message_id")
+
+
+def _level(r) -> int:
+    return int(r.level) if r.level == r.level else 0
+
+
+def _still_applies(r, decisions: dict, due_now: dict) -> str:
+    """'' when the draft in History row ``r`` may go; otherwise why not, in words."""
+    d = decisions.get((r.customer_key, r.currency))
+    if d is None:
+        return "nothing is open for this customer in this currency any more"
+    if d.action != CONTACT:
+        return f"{d.action}: {d.reason}"
+    now = due_now.get((r.customer_key, r.currency))
+    if now is not None and r.amount_minor and now != r.amount_minor:
+        return (f"the amount due changed from {format_plain(r.amount_minor, r.currency)} to "
+                f"{format_plain(now, r.currency)} {r.currency}: run arcollect again for a new draft")
+    return ""
+
+
+def send(path, *, approve_all: bool = False, now: datetime, today: date | None = None, environ=None,
+         user: str = "") -> SendResult:
+    """Decide again, withdraw what no longer applies, send the rest once each; log every outcome."""
+    path = Path(path)
+    with writing(path) as pkg:
+        book = read_book(path)
+        result = _send(book, path, approve_all, now, today or now.date(), environ, user or book.settings.user)
+        if result.entries:
+            append_history(pkg, result.entries)
+            pkg.save()
+        return result
+
+
+def _send(book: Book, path: Path, approve_all: bool, now: datetime, today: date, environ, user: str) -> SendResult:
+    outbox = outbox_folder(path, book.settings)
+    journal = SendJournal.beside(outbox)
+    recovered = journal_entries(book, outbox, now, user)
+    withdrawn_ids = logged_message_ids(book.history, "withdrawn")
+    done = logged_message_ids(book.history, "sent") | withdrawn_ids | journal.sent_ids()
+    drafts = _drafts_to_send(book, done)
+    result = SendResult(None, list(recovered), 0, [], recovered=len(recovered))
+    if drafts.empty:
+        return result
+    approved = [r for r in drafts.itertuples(index=False)
+                if approve_all or book.approvals.get((r.customer_key, r.currency, _level(r)))]
+    result.not_approved = len(drafts) - len(approved)
+    if not approved:
+        return result
+    # Decide again on the book as it is now, the pending drafts themselves not counting as contacts.
+    pending = set(drafts["message_id"])
+    book.history = book.history.loc[~book.history["message_id"].isin(pending)]
+    a = assess_book(book, None, today=today)
+    decisions = {(d.customer_key, d.currency): d for d in a.decisions.itertuples(index=False)}
+    due_now = {(c.customer_id, c.currency): to_minor(c.total_due, c.currency)
+               for c in build_communications(a, {r.customer_key for r in approved})}
+    rid, root = run_id(now), outbox.resolve()
+    batch = []
+    for r in approved:
+        why = _still_applies(r, decisions, due_now)
+        if why:
+            result.withdrawn.append(Withdrawn(r.customer, r.currency, _level(r), why))
+            result.entries.append(HistoryEntry(timestamp=stamp(now), run_id=rid, customer_id=r.customer_key,
+                                               customer=r.customer, currency=r.currency, level=_level(r),
+                                               channel="email", action="withdrawn", outcome=why, user=user,
+                                               document=r.document, message_id=r.message_id))
             continue
         file = (book.path.parent / r.document).resolve() if r.document else None
         if file is None or root not in file.parents or not file.is_file():
-            problems.append(f"History!O{r.row}: draft {r.document!r} is not a file in the outbox {outbox}; "
-                            f"not sent")
+            result.problems.append(Problem(f"History!{book.history.attrs.get('document', 'A')}{r.row}",
+                                           f"draft {quote(r.document)} is not a file in the outbox {outbox}; "
+                                           f"not sent"))
             continue
-        approved.append((file, read_draft(file), r))
-    return approved, waiting, problems
-
-
-def send(path, *, approve_all: bool = False, now: datetime, environ=None, user: str = "") -> SendResult:
-    """Send the approved drafts once each over SMTP and log every outcome to History."""
-    path = Path(path)
-    with writing(path) as pkg:
-        return _send(pkg, path, read_book(path), approve_all, now, environ, user)
-
-
-def _send(pkg, path: Path, book: Book, approve_all: bool, now: datetime, environ, user: str) -> SendResult:
-    outbox = outbox_folder(path, book.settings)
-    approved, waiting, problems = pending_drafts(book, outbox, approve_all)
-    if not approved:
-        return SendResult(None, [], waiting, problems)
-    config = SmtpConfig.from_settings(book.settings, environ)
-    if not config.host:
-        raise SmtpConfigError("no SMTP host: set 'SMTP host' in Settings or ARCOLLECT_SMTP_HOST; nothing was sent")
-    report = send_batch([(p, m) for p, m, _ in approved], config, logged_message_ids(book.history, "sent"))
-    by_id = {m["Message-ID"]: (p, r) for p, m, r in approved}
-    run_id, who = _run_id(now), user or book.settings.user
-    entries = []
-    outcomes = [(mid, "sent", ", ".join(to)) for mid, to in report.sent] + \
-               [(mid, "failed", reason) for mid, reason in report.failed]
-    for mid, action, outcome in outcomes:
-        file, r = by_id[mid]
-        entries.append(HistoryEntry(timestamp=stamp(now), run_id=run_id, customer_id=r.customer_key,
-                                    customer=r.customer, level=int(r.level), channel="email", action=action,
-                                    outcome=outcome, user=who, document=r.document, message_id=mid))
-    append_history(pkg, entries)
-    pkg.save()
-    return SendResult(report, entries, waiting, problems)
+        key = {"customer_id": r.customer_key, "customer": r.customer, "currency": r.currency, "level": _level(r),
+               "run_id": rid, "document": r.document, "template": getattr(r, "template", "")}
+        batch.append((key, read_draft(file)))
+    if batch:
+        config = SmtpConfig.from_settings(book.settings, environ)
+        if not config.host:
+            raise SmtpConfigError("no SMTP host: set 'SMTP host' in Settings or ARCOLLECT_SMTP_HOST; nothing was sent")
+        for _, m in batch:  # a draft may have gone without From (Outlook fills it in); the wire needs one
+            if not m.get("From"):
+                if not config.sender:
+                    raise SmtpConfigError("no sender address: set 'From' in Settings or ARCOLLECT_FROM; "
+                                          "nothing was sent")
+                m["From"] = config.sender
+        result.report = send_batch(batch, config, journal, now=now, already_sent=done)
+        accepted = {mid for mid, _ in result.report.sent}
+        result.entries += [_sent_row(e, e.sent_at, user) for e in journal.entries() if e.message_id in accepted]
+        keys = {str(m["Message-ID"]).strip(): k for k, m in batch}
+        result.entries += [HistoryEntry(timestamp=stamp(now), run_id=rid, customer_id=keys[mid]["customer_id"],
+                                        customer=keys[mid]["customer"], currency=keys[mid]["currency"],
+                                        level=keys[mid]["level"], channel="email", action="failed",
+                                        outcome=reason, user=user, document=keys[mid]["document"], message_id=mid)
+                           for mid, reason in result.report.failed if mid in keys]
+    return result

@@ -13,11 +13,10 @@ Inputs are frames (see ``aging`` for items) plus:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import date, timedelta
 
-import numpy as np
 import pandas as pd
 
 from .model import Level
@@ -32,7 +31,7 @@ CONTACT, REVIEW, HOLD, NONE, HANDED_OVER = "contact", "review", "hold", "none", 
 
 @dataclass(frozen=True)
 class CustomerHistory:
-    """What History says about one customer, as of the run date."""
+    """What History says about one customer in one currency, as of the run date."""
 
     last_level: int = 0
     last_contact: date | None = None
@@ -44,50 +43,90 @@ class CustomerHistory:
     disputed: bool = False
     calls_7d: int = 0
     conversation_7d: bool = False
+    reported_paid_minor: int = 0  # 'paid' logged within the grace period: the ledger may not show it yet
+    reported_paid_on: date | None = None
 
 
-def summarise_history(history: pd.DataFrame, as_of: date) -> dict[str, CustomerHistory]:
-    """Per customer: last contact and level, latest promise, cease/dispute, recent calls.
+@dataclass(frozen=True)
+class HistorySummary:
+    """Per (customer key, currency), what History says; and how many later events were counted."""
 
-    Rows dated after the as-of date are ignored, so an old as-of reproduces an old run.
+    accounts: dict = field(default_factory=dict)
+    later_events: int = 0  # holds, promises, disputes, cease and payments dated after the as-of date
+
+    def get(self, key: str, currency: str) -> CustomerHistory:
+        return self.accounts.get((key, currency)) or self.accounts.get((key, "")) or CustomerHistory()
+
+
+EVENT_ACTIONS = ("promise", "dispute", "cease", "paid", "plan", "note")
+
+
+def summarise_history(history: pd.DataFrame, as_of: date, paid_grace_days: int = 5) -> HistorySummary:
+    """Per customer and currency: last contact and level, latest promise, cease/dispute, calls, reported payments.
+
+    Contacts dated after the as-of date are ignored, so an old as-of reproduces an
+    old run; events (promises, disputes, cease requests, payments reported) are
+    counted whenever they were logged: they happened, and a pinned as-of date
+    must not let a reminder go to a customer who has just promised to pay.
     Vectorised: History grows by a row per contact, and is read on every run.
     """
     if history is None or history.empty:
-        return {}
+        return HistorySummary()
     cutoff = pd.Timestamp(as_of)
-    h = history.loc[~(history["date"] > cutoff)]
+    key = "customer_key"
+    h = history.copy()
+    if "currency" not in h:
+        h["currency"] = ""
+    events = h["action"].isin(EVENT_ACTIONS)
+    later = h["date"] > cutoff
+    withdrawn = set(h.loc[h["action"] == "withdrawn", "message_id"]) - {""}
+    h = h.loc[~later | events]
     if "run_date" in h:  # drafts of a run for this same as-of date are this run's output, not a past contact
         h = h.loc[~((h["action"] == "drafted") & (h["run_date"] == cutoff))]
+    h = h.loc[~((h["action"] == "drafted") & h["message_id"].isin(withdrawn))]
     h = h.sort_values("date", kind="stable")
-    key = "customer_key"
+    acct = [key, "currency"]
     contacts = h.loc[h["action"].isin(CONTACT_ACTIONS) & h["level"].notna()]
-    last = contacts.drop_duplicates(key, keep="last").set_index(key)
-    at_last = contacts.merge(last[["level"]].reset_index(), on=[key, "level"])
-    since = at_last.groupby(key)["date"].min()
-    promises = h.loc[h["action"] == "promise"].drop_duplicates(key, keep="last").set_index(key)
+    last = contacts.drop_duplicates(acct, keep="last").set_index(acct)
+    at_last = contacts.merge(last[["level"]].reset_index(), on=[*acct, "level"])
+    since = at_last.groupby(acct)["date"].min()
+    promises = h.loc[h["action"] == "promise"].drop_duplicates(acct, keep="last").set_index(acct)
     promises = promises.loc[promises["promise_date"].notna()]
-    calls = h.loc[(h["action"] == "called") & (h["date"] >= cutoff - pd.Timedelta(days=6))]
+    grace = cutoff - pd.Timedelta(days=paid_grace_days)
+    paid = h.loc[(h["action"] == "paid") & (h["date"] > grace)]
+    paid_sum, paid_on = paid.groupby(acct)["amount_minor"].sum(), paid.groupby(acct)["date"].max()
+    calls = h.loc[(h["action"] == "called") & (h["date"] >= cutoff - pd.Timedelta(days=6)) & (h["date"] <= cutoff)]
     talked = calls.loc[calls["outcome"].fillna("").str.strip().ne("") & calls["outcome"].str.lower().ne("no answer")]
-    calls_7d = calls.groupby(key).size()
+    calls_7d = calls.groupby(key).size().to_dict()
     ceased = set(h.loc[h["action"] == "cease", key])
     last_dispute = h.loc[h["action"] == "dispute"].groupby(key)["date"].max()
     resolved = h.loc[h["action"].isin(["paid", "note", "plan"])].groupby(key)["date"].max()
-    open_dispute = last_dispute.loc[~(resolved.reindex(last_dispute.index) >= last_dispute)]
-    level, contact = last["level"].to_dict(), last["date"].to_dict()
-    since = since.to_dict()
+    disputed = set(last_dispute.loc[~(resolved.reindex(last_dispute.index) >= last_dispute)].index)
+    talked = set(talked[key])
+    level, contact, since = last["level"].to_dict(), last["date"].to_dict(), since.to_dict()
     p_date, p_minor, p_logged = (promises["promise_date"].to_dict(), promises["promise_minor"].to_dict(),
                                  promises["date"].to_dict())
-    calls_7d, talked, disputed = calls_7d.to_dict(), set(talked[key]), set(open_dispute.index)
+    paid_sum, paid_on = paid_sum.to_dict(), paid_on.to_dict()
 
     def day(ts):
         return ts.date() if ts is not None else None
 
-    return {k: CustomerHistory(
-        last_level=int(level[k]) if k in level else 0, last_contact=day(contact.get(k)),
-        last_level_contact=day(since.get(k)), promise_date=day(p_date.get(k)),
-        promise_minor=int(p_minor[k]) if k in p_minor and pd.notna(p_minor[k]) else 0,
-        promise_logged=day(p_logged.get(k)), cease=k in ceased, disputed=k in disputed,
-        calls_7d=int(calls_7d.get(k, 0)), conversation_7d=k in talked) for k in pd.unique(h[key])}
+    accounts = {}
+    for k, cur in h[acct].drop_duplicates().itertuples(index=False):
+        a = (k, cur)
+        accounts[a] = CustomerHistory(
+            last_level=int(level[a]) if a in level else 0, last_contact=day(contact.get(a)),
+            last_level_contact=day(since.get(a)), promise_date=day(p_date.get(a)),
+            promise_minor=int(p_minor[a]) if a in p_minor and pd.notna(p_minor[a]) else 0,
+            promise_logged=day(p_logged.get(a)), cease=k in ceased, disputed=k in disputed,
+            calls_7d=int(calls_7d.get(k, 0)), conversation_7d=k in talked,
+            reported_paid_minor=int(paid_sum.get(a, 0)), reported_paid_on=day(paid_on.get(a)))
+    return HistorySummary(accounts, int((later & events).sum()))
+
+
+def days_text(n: int) -> str:
+    """'1 day', '5 days': reasons are read by clerks."""
+    return f"{n} day" if abs(n) == 1 else f"{n} days"
 
 
 def _level_for(days: float, ladder: list[Level]) -> Level | None:
@@ -97,7 +136,7 @@ def _level_for(days: float, ladder: list[Level]) -> Level | None:
 
 
 def decide(aged: pd.DataFrame, ladder: list[Level], settings: Settings, as_of: date,
-           history: dict[str, CustomerHistory] | None = None,
+           history: HistorySummary | None = None,
            customers: pd.DataFrame | None = None,
            plans: dict[str, str] | None = None) -> pd.DataFrame:
     """One decision row per customer and currency (see module docstring for inputs).
@@ -108,7 +147,7 @@ def decide(aged: pd.DataFrame, ladder: list[Level], settings: Settings, as_of: d
     """
     ladder = sorted(ladder, key=lambda lv: lv.level)
     by_level = {lv.level: lv for lv in ladder}
-    history = history or {}
+    history = history or HistorySummary()
     plans = plans or {}
     cutoff = pd.Timestamp(as_of)
 
@@ -142,7 +181,7 @@ def decide(aged: pd.DataFrame, ladder: list[Level], settings: Settings, as_of: d
 
     rows = []
     for rec in agg.itertuples(index=False):
-        rows.append(_decide_one(rec, ladder, by_level, settings, as_of, history.get(rec.customer_key),
+        rows.append(_decide_one(rec, ladder, by_level, settings, as_of, history.get(rec.customer_key, rec.currency),
                                 dnc.get(rec.customer_key, False), customer_hold.get(rec.customer_key),
                                 plans.get(rec.customer_key)))
     decisions = pd.DataFrame(rows, columns=["level", "level_name", "channels", "template", "fee_minor",
@@ -185,6 +224,13 @@ def _decide_one(rec, ladder, by_level, settings: Settings, as_of: date, hist: Cu
             return none(HOLD, f"held until {hist.promise_date}: {promise}")
         if hist.last_contact is None or hist.last_contact <= hist.promise_logged:
             notes.append(f"missed {promise}")
+    if hist.reported_paid_minor > 0:
+        paid = f"customer reported paying {format_plain(hist.reported_paid_minor, cur)} {cur} on {hist.reported_paid_on}"
+        left = rec.overdue_minor - hist.reported_paid_minor
+        if left < _minor(settings.tolerance, cur):
+            until = hist.reported_paid_on + timedelta(days=settings.paid_grace_days)
+            return none(HOLD, f"{paid}: held until {until} for the ledger to catch up")
+        notes.append(f"{paid}; {format_plain(left, cur)} {cur} still overdue after it")
     if plan_status in ("on track", "late"):
         return none(HOLD, f"payment plan {plan_status}")
     if plan_status == "broken":
@@ -206,11 +252,11 @@ def _decide_one(rec, ladder, by_level, settings: Settings, as_of: date, hist: Cu
             return none(NONE, f"level {level.level} already done today")
         if level.level <= hist.last_level and not notes:
             nxt = [lv for lv in ladder if lv.level > hist.last_level]
-            when = f"; level {nxt[0].level} from {nxt[0].days_from} days past due" if nxt else ""
+            when = f"; level {nxt[0].level} from {days_text(nxt[0].days_from)} past due" if nxt else ""
             return none(HOLD, f"level {hist.last_level} sent on {hist.last_contact}{when}")
         if since < level.min_days_since_contact:
-            return none(HOLD, f"last contacted {since} days ago; level {level.level} waits "
-                              f"{level.min_days_since_contact} days")
+            return none(HOLD, f"last contacted {days_text(since)} ago; level {level.level} waits "
+                              f"{days_text(level.min_days_since_contact)}")
     channels = level.channels
     if settings.regulation == "regF" and "phone" in channels:
         if hist.calls_7d >= 7 or hist.conversation_7d:
@@ -219,7 +265,7 @@ def _decide_one(rec, ladder, by_level, settings: Settings, as_of: date, hist: Cu
             if not channels:
                 return none(HOLD, notes[-1])
     days = int(rec.max_days)
-    due = f"{days} days past due" if days > 0 else f"due in {-days} days"
+    due = f"{days_text(days)} past due" if days > 0 else ("due today" if days == 0 else f"due in {days_text(-days)}")
     reason = f"{rec.oldest_document} {due}" + "".join(f"; {n}" for n in notes)
     return (level.level, level.name, channels, level.template, _minor(level.fee, cur), level.final,
             CONTACT, reason)
@@ -228,15 +274,3 @@ def _decide_one(rec, ladder, by_level, settings: Settings, as_of: date, hist: Cu
 def pay_by(as_of: date, settings: Settings) -> date:
     """The date a reminder asks payment by."""
     return as_of + timedelta(days=settings.pay_within_days)
-
-
-def level_per_item(aged: pd.DataFrame, ladder: list[Level]) -> np.ndarray:
-    """The ladder level each item's own age has reached (0 = none), for the Receivables flags."""
-    ladder = sorted(ladder, key=lambda lv: lv.level)
-    starts = np.array([lv.days_from for lv in ladder], dtype="float64")
-    levels = np.array([0] + [lv.level for lv in ladder])
-    days = aged["days_past_due"].to_numpy(dtype="float64")
-    idx = np.searchsorted(starts, np.nan_to_num(days, nan=-1e9), side="right")
-    out = levels[idx]
-    out[(aged["balance_minor"].to_numpy() <= 0)] = 0
-    return out

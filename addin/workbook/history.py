@@ -12,13 +12,13 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..core.model import HISTORY_COLUMNS, Communication, HistoryEntry, Problem
+from ..core.model import HISTORY_COLUMNS, Communication, HistoryEntry, Problem, quote
 from ..core.money import minor_digits
 from ..core.settings import Settings, norm_key
 from .bulk import text_sheet
 from .cells import address
 from .receivables import customer_keys
-from .values import blank_series, date_order, map_unique, parse_amounts, parse_dates, text_column
+from .values import blank_series, map_unique, parse_amounts, parse_dates, text_column
 from .xlsx_xml import Column
 
 HISTORY_FIELDS = {norm_key(h): norm_key(h) for h in HISTORY_COLUMNS} | {"timestamp": "timestamputc",
@@ -70,7 +70,7 @@ def read_history(path, wb, sheet: str | None, settings: Settings):
 
     Read in bulk like Receivables: History grows by a row per contact, run after run.
     """
-    cols = ["customer_key", "customer", "date", "level", "action", "outcome", "promise_date",
+    cols = ["customer_key", "customer", "currency", "date", "level", "action", "outcome", "promise_date",
             "promise_minor", "amount_minor", "channel", "document", "message_id", "run_date", "row"]
     dates = {"date": "datetime64[s]", "promise_date": "datetime64[s]", "run_date": "datetime64[s]"}
     empty = pd.DataFrame(columns=cols).astype(dates)
@@ -99,7 +99,7 @@ def read_history(path, wb, sheet: str | None, settings: Settings):
         for i in np.flatnonzero(mask & filled):
             problems.append((i, Problem(address(sheet, where.get(key, 0) + off, rows[i]), message(i))))
 
-    order = date_order(settings.locale)
+    order = settings.conventions.date_order
     stamp_text = col("timestamputc")
     when, bad = parse_dates(stamp_text.str.slice(0, 10), order)
     no_date = np.isnat(when)
@@ -108,20 +108,26 @@ def read_history(path, wb, sheet: str | None, settings: Settings):
     promise, bad_promise = parse_dates(col("promisedate"), order)
     report(_mask(bad_promise, n), "promisedate",
            lambda i: f'promise date "{bad_promise[i]}" is not a date; promise ignored')
-    digits = np.full(n, minor_digits(settings.currency))
+    # every amount in History is in its row's currency (blank: the book's), at that currency's minor unit
+    currency = map_unique(text_column(col("currency")), lambda c: c.strip().upper() or settings.currency)
+    bad_currency = ~map_unique(currency, lambda c: bool(re.fullmatch(r"[A-Z]{3}", c))).astype(bool)
+    report(bad_currency, "currency", lambda i: f"currency {quote(currency[i])} is not a 3-letter ISO code like "
+                                               f"{settings.currency}; row ignored")
+    digits = map_unique(currency, minor_digits).astype("int64")
     amounts = {}
     for key, label in (("promiseamount", "promise amount"), ("amountdue", "amount")):
-        minor, _, bad_amount = parse_amounts(col(key), digits)
+        minor, _, bad_amount = parse_amounts(col(key), digits, settings.conventions.decimal,
+                                             settings.conventions.group)
         report(_mask(bad_amount, n), key, lambda i, b=bad_amount, lb=label: f'{lb} "{b[i]}" is not an amount')
         amounts[key] = minor
     level_text = col("level")
     level = pd.to_numeric(level_text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     bad_level = np.isnan(level) & ~blank_series(level_text)
     report(bad_level, "level", lambda i: f'level "{level_text.iat[i]}" is not a number')
-    keep = filled & ~no_date
+    keep = filled & ~no_date & ~bad_currency
     name, cid = text_column(col("customer"))[keep], text_column(col("customerid"))[keep]
     frame = pd.DataFrame({
-        "customer_key": customer_keys(cid, name), "customer": name,
+        "customer_key": customer_keys(cid, name), "customer": name, "currency": currency[keep],
         "date": pd.Series(when[keep]).astype("datetime64[s]"), "level": level[keep],
         "action": map_unique(text_column(col("action"))[keep], lambda a: " ".join(a.lower().split())),
         "outcome": text_column(col("outcome"))[keep],

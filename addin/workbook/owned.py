@@ -62,8 +62,8 @@ def action_rows(decisions: pd.DataFrame, contacts: pd.DataFrame, approvals: dict
                r.oldest_due.date() if pd.notna(r.oldest_due) else None,
                int(r.max_days) if pd.notna(r.max_days) else None, r.action, r.reason,
                email.get(r.customer_key, ""), phone.get(r.customer_key, ""),
-               "yes" if approvals.get((r.customer_key, level or 0)) else "",
-               documents.get(r.customer_key, "")]
+               "yes" if approvals.get((r.customer_key, r.currency, level or 0)) else "",
+               documents.get((r.customer_key, r.currency), "")]
 
 
 def summary_sheet(totals: pd.DataFrame, decisions: pd.DataFrame, as_of, problems: int, home: str,

@@ -40,7 +40,9 @@ class PlanReview:
 
 
 def _payments(history: pd.DataFrame, key: str, currency: str):
-    paid = history.loc[(history["customer_key"] == key) & (history["action"] == "paid")]
+    """The customer's payments logged in History in the plan's currency (a ¥ payment never pays a £ plan)."""
+    paid = history.loc[(history["customer_key"] == key) & (history["action"] == "paid")
+                       & (history["currency"] == currency)]
     return [(d.date(), from_minor(int(m), currency)) for d, m in zip(paid["date"], paid["amount_minor"])]
 
 

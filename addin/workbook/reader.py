@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
+from ..core.parse import parse_flag
 from ..core.model import Level, Problem
 from ..core.policy import DEFAULT_LADDER, parse_policy
 from ..core.settings import Settings, norm_key
@@ -47,7 +48,7 @@ class Book:
     contacts: pd.DataFrame  # per customer: email, contact, phone, address, language, time_zone, type, email_cell
     history: pd.DataFrame
     plans: list[tuple[dict, dict, int]]  # (values, cells, sheet row) per Plans row
-    approvals: dict[tuple[str, int], bool]
+    approvals: dict[tuple[str, str, int], bool]  # (customer key, currency, level) -> ticked
     problems: list[Problem] = field(default_factory=list)
     skipped_rows: int = 0
 
@@ -200,18 +201,19 @@ def _read_customers(path, wb, by_norm, settings: Settings):
     return frame, problems
 
 
-def _read_approvals(wb, by_norm) -> dict[tuple[str, int], bool]:
-    """Approve ticks on the current Actions sheet, keyed by (customer key, level)."""
+def _read_approvals(wb, by_norm) -> dict[tuple[str, str, int], bool]:
+    """Approve ticks on the current Actions sheet, keyed like a communication: (customer key, currency, level)."""
     if norm_key(ACTIONS) not in by_norm:
         return {}
     sheet = by_norm[norm_key(ACTIONS)]
     rows, off = _sheet_rows(wb, sheet)
-    aliases = {"customerkey": "key", "level": "level", "approve": "approve"}
+    aliases = {"customerkey": "key", "currency": "currency", "level": "level", "approve": "approve"}
     out = {}
     for values, _, _ in _records(rows, off, sheet, aliases, header_index=0):
         try:
-            out[(str(values.get("key", "")), int(float(values.get("level") or 0)))] = \
-                str(values.get("approve", "")).strip().lower() in ("1", "true", "yes", "y", "x", "✓")
+            key = (str(values.get("key", "")), str(values.get("currency", "")).strip().upper(),
+                   int(float(values.get("level") or 0)))
+            out[key] = parse_flag(values.get("approve", ""))
         except ValueError:
             continue
     return out

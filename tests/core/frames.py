@@ -23,17 +23,19 @@ def items(*rows, currency="GBP"):
     return frame
 
 
-def history(*rows):
-    """rows: (customer, date, action, level=None, promise_date=None, promise_minor=0, outcome="")."""
+def history(*rows, currency="GBP"):
+    """rows: (customer, date, action, level=None, promise_date=None, promise_minor=0, outcome="",
+    amount_minor=0, message_id=""), all in one currency."""
     recs = []
     for r in rows:
-        r = list(r) + [None] * (7 - len(r))
-        customer, when, action, level, pdate, pminor, outcome = r
-        recs.append({"customer_key": customer.lower(), "date": when, "action": action,
+        r = list(r) + [None] * (9 - len(r))
+        customer, when, action, level, pdate, pminor, outcome, amount, mid = r
+        recs.append({"customer_key": customer.lower(), "currency": currency, "date": when, "action": action,
                      "level": float(level) if level is not None else float("nan"), "promise_date": pdate,
-                     "promise_minor": pminor or 0, "outcome": outcome or ""})
-    frame = pd.DataFrame(recs, columns=["customer_key", "date", "action", "level", "promise_date",
-                                        "promise_minor", "outcome"])
+                     "promise_minor": pminor or 0, "outcome": outcome or "", "amount_minor": amount or 0,
+                     "message_id": mid or ""})
+    frame = pd.DataFrame(recs, columns=["customer_key", "currency", "date", "action", "level", "promise_date",
+                                        "promise_minor", "outcome", "amount_minor", "message_id"])
     for f in ("date", "promise_date"):
         frame[f] = pd.to_datetime(frame[f]).astype("datetime64[s]")
     return frame

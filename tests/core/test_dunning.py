@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings as hsettings
 
 from addin.core.aging import age_items, open_balances
-from addin.core.dunning import decide, level_per_item, summarise_history
+from addin.core.dunning import decide, summarise_history
 from addin.core.policy import DEFAULT_LADDER
 from addin.core.settings import Settings
 
@@ -19,7 +19,7 @@ LADDER = list(DEFAULT_LADDER)  # 1 courtesy -5, 2 reminder 1, 3 second 15, 4 fin
 def decision(frame, hist=None, customers=None, plans=None, **settings):
     aged = age_items(open_balances(frame, AS_OF), AS_OF)
     s = replace(Settings(), **settings)
-    d = decide(aged, LADDER, s, AS_OF, summarise_history(hist, AS_OF) if hist is not None else {},
+    d = decide(aged, LADDER, s, AS_OF, summarise_history(hist, AS_OF) if hist is not None else None,
                customers, plans)
     return d.iloc[0] if len(d) == 1 else d
 
@@ -146,12 +146,6 @@ def test_each_currency_is_decided_on_its_own():
     assert sorted(zip(d["currency"], d["level"])) == [("EUR", 4), ("GBP", 2)]
 
 
-def test_item_flags_show_the_level_each_item_reached():
-    aged = age_items(open_balances(items(("A", "I", AS_OF - timedelta(days=31), 10_00),
-                                         ("A", "J", AS_OF + timedelta(days=30), 10_00)), AS_OF), AS_OF)
-    assert level_per_item(aged, LADDER).tolist() == [4, 0]
-
-
 @hsettings(max_examples=150, deadline=None)
 @given(st.lists(st.integers(-30, 200), min_size=1, max_size=5), st.integers(0, 5), st.integers(1, 40))
 def test_the_level_never_skips_with_one_level_escalation(ages, last_level, days_ago):
@@ -169,3 +163,46 @@ def test_this_runs_own_drafts_do_not_count_as_a_past_contact():
     h["run_date"] = pd.Timestamp(AS_OF)  # drafted by an earlier run for the same as-of date
     d = decision(overdue(10), h)
     assert (d.action, d.level) == ("contact", 2)
+
+
+def test_a_promise_logged_after_a_pinned_as_of_date_still_holds():
+    """Settings pin the as-of date to 30 Nov; the clerk logs a promise on 1 Dec: it happened, it holds."""
+    h = history(("Acme", AS_OF + timedelta(days=1), "promise", None, AS_OF + timedelta(days=7), 500_00))
+    assert summarise_history(h, AS_OF).later_events == 1
+    d = decision(overdue(20), h)
+    assert d.action == "hold" and "promise to pay 500.00" in d.reason
+
+
+def test_a_dispute_or_cease_logged_after_the_as_of_date_stops_collection():
+    for action in ("dispute", "cease"):
+        d = decision(overdue(20), history(("Acme", AS_OF + timedelta(days=2), action)))
+        assert d.action == "hold", action
+
+
+def test_contacts_after_the_as_of_date_are_ignored_to_reproduce_an_old_run():
+    d = decision(overdue(20), history(("Acme", AS_OF + timedelta(days=1), "sent", 3)), escalate_one_level=False)
+    assert d.action == "contact" and d.level == 3
+
+
+def test_a_reported_payment_holds_that_amount_for_the_grace_period():
+    paid = history(("Acme", AS_OF - timedelta(days=2), "paid", None, None, 0, "", 500_00))
+    d = decision(overdue(20), paid)
+    assert d.action == "hold" and "customer reported paying 500.00 GBP" in d.reason
+    assert "held until " + str(AS_OF - timedelta(days=2) + timedelta(days=5)) in d.reason
+    part = history(("Acme", AS_OF - timedelta(days=2), "paid", None, None, 0, "", 200_00))
+    d = decision(overdue(20), part)
+    assert d.action == "contact" and "300.00 GBP still overdue" in d.reason
+    old = history(("Acme", AS_OF - timedelta(days=9), "paid", None, None, 0, "", 500_00))
+    assert decision(overdue(20), old).action == "contact"  # the grace period is over: the ledger rules
+
+
+def test_history_is_kept_per_currency():
+    """A level-3 reminder in EUR does not make the GBP account wait."""
+    frame = pd.concat([overdue(20), overdue(20, currency="EUR")], ignore_index=True)
+    h = history(("Acme", AS_OF - timedelta(days=2), "sent", 3), currency="EUR")
+    d = decision(frame, h, escalate_one_level=False).set_index("currency")
+    assert d.loc["GBP", "action"] == "contact" and d.loc["EUR", "action"] == "hold"
+
+
+def test_reasons_say_one_day_not_one_days():
+    assert "1 day past due" in decision(overdue(1)).reason

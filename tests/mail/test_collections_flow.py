@@ -112,7 +112,7 @@ def test_log_a_promise_holds_the_customer_then_a_missed_promise_resumes(book, ca
 
 def test_log_rejects_an_unknown_customer(book, capsys):
     assert main(["log", str(book), "--customer", "Nobody", "--outcome", "note"]) == 2
-    assert "no customer 'Nobody'" in capsys.readouterr().err
+    assert 'no customer "Nobody"' in capsys.readouterr().err
 
 
 def test_only_rows_approved_on_the_actions_sheet_are_sent_and_approvals_survive_a_refresh(book, smtp_env):
