@@ -6,21 +6,48 @@ the target, and then the folder is fsynced so the rename itself survives a
 power cut. On any failure the temporary file is removed and the target is
 untouched. Windows refuses to replace a file another program holds open:
 that surfaces as ``FileInUse`` with words a clerk understands.
+
+A kill -9 between creating the temporary file and the rename leaves it
+behind: its name says which target it was for, so whoever next holds that
+target's lock removes it (``remove_leftovers``).
 """
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
+
+from .lock import BookLocked
 
 TEMP_PREFIX = "~tmp-arcollect-"
 
 
-class FileInUse(PermissionError):
+class FileInUse(BookLocked, PermissionError):
     """The target could not be replaced because another program has it open."""
+
+
+def _temp_prefix(target: Path) -> str:
+    return f"{TEMP_PREFIX}{target.name}~"
+
+
+def remove_leftovers(target) -> None:
+    """Delete the temporary files a killed writer of ``target`` left beside it; call holding its lock."""
+    target = Path(target)
+    own = re.compile(re.escape(_temp_prefix(target)) + r"[a-z0-9_]{8}" + re.escape(target.suffix) + r"\Z")
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return
+    for name in names:
+        if own.match(name):
+            try:
+                os.remove(target.parent / name)
+            except OSError:
+                pass
 
 
 def fsync_folder(folder: Path) -> None:
@@ -38,11 +65,16 @@ def fsync_folder(folder: Path) -> None:
 
 
 @contextmanager
-def atomic_writer(target, *, keep_mode: bool = True) -> Iterator[BinaryIO]:
-    """Yield a binary file; on a clean exit it durably replaces ``target``, else nothing changes."""
+def atomic_writer(target, *, keep_mode: bool = True,
+                  before_replace: Callable[[], None] | None = None) -> Iterator[BinaryIO]:
+    """Yield a binary file; on a clean exit it durably replaces ``target``, else nothing changes.
+
+    ``before_replace`` runs once the new content is on disk, just before the rename: a last check
+    (is the target still the one we read?) whose exception leaves the target untouched.
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX, suffix=target.suffix)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_temp_prefix(target), suffix=target.suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
@@ -54,6 +86,8 @@ def atomic_writer(target, *, keep_mode: bool = True) -> Iterator[BinaryIO]:
                 os.chmod(tmp, mode)
             except OSError:
                 pass
+        if before_replace is not None:
+            before_replace()
         try:
             os.replace(tmp, target)
         except PermissionError as exc:

@@ -20,7 +20,6 @@ import itertools
 import os
 import posixpath
 import re
-import stat
 import struct
 import tempfile
 import zipfile
@@ -31,6 +30,8 @@ from typing import Iterable, Sequence
 
 from lxml import etree
 
+from ..files.atomic import atomic_writer
+from ..files.lock import BookLocked, Fingerprint, ScratchFolder
 from .chart import Chart, chart_xml, drawing_xml
 from .xlsx_xml import (MAX_COLS, MAX_ROWS, NS_CT, NS_MAIN, NS_PKG_REL, NS_REL, CellContext, Column,
                        Formula, Link, attr, cell_xml, col_index, col_letter, encode_rows, quote_sheet, range_ref,
@@ -62,10 +63,6 @@ CT_RELS = "application/vnd.openxmlformats-package.relationships+xml"
 
 _SHEET_BLOCK = 8 << 20      # worksheet XML is patched in blocks of about this size
 CHUNK_ROWS = 4096
-
-
-class BookLocked(Exception):
-    """The workbook is open in Excel (an Office lock file sits beside it)."""
 
 
 class BookUnreadable(Exception):
@@ -102,18 +99,23 @@ class TierRule:
 # --------------------------------------------------------------------------- locks
 
 def lock_file(path) -> Path | None:
-    """The Office owner file ("~$name", or "~$" + name[2:]) beside ``path``, if one exists."""
+    """The lock file of an office program that has ``path`` open, if one sits beside it.
+
+    Excel's owner file is "~$name" (or "~$" + name[2:]); LibreOffice's is ".~lock.name#".
+    """
     p = Path(path)
-    for cand in (p.with_name("~$" + p.name), p.with_name("~$" + p.name[2:])):
+    for cand in (p.with_name("~$" + p.name), p.with_name("~$" + p.name[2:]), p.with_name(f".~lock.{p.name}#")):
         if len(cand.name) > 2 and cand.exists():
             return cand
     return None
 
 
 def _check_unlocked(path) -> None:
+    """``BookLocked`` while Excel or LibreOffice has the book open: its next save would undo ours."""
     lf = lock_file(path)
     if lf is not None:
-        raise BookLocked(f"{Path(path).name} is open in Excel (lock file {lf.name}): close it and try again")
+        program = "LibreOffice" if lf.name.startswith(".~lock.") else "Excel"
+        raise BookLocked(f"{Path(path).name} is open in {program} (lock file {lf.name}): close it and try again")
 
 
 def _q(tag: str) -> str:
@@ -251,7 +253,7 @@ class XlsxPackage:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._tmpdir = tempfile.TemporaryDirectory(prefix="arcollect-xlsx-")
+        self._tmpdir = ScratchFolder()     # spill files; a killed run's folder goes with the next run
         self._load(self.path)
 
     # ------------------------------------------------------------------ opening
@@ -265,16 +267,21 @@ class XlsxPackage:
         return cls(p)
 
     def _load(self, path: Path) -> None:
+        """Read the book through one handle, kept open: ``save`` copies unchanged parts from the very
+        file read (never from whatever the path names by then) and checks the path still names it."""
         name = path.name
+        fh = open(path, "rb")
         try:
-            zf = zipfile.ZipFile(path)
+            self._fingerprint = Fingerprint.of(fh)
+            zf = zipfile.ZipFile(fh)
         except (zipfile.BadZipFile, OSError) as e:
-            with open(path, "rb") as f:
-                head = f.read(8)
+            fh.seek(0)
+            head = fh.read(8)
+            fh.close()
             hint = (" (it looks like an old .xls or a password-protected workbook; save it as .xlsx)"
                     if head.startswith(b"\xd0\xcf\x11\xe0") else "")
             raise BookUnreadable(f"{name} is not an Excel .xlsx/.xlsm workbook{hint}: {e}") from None
-        self._zip = zf
+        self._fh, self._zip = fh, zf
         self._names = [i.filename for i in zf.infolist()]
         self._infos = {i.filename: i for i in zf.infolist()}
         self._new: dict[str, bytes | DeflatedPart] = {}
@@ -295,17 +302,23 @@ class XlsxPackage:
             self._wb = wb
             root = self._tree(wb)
         except (KeyError, etree.XMLSyntaxError) as e:
-            zf.close()
+            self._close_source()
             raise BookUnreadable(f"{name} is a zip file but not an Excel workbook ({e})") from None
         if root.tag != _q("workbook"):
-            zf.close()
+            self._close_source()
             raise BookUnreadable(f"{name} is not a SpreadsheetML workbook (strict Open XML is not supported)")
         pr = root.find(_q("workbookPr"))
         self.date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
 
-    def close(self) -> None:
+    def _close_source(self) -> None:
         try:
             self._zip.close()
+        finally:
+            self._fh.close()
+
+    def close(self) -> None:
+        try:
+            self._close_source()
         finally:
             self._tmpdir.cleanup()
 
@@ -1416,18 +1429,28 @@ class XlsxPackage:
     # ------------------------------------------------------------------ save
 
     def save(self, path=None) -> None:
-        """Write the book atomically (temporary file beside it, then rename)."""
+        """Write the book durably and atomically (``atomic_writer``: temp beside it, fsync, rename).
+
+        Refused, with the book untouched, while Excel or LibreOffice has it open, and when saving over
+        the file read if that file changed since it was read (another program saved it meanwhile).
+        """
         target = Path(path) if path is not None else self.path
         _check_unlocked(target)
         if self._styles is not None and self._styles.dirty:
             self._put(self._styles_part, self._styles.tostring())
             self._styles.dirty = False
             self._styles = None
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix="~tmp-arcollect-", suffix=".xlsx")
-        os.close(fd)
+        over_source = target.resolve() == self.path.resolve()
+
+        def last_check() -> None:
+            _check_unlocked(target)
+            if over_source:
+                self._fingerprint.verify(target)
+            self._close_source()        # Windows cannot replace a file this process holds open
+
+        self._src = self._fh
         try:
-            with open(tmp, "wb") as fout, open(self.path, "rb") as self._src:
+            with atomic_writer(target, before_replace=last_check) as fout:
                 zout = ZipWriter(fout, self._zip.comment or b"")
                 written = set()
                 for name in self._names:
@@ -1440,24 +1463,14 @@ class XlsxPackage:
                         self._write_member(zout, name, None)
                         written.add(name)
                 zout.close()
-            try:
-                mode = stat.S_IMODE(os.stat(target).st_mode) if target.exists() else 0o644
-                os.chmod(tmp, mode)
-            except OSError:
-                pass
-            self._zip.close()
-            os.replace(tmp, target)
         except BaseException:
-            try:
-                os.remove(tmp)
-            except OSError:
-                pass
-            if self._zip.fp is None:
-                self._zip = zipfile.ZipFile(self.path)
+            if self._fh.closed:         # the rename failed after the check: the file read is still there
+                self._fh = open(self.path, "rb")
+                self._zip = zipfile.ZipFile(self._fh)
             raise
         # the package now mirrors the saved file
         self._tmpdir.cleanup()
-        self._tmpdir = tempfile.TemporaryDirectory(prefix="arcollect-xlsx-")
+        self._tmpdir = ScratchFolder()
         self.path = target
         self._load(target)
 
