@@ -161,7 +161,8 @@ def _table_name(name: str) -> str:
     return n[:255]
 
 
-def _unique_names(headers: list[str]) -> list[str]:
+def unique_headers(headers: list[str]) -> list[str]:
+    """Headers an Excel Table accepts: none blank, none repeated (case-insensitively)."""
     out, seen = [], set()
     for i, h in enumerate(headers):
         base = re.sub(r"[\r\n\t]+", " ", str(h)).strip() or f"Column{i + 1}"
@@ -632,7 +633,7 @@ class XlsxPackage:
             raise ValueError("write_sheet needs at least one column")
         if len(columns) > MAX_COLS:
             raise ValueError("too many columns")
-        headers = _unique_names([c.header for c in columns]) if table else [c.header for c in columns]
+        headers = unique_headers([c.header for c in columns]) if table else [c.header for c in columns]
         role = name
         if owned:
             name = self._owned_target(role, headers)

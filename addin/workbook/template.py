@@ -17,6 +17,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ..core.model import HISTORY_COLUMNS
 from ..core.policy import DEFAULT_LADDER, POLICY_COLUMNS
+from .package import unique_headers
 
 RECEIVABLES_COLUMNS = ("Customer ID", "Customer", "Contact Name", "Email", "Phone", "Invoice #",
                        "Invoice Date", "Due Date", "Amount", "Paid", "Paid Date", "Currency", "Status",
@@ -59,6 +60,23 @@ SETTINGS = (
     ("Outbox", None, "Folder for drafts; blank = '<book> outbox' beside the workbook"),
 )
 
+# the letterhead and sender: the template's demo company, left blank by `init` for the clerk to fill in
+COMPANY_SETTINGS = ("Company name", "Company address", "Company email", "Company phone", "Company website",
+                    "Payment instructions", "Signatory", "From")
+WIDE_HEADERS = {"Customer", "Address", "Notes", "Email"}
+
+
+def column_format(header: str) -> str | None:
+    """The number format ("date", "money") the template gives a column of this header."""
+    return "date" if header in DATE_HEADERS else "money" if header in MONEY_HEADERS else None
+
+
+def policy_rows() -> list[tuple]:
+    """The default dunning ladder as Policy rows (POLICY_COLUMNS)."""
+    return [(lv.level, lv.name, lv.days_from, lv.min_days_since_contact, " + ".join(lv.channels),
+             lv.template, lv.fee, "yes" if lv.final else "no") for lv in DEFAULT_LADDER]
+
+
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 
@@ -70,8 +88,8 @@ def _table_sheet(wb, title, columns, rows, table_name, widths=16):
         ws.append([float(v) if isinstance(v, Decimal) else v for v in r])
     for j, header in enumerate(columns, start=1):
         letter = ws.cell(1, j).column_letter
-        ws.column_dimensions[letter].width = 28 if header in ("Customer", "Address", "Notes", "Email") else widths
-        fmt = "yyyy-mm-dd" if header in DATE_HEADERS else "#,##0.00" if header in MONEY_HEADERS else None
+        ws.column_dimensions[letter].width = 28 if header in WIDE_HEADERS else widths
+        fmt = {"date": "yyyy-mm-dd", "money": "#,##0.00"}.get(column_format(header))
         if fmt:
             for row in range(2, ws.max_row + 1):
                 ws.cell(row, j).number_format = fmt
@@ -104,11 +122,21 @@ def build_workbook(path, receivables=(), customers=(), history=(), plans=(), set
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
         if isinstance(row[1].value, date):
             row[1].number_format = "yyyy-mm-dd"
-    policy = [(lv.level, lv.name, lv.days_from, lv.min_days_since_contact, " + ".join(lv.channels),
-               lv.template, lv.fee, "yes" if lv.final else "no") for lv in DEFAULT_LADDER]
-    _table_sheet(wb, "Policy", POLICY_COLUMNS, policy, "Policy")
+    _table_sheet(wb, "Policy", POLICY_COLUMNS, policy_rows(), "Policy")
     _table_sheet(wb, "History", HISTORY_COLUMNS, history, "History")
     _table_sheet(wb, "Plans", PLAN_COLUMNS, plans, "Plans")
+    return _save(wb, path)
+
+
+def receivables_book(path, headers, rows) -> Path:
+    """A new workbook of one sheet, a Receivables table of ``rows`` under ``headers`` as an export gave them."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    _table_sheet(wb, "Receivables", unique_headers(headers), rows, "Receivables")
+    return _save(wb, path)
+
+
+def _save(wb, path) -> Path:
     for sheet in wb.worksheets:
         for cell in sheet[1]:
             cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
