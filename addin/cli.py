@@ -105,6 +105,19 @@ def cmd_demo(args) -> int:
     return run_demo(Path(args.dir), print)
 
 
+def cmd_init(args) -> int:
+    from .app.init import init_book
+
+    result = init_book(args.book, from_csv=args.from_csv)
+    if result.added:
+        print(f"Added {', '.join(result.added)} to {args.book.name}")
+    if result.kept:
+        print(f"Already there, left as they are: {', '.join(result.kept)}")
+    for note in result.notes:
+        print(note)
+    return EXIT_OK
+
+
 def cmd_templates_export(args) -> int:
     from .app.templates import export_templates
 
@@ -157,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="write a demo workbook and run the whole flow on it (no network)")
     d.add_argument("dir", nargs="?", default="arcollect-demo", help="folder to write to")
     d.set_defaults(func=cmd_demo)
+    ini = sub.add_parser("init", help="add the Settings, Policy, Customers, History and Plans sheets to a workbook",
+                         description="Set a workbook up for collections: the sheets arcollect reads, with "
+                                     "defaults and the customers found; nothing already there changes.")
+    ini.add_argument("book", type=Path, help="the workbook to set up (made from --from when given)")
+    ini.add_argument("--from", dest="from_csv", type=Path, help="a CSV export to make BOOK from")
+    ini.set_defaults(func=cmd_init)
     tp = sub.add_parser("templates", help="the email and letter templates")
     ex = tp.add_subparsers(dest="templates_command", required=True).add_parser(
         "export", help="copy the templates (and the empty workbook) to a folder, to edit them",
