@@ -28,6 +28,11 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-30") from None
 
 
+def _notes(a) -> None:
+    for note in a.notes:
+        print(f"Note: {note}")
+
+
 def _report(book: Path, problems) -> int:
     for p in problems:
         print(f"{book.name}:{p}", file=sys.stderr)
@@ -41,6 +46,7 @@ def cmd_age(args) -> int:
         print()
     else:
         print(actions.summary_text(a))
+        _notes(a)
     return _report(args.book, a.problems)
 
 
@@ -51,6 +57,7 @@ def _now() -> datetime:
 def cmd_run(args) -> int:
     result = actions.run(args.book, args.as_of, today=date.today(), now=_now(), drafts=not args.no_drafts)
     print(actions.summary_text(result.assessment))
+    _notes(result.assessment)
     d = result.drafts
     if d is not None:
         print(f"\nDrafted {len(d.entries)} document(s) for {len(d.documents)} customer(s)"
@@ -102,7 +109,7 @@ def cmd_log(args) -> int:
 def cmd_demo(args) -> int:
     from .app.demo import run_demo
 
-    return run_demo(Path(args.dir), print)
+    return run_demo(Path(args.dir), date.today(), print)
 
 
 def cmd_init(args) -> int:

@@ -7,7 +7,9 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from addin.cli import main
-from addin.app.demo import DEMO_AS_OF, write_demo_book
+from addin.app.demo import run_demo, write_demo_book
+
+DEMO_AS_OF = date(2026, 11, 30)
 from addin.workbook.template import build_workbook
 from tests.xlsx_checks import check_package, members
 
@@ -109,7 +111,7 @@ def test_run_writes_owned_sheets_and_flags_and_keeps_the_rest(book):
 
 
 def test_demo_book_runs_end_to_end(tmp_path, capsys):
-    path = write_demo_book(tmp_path)
+    path = write_demo_book(tmp_path, DEMO_AS_OF)
     copy = tmp_path / "copy.xlsx"
     shutil.copyfile(path, copy)
     assert main(["run", str(copy), "--as-of", DEMO_AS_OF.isoformat()]) == 1  # the demo has bad cells on purpose
@@ -118,3 +120,23 @@ def test_demo_book_runs_end_to_end(tmp_path, capsys):
     check_package(copy)
     errors = CalamineWorkbook.from_path(str(copy)).get_sheet_by_name("Errors").to_python()
     assert len(errors) == 5
+
+
+def test_the_demo_walks_the_clerks_day_and_withdraws_the_held_customers(tmp_path):
+    """run → approve → promise and dispute logged → send (to a catcher on loopback) → run again."""
+    lines = []
+    assert run_demo(tmp_path, DEMO_AS_OF, lines.append) == 0
+    out = "\n".join(lines)
+    withdrawn = out.split("withdrawn, not sent:")[1].split("6.")[0]
+    assert "hold: held until 2026-12-07: promise to pay" in withdrawn
+    assert "hold: dispute logged in History" in withdrawn
+    delivered = sorted((tmp_path / "delivered").glob("*.eml"))
+    assert delivered and f"sent {len(delivered)} to the demo mail catcher" in out
+    history = CalamineWorkbook.from_path(str(tmp_path / "collections-demo.xlsx")).get_sheet_by_name("History")
+    rows = history.to_python()
+    action, mid = rows[0].index("Action"), rows[0].index("Message ID")
+    sent = [r[mid] for r in rows[1:] if r[action] == "sent" and r[mid]]  # the demo data has older sends
+    assert len(sent) == len(set(sent)) == len(delivered)  # each delivered once, each logged once
+    assert sum(r[action] == "withdrawn" for r in rows[1:]) == 2
+    after = out.split("6.")[1]
+    assert after.count(": hold: ") == 2

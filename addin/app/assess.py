@@ -31,6 +31,7 @@ class Assessment:
     problems: list[Problem] = field(default_factory=list)
     plans: PlanReview | None = None
     later_events: int = 0  # History events dated after the as-of date that were counted
+    notes: list[str] = field(default_factory=list)  # what the clerk should know that is not an input error
 
     @property
     def home_currency(self) -> str:
@@ -51,8 +52,11 @@ def assess_book(book: Book, as_of: date | None = None, *, today: date) -> Assess
     history = summarise_history(book.history, as_of, settings.paid_grace_days)
     plans = review_plans(book, as_of, settings.plan_formulas)
     decisions = decide(aged, book.ladder, settings, as_of, history, book.customers, plans.statuses)
+    notes = [] if "settings" in {n.strip().lower() for n in book.sheet_names} else [
+        f"{book.path.name} has no Settings sheet: the defaults are used. Run `arcollect init {book.path.name}` "
+        f"to add Settings, Policy, Customers, History and Plans, then fill in your company details."]
     return Assessment(book, as_of, aged, decisions, bucket_totals(aged), book.contacts,
-                      list(book.problems) + plans.problems, plans, history.later_events)
+                      list(book.problems) + plans.problems, plans, history.later_events, notes)
 
 
 def handed_over(d: pd.DataFrame) -> pd.Series:
