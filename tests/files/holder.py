@@ -1,0 +1,39 @@
+"""Another process doing what another arcollect would: run with ``python -m tests.files.holder``.
+
+``lock BOOK``: take the book's lock, say "held", keep it until stdin closes.
+``count BOOK FILE N``: N times, under the lock, read the number in FILE and write it back plus one.
+``spill BOOK``: open the book's package, write a sheet (spill files in a scratch folder), say
+"spilled FOLDER", and wait until stdin closes.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from addin.files.lock import book_lock
+
+
+def main(what: str, book: str, *rest: str) -> None:
+    if what == "lock":
+        with book_lock(Path(book)):
+            print("held", flush=True)
+            sys.stdin.read()
+    elif what == "count":
+        counter, n = Path(rest[0]), int(rest[1])
+        for _ in range(n):
+            with book_lock(Path(book), wait=60):
+                value = int(counter.read_text() or 0)
+                time.sleep(0.001)          # widen the window a second holder would need
+                counter.write_text(str(value + 1))
+    elif what == "spill":
+        from addin.workbook.package import Column, XlsxPackage
+
+        pkg = XlsxPackage.open(Path(book))
+        pkg.write_sheet("Aging", [Column("n")], ([i] for i in range(1000)))
+        print("spilled", pkg._tmpdir.name, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

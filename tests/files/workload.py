@@ -1,0 +1,133 @@
+"""Real books, the real CLI in real processes, and the checks the crash and concurrency campaigns share.
+
+Nothing is simulated: a book is a workbook file built by the template
+builder, a command is ``python -m addin.cli`` in its own process (own temp
+folder, so what it leaves there can be seen), mail goes to an aiosmtpd server
+on loopback, and a book is judged by what is on disk afterwards.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from python_calamine import CalamineWorkbook
+
+from addin.workbook.template import build_workbook
+from tests.mail.conftest import Recorder, _free_port
+from tests.xlsx_checks import check_package
+
+ROOT = Path(__file__).resolve().parents[2]
+AS_OF = date(2026, 11, 30)
+BOOK = "book.xlsx"
+
+
+def receivable(i: int, days: int, amount: float, *, consumer: bool = False) -> list:
+    due = AS_OF - timedelta(days=days)
+    return [f"C{i:03d}", f"Customer {i:03d} Ltd", "Pat Doe", f"ap{i}@c{i}.example", f"+1 212 555 {i:04d}",
+            f"INV-{i:04d}", due - timedelta(days=30), due, amount, 0, None, "USD" if consumer else "GBP", "open",
+            None, "consumer" if consumer else "business", "en", ""]
+
+
+def small_book(folder: Path, customers: int = 8, *, settings: dict | None = None) -> Path:
+    """A collections book whose customers are all overdue enough to get an email each."""
+    rows = [receivable(i, 5 + 3 * i, 100 + 10 * i) for i in range(1, customers + 1)]
+    folder.mkdir(parents=True, exist_ok=True)
+    return build_workbook(folder / BOOK, rows, settings={"From": "ar@northwind.example", **(settings or {})})
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "addin.cli", *args]
+
+
+def environment(tmp: Path, smtp_port: int | None = None, lock_wait: float = 120) -> dict:
+    """The CLI's environment: its own temp folder, the lock wait, and the loopback SMTP server."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, TMPDIR=str(tmp), TEMP=str(tmp), TMP=str(tmp), ARCOLLECT_LOCK_WAIT=str(lock_wait),
+               PYTHONPATH=str(ROOT))
+    if smtp_port is not None:
+        env.update(ARCOLLECT_SMTP_HOST="127.0.0.1", ARCOLLECT_SMTP_PORT=str(smtp_port), ARCOLLECT_SMTP_TLS="none")
+    return env
+
+
+def start(args, env) -> subprocess.Popen:
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def run(args, env, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+class SmtpServer:
+    """An aiosmtpd server on 127.0.0.1 recording every message it accepts."""
+
+    def __init__(self):
+        self.handler = Recorder()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=_free_port())
+
+    def __enter__(self) -> "SmtpServer":
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.controller.stop()
+
+    @property
+    def port(self) -> int:
+        return self.controller.port
+
+    def delivered(self) -> Counter:
+        return Counter(self.handler.ids())
+
+
+def history(book: Path) -> list[dict]:
+    """History rows as {header: value}."""
+    rows = CalamineWorkbook.from_path(str(book)).get_sheet_by_name("History").to_python()
+    return [dict(zip(rows[0], r)) for r in rows[1:] if any(v not in ("", None) for v in r)]
+
+
+def ids(rows, action: str) -> Counter:
+    return Counter(r["Message ID"] for r in rows if r["Action"] == action and r.get("Message ID"))
+
+
+def doubled(rows) -> list[str]:
+    """Message IDs drafted or sent more than once: what a re-run must never do."""
+    return [f"{action} {mid} x{n}" for action in ("drafted", "sent") for mid, n in ids(rows, action).items() if n > 1]
+
+
+def book_problems(book: Path, old: bytes | None = None) -> list[str]:
+    """Why ``book`` is not a complete workbook (empty when it is the old bytes, or valid)."""
+    if old is not None and book.read_bytes() == old:
+        return []
+    try:
+        check_package(book)
+        CalamineWorkbook.from_path(str(book)).get_sheet_by_name("History").to_python()
+    except Exception as exc:  # noqa: BLE001 - any failure to read is the finding
+        return [f"book unreadable: {type(exc).__name__}: {exc}"]
+    return []
+
+
+@dataclass
+class Leftovers:
+    """Files nobody asked for: arcollect temp files or locks beside the book, anything in the temp folder."""
+    beside: list[str]
+    temp: list[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.beside or self.temp)
+
+    def __str__(self) -> str:
+        return f"left beside the book: {self.beside}; in the temp folder: {self.temp}"
+
+
+def leftovers(book: Path, tmp: Path) -> Leftovers:
+    beside = sorted(p.name for p in book.parent.iterdir() if p.name.startswith(("~tmp-arcollect-", ".~arcollect.")))
+    outbox = [p for p in book.parent.iterdir() if p.is_dir()]
+    beside += sorted(f"{d.name}/{p.name}" for d in outbox for p in d.iterdir() if p.name.startswith("~tmp-arcollect-"))
+    temp = sorted(p.name for p in tmp.iterdir()) if tmp.exists() else []
+    return Leftovers(beside, temp)
