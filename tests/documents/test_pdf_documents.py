@@ -124,3 +124,14 @@ def test_handover_pack(tmp_path):
     assert "Notice: your account C00007" in text  # the email's subject
     assert text.count("Notice of handover for collection") >= 1  # the letter's pages
     assert len(reader.pages) >= 3
+
+
+def test_write_letters_in_two_processes_matches_one(tmp_path):
+    comms = [sample_communication(n, level=3, items=1 + n % 3) for n in range(1, 8)]
+    batch = [(c, render(c, SETTINGS)) for c in comms]
+    one, combined_one = write_letters(batch, tmp_path / "one", SETTINGS, workers=1)
+    two, combined_two = write_letters(batch, tmp_path / "two", SETTINGS, workers=2)
+    assert [p.name for p in one] == [p.name for p in two]
+    assert [pdf_text(p) for p in one] == [pdf_text(p) for p in two]
+    assert pdf_text(combined_one) == pdf_text(combined_two)
+    assert all(c.customer in pdf_text(p) for c, p in zip(comms, two))
