@@ -73,7 +73,7 @@ def item_cells(a: Assessment) -> np.ndarray:
 
 
 def age_report(a: Assessment) -> dict:
-    """The `arcollect age --json` document (DESIGN.md), money as decimal strings."""
+    """The `arcollect age --json` document: as_of, invoices, customers, totals, errors; money as decimal strings."""
     aged = a.aged
     money = [format_plain(m, c) for m, c in zip(aged["balance_minor"].tolist(), aged["currency"].tolist())]
     days = [None if d != d else int(d) for d in aged["days_past_due"].tolist()]

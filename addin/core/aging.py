@@ -6,7 +6,7 @@ document with these columns; money is int64 minor units, dates datetime64:
     row, customer_key, customer, document, currency, amount_minor, paid_minor,
     paid_date, invoice_date, due_date, status, hold_until
 
-Rules (DESIGN.md): a payment dated after the as-of date is not applied; a
+Rules: a payment dated after the as-of date is not applied; a
 document dated after the as-of date is out of scope; credit notes and
 unapplied cash are aged by their own date, or land in "Unapplied" when they
 have none; bucket totals always equal the net open balance.

@@ -1,6 +1,6 @@
 """Late-payment interest and fixed compensation (pure).
 
-Rules (DESIGN.md "Late interest"); all simple interest on an actual/365 day
+All simple interest on an actual/365 day
 count, computed exactly and rounded once, ROUND_HALF_UP to the minor unit:
 
 * ``simple``: amount × rate × days / 365, the annual ``rate`` given (0.08 = 8 %).

@@ -121,7 +121,7 @@ class CommKey:
 
 @dataclass(frozen=True)
 class Communication:
-    """One message to one customer at one level on one run date (OCA's 'communication').
+    """One message to one customer in one currency at one level on one run date.
 
     Deciding builds these; documents render them; mail sends them; History logs them.
     """
@@ -181,7 +181,7 @@ class Communication:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One row of the append-only History sheet (columns in DESIGN.md)."""
+    """One row of the append-only History sheet (its columns: HISTORY_COLUMNS)."""
 
     timestamp: str  # ISO 8601 UTC
     run_id: str

@@ -1,6 +1,6 @@
 """Payment plans: the installment schedule and tracking a plan against payments (pure).
 
-Schedule rules (DESIGN.md "Plans"):
+Schedule rules:
 
 * With interest, the regular installment is the annuity payment of Excel's
   ``PMT(rate/periods_per_year, n, -principal, 0, type)`` (numpy_financial.pmt),

@@ -8,8 +8,8 @@ their cached values, tables, charts, images, comments, shapes, sparklines,
 defined names, vbaProject.bin.  ``save`` writes a temporary file beside the
 book and renames it over the original, so a failure leaves the book untouched.
 
-Never use openpyxl load+save on a user's book: it drops shapes and every
-cached formula value (see FACTS.md).
+Never use openpyxl load+save on a user's book: it drops shapes, text boxes and
+extension lists, and empties every cached formula value until Excel re-saves.
 """
 from __future__ import annotations
 

@@ -58,6 +58,8 @@ SETTINGS = (
     ("From", "accounts@northwind.example", "Sender address (ARCOLLECT_FROM overrides)"),
     ("Plan schedule as formulas", "no", "yes = Plan Schedule written as live Excel formulas (PMT, IPMT...)"),
     ("Outbox", None, "Folder for drafts; blank = '<book> outbox' beside the workbook"),
+    ("Paid grace days", 5, "A 'paid' logged in History holds that amount this many days, until the ledger shows it"),
+    ("Templates folder", None, "Folder of edited templates (arcollect templates export); blank = the shipped ones"),
 )
 
 # the letterhead and sender: the template's demo company, left blank by `init` for the clerk to fill in
