@@ -128,7 +128,8 @@ import addin
 from addin.core.model import Communication
 from addin.core.settings import Settings
 
-DEFAULT_TEMPLATE_DIR = Path(addin.__file__).resolve().parent.parent / "letters"
+from addin.documents.sources import letters_dir
+DEFAULT_TEMPLATE_DIR = letters_dir()  # the shipped templates; Settings' folder comes in as template_dir
 DEFAULT_LANGUAGE = "en"
 PARTS = {"subject": "subject.j2", "text": "txt.j2", "html": "html.j2", "letter": "letter.j2"}
 TEMPLATES = ("courtesy", "reminder", "second_notice", "final_demand", "handover",
