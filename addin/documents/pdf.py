@@ -18,6 +18,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 
@@ -73,7 +74,9 @@ def _register_fonts() -> None:
     raise RuntimeError("no TrueType font found for letters (DejaVu Sans, Arial or reportlab's Vera)")
 
 
+@lru_cache(maxsize=1)
 def _styles() -> dict[str, ParagraphStyle]:
+    """The paragraph styles, made once (they are never changed)."""
     _register_fonts()
     body = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=14, spaceAfter=7)
     return {
