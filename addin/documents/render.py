@@ -10,7 +10,10 @@ files::
     reminder.letter.j2    the printable letter (autoescaped; see "letter format")
 
 A language folder is chosen from ``comm.language`` ("de", "de-AT" -> "de"),
-else ``en``; a file missing in that folder is taken from ``en``.
+else ``en``; a file missing in that folder is taken from ``en``. Files starting
+with ``_`` are shared parts: ``_base.*`` the layouts, ``_items.*`` the item
+sections (language-neutral, in ``en`` only), ``_labels.j2`` their words (one
+per language), ``_due_dates.j2`` when the not-yet-due items fall due.
 
 Safety: templates run in jinja2's ``SandboxedEnvironment`` (a user-edited
 template cannot reach ``''.__class__`` and friends) with ``StrictUndefined``
