@@ -1303,7 +1303,7 @@ class XlsxPackage:
         columns = [c if isinstance(c, Column) else Column(str(c)) for c in columns]
         rows = [list(r) for r in rows]
         if self._sheet(sheet) is None:
-            self.write_sheet(sheet, columns, rows)
+            self.write_sheet(sheet, columns, rows, owned=False)      # History is the clerk's, not ours
             return 2
         part = self._worksheet_part(sheet)
         p, _h, blocks, _t = self._sheet_stream(part)

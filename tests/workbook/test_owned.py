@@ -158,3 +158,13 @@ def test_opening_without_saving_leaves_the_book_untouched(tmp_path):
         pk.write_sheet("Summary", [Column("Bucket")], [["Current"]])   # prepared, never saved
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export.xlsx"]
+
+
+def test_a_history_arcollect_starts_is_the_clerks(tmp_path):
+    path = export_book(tmp_path / "export.xlsx")
+    with XlsxPackage.open(path) as pk:
+        pk.append_rows("History", [Column("Customer"), Column("Action")], [["C1", "drafted"]])
+        pk.save()
+    check_package(path)
+    assert cells(path, "History") == [["Customer", "Action"], ["C1", "drafted"]]
+    assert read_marks(path).sheets == {}
