@@ -235,9 +235,21 @@ class ScratchFolder:
 
 
 def _remove_scratch(name: str, fd: int | None) -> None:
+    """The spill files first, the owner file last: a killed removal leaves a folder the next sweep judges."""
+    with suppress(OSError):
+        for e in os.scandir(name):
+            if e.name != OWNER:
+                if e.is_dir(follow_symlinks=False):
+                    shutil.rmtree(e.path, ignore_errors=True)
+                else:
+                    with suppress(OSError):
+                        os.unlink(e.path)
     if fd is not None:
         os.close(fd)
-    shutil.rmtree(name, ignore_errors=True)
+    with suppress(OSError):
+        os.unlink(os.path.join(name, OWNER))
+    with suppress(OSError):
+        os.rmdir(name)
 
 
 def sweep_scratch(folder: str | None = None) -> None:
