@@ -1,0 +1,222 @@
+"""kill -9 during run, send, log and init, then the same command again: nothing lost, doubled or left behind.
+
+Each trial copies a prepared book, starts the real CLI on it in its own
+process (own temp folder) and kills it with SIGKILL at a seeded random
+moment: anywhere in the command's measured duration, while it drafts (k of
+the drafts written), while it sends (k messages accepted), or while it saves
+(within 10 ms of the book's temporary file appearing) - a save lasts
+milliseconds, so kills at random times alone would seldom land in it. Then it
+checks what is on disk: the book
+is the old bytes or a valid workbook; a re-run is not blocked by a lock and
+completes; afterwards nothing is left beside the book, in its outbox or in
+the temp folder, no process outlives the killed one, no History row written
+before is lost or changed, nothing is drafted or sent twice, and for ``send``
+the loopback SMTP server and History agree that every message went exactly
+once. ``bench/campaign_crash.py`` runs the same trials by the hundred.
+"""
+from __future__ import annotations
+
+import random
+import shutil
+import signal
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from addin.workbook.template import RECEIVABLES_COLUMNS, receivables_book
+from tests.files.workload import (BOOK, SmtpServer, book_problems, command, doubled, environment, history, ids,
+                                  leftovers, receivable, run, small_book, start,
+                                  survivors)
+
+KINDS = ("run", "send", "log", "init")
+INIT_SHEETS = ("Settings", "Policy", "Customers", "History", "Plans")
+SMTP_DELAY = 0.15       # seconds the server takes per message: a send batch lasts long enough to be hit
+MOMENTS = {"run": ("anywhere", "drafting", "saving"), "send": ("anywhere", "sending", "saving"),
+           "log": ("anywhere", "saving"), "init": ("anywhere", "saving")}
+
+
+def commands(book: Path) -> dict[str, list[str]]:
+    return {"run": command("run", str(book), "--as-of", "2026-11-30"),
+            "send": command("send", str(book), "--approve-all"),
+            "log": command("log", str(book), "--customer", "C001", "--outcome", "called", "--reason", "crash trial"),
+            "init": command("init", str(book))}
+
+
+@dataclass
+class Trial:
+    kind: str
+    seed: int
+    moment: str              # when the kill was aimed (MOMENTS)
+    delay: float             # for "anywhere": seconds after the start
+    killed: bool = False
+    phase: str = ""          # where it landed: before save, during save, after save, completed
+    failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _saving(book: Path) -> bool:
+    """The book's save is under way: its temporary file is beside it."""
+    return any(p.name.startswith(f"~tmp-arcollect-{book.name}~") for p in book.parent.iterdir())
+
+
+def _receivables(book: Path) -> list:
+    """The clerk's Receivables columns (``run`` adds its flag columns to their right)."""
+    rows = CalamineWorkbook.from_path(str(book)).get_sheet_by_name("Receivables").to_python()
+    return [r[:len(RECEIVABLES_COLUMNS)] for r in rows]
+
+
+class CrashCampaign:
+    """The prepared books (made once, each command timed on a clean run) and the trials on copies of them."""
+
+    def __init__(self, work: Path, server: SmtpServer):
+        self.work, self.server = work, server
+        self.bases: dict[str, Path] = {}
+        self.duration: dict[str, float] = {}
+        fresh = small_book(work / "base-fresh")
+        self.bases["run"] = self.bases["log"] = fresh.parent
+        drafted = work / "base-drafted"
+        shutil.copytree(fresh.parent, drafted)
+        self.expected = self._clean("run", drafted)
+        self.bases["send"] = drafted
+        clerk = work / "base-clerk"
+        rows = [receivable(i, 10 * i, 50 + i) for i in range(1, 9)]
+        receivables_book(clerk / BOOK, list(RECEIVABLES_COLUMNS), rows)
+        self.bases["init"] = clerk
+        for kind in ("send", "log", "init"):
+            scratch = work / f"timing-{kind}"
+            shutil.copytree(self.bases[kind], scratch)
+            self._clean(kind, scratch)
+            shutil.rmtree(scratch)
+        self.server.handler.messages.clear()
+
+    def _clean(self, kind: str, folder: Path) -> set[str]:
+        """Run ``kind`` to completion in ``folder``, timing it; the Message IDs drafted there."""
+        book = folder / BOOK
+        self.server.handler.delay = SMTP_DELAY
+        started = time.monotonic()
+        done = run(commands(book)[kind], environment(folder / "tmp", self.server.port))
+        self.duration[kind] = time.monotonic() - started
+        assert done.returncode in (0, 1), done.stderr
+        shutil.rmtree(folder / "tmp")
+        return set(ids(history(book), "drafted"))
+
+    def trial(self, kind: str, seed: int, moment: str | None = None) -> Trial:
+        """One kill and re-run; ``moment`` (else drawn from the seed) says when the kill comes."""
+        rng = random.Random(f"{kind}-{seed}")
+        moment = moment or rng.choice(MOMENTS[kind])
+        t = Trial(kind, seed, moment, round(rng.uniform(0, self.duration[kind]), 3))
+        folder = self.work / f"{kind}-{seed}-{moment}"
+        shutil.copytree(self.bases[kind], folder)
+        book, tmp = folder / BOOK, folder / "tmp"
+        old, before = book.read_bytes(), (history(book) if kind != "init" else [])
+        receivables = _receivables(book)
+        self.server.handler.messages.clear()
+        env = environment(tmp, self.server.port)
+        started = time.monotonic()
+        proc = start(commands(book)[kind], env)
+        t.killed = self._kill_when(proc, moment, t.delay, book, rng)
+        _out, err = proc.communicate(timeout=60)
+        if not t.killed:         # a full run, timed: "anywhere" aims within the shortest seen
+            self.duration[kind] = min(self.duration[kind], time.monotonic() - started)
+        if not t.killed and proc.returncode not in (0, 1):
+            t.failures.append(f"the command itself failed ({proc.returncode}): {err.strip()[-300:]}")
+        alive = survivors(proc)
+        if alive:
+            t.failures.append(f"processes outlived the killed arcollect: {alive}")
+        t.phase = ("completed" if not t.killed else "during save" if _saving(book) else
+                   "after save" if book.read_bytes() != old else "before save")
+        t.failures += book_problems(book, old)
+        again = run(commands(book)[kind], env | {"ARCOLLECT_LOCK_WAIT": "0"})
+        if again.returncode not in (0, 1):
+            t.failures.append(f"re-run failed ({again.returncode}): {again.stderr.strip()[-300:]}")
+        else:
+            t.failures += self._after(kind, book, before, receivables, t)
+        left = leftovers(book, tmp)
+        if left:
+            t.failures.append(str(left))
+        logs = tmp / "arcollect-logs"
+        if logs.is_dir():
+            t.failures += [f"traceback logged: {p.read_text()[-400:]}" for p in logs.iterdir()]
+        if not t.failures:
+            shutil.rmtree(folder)
+        return t
+
+    def _kill_when(self, proc, moment: str, delay: float, book: Path, rng: random.Random) -> bool:
+        """SIGKILL ``proc`` at ``moment``; False if it ended first.
+
+        anywhere: ``delay`` seconds after the start; saving: within 10 ms of the book's temporary file
+        appearing; drafting: once k drafts are in the outbox; sending: once the server accepted k messages.
+        """
+        k = rng.randint(1, len(self.expected))
+        outbox = book.parent / "book outbox"
+        started, extra = time.monotonic(), rng.uniform(0, 0.01)
+        ready = {"anywhere": lambda: time.monotonic() - started >= delay,
+                 "saving": lambda: _saving(book),
+                 "drafting": lambda: outbox.is_dir() and sum(1 for _ in outbox.glob("*.eml")) >= k,
+                 "sending": lambda: len(self.server.handler.messages) >= k}[moment]
+        while proc.poll() is None:
+            if ready():
+                if moment != "anywhere":
+                    time.sleep(extra)
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGKILL)
+                    return True
+                return False
+            time.sleep(0.001)
+        return False
+
+    def _after(self, kind: str, book: Path, before: list[dict], receivables: list, t: Trial) -> list[str]:
+        """What must hold once the re-run has completed."""
+        problems = book_problems(book)
+        if problems:
+            return problems
+        if _receivables(book) != receivables:
+            problems.append("the Receivables sheet changed")
+        if kind == "init":
+            names = CalamineWorkbook.from_path(str(book)).sheet_names
+            missing = [s for s in INIT_SHEETS if names.count(s) != 1]
+            return problems + ([f"init: sheets not there exactly once: {missing} in {names}"] if missing else [])
+        rows = history(book)
+        if rows[:len(before)] != before:
+            problems.append("History rows written before the kill were lost or changed")
+        problems += doubled(rows)
+        if kind == "run":
+            drafted = set(ids(rows, "drafted"))
+            if drafted != self.expected:
+                problems.append(f"drafted {sorted(drafted ^ self.expected)} differ from a clean run")
+            missing = [r["Document"] for r in rows if r["Action"] == "drafted" and r["Document"]
+                       and not (book.parent / r["Document"]).is_file()]
+            if missing:
+                problems.append(f"drafts logged but not on disk: {missing}")
+        elif kind == "send":
+            want = Counter(dict.fromkeys(self.expected, 1))
+            if self.server.delivered() != want:
+                problems.append(f"server got {dict(self.server.delivered())}, expected each of "
+                                f"{len(want)} once")
+            if ids(rows, "sent") != want:
+                problems.append(f"History sent {dict(ids(rows, 'sent'))}, expected each of {len(want)} once")
+        elif kind == "log":
+            logged = [r for r in rows[len(before):] if r["Action"] == "called"]
+            if not logged:
+                problems.append("the call was not logged")
+            elif len(logged) > 1 and t.killed:
+                t.notes.append("logged twice: the killed run had saved, the re-run logged the call again")
+        return problems
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory):
+    with SmtpServer() as server:
+        yield CrashCampaign(tmp_path_factory.mktemp("crash"), server)
+
+
+@pytest.mark.parametrize("kind, moment", [(k, m) for k in KINDS for m in MOMENTS[k]
+                                          if k in ("run", "send") or m == "saving"])
+def test_a_kill_at_a_random_moment_loses_doubles_and_leaves_nothing(campaign, kind, moment):
+    """Every moment for run and send, the save for log and init (bench/campaign_crash.py: all, by the hundred)."""
+    t = campaign.trial(kind, 1, moment)
+    assert t.failures == [], f"{kind} killed {moment} ({t.phase}): {t.failures}"
