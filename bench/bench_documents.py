@@ -1,7 +1,9 @@
-"""Benchmark: email drafts (.eml on disk) for 10,000 customers, PDF letters for 1,000.
+"""Benchmark of the documents layer alone: email drafts (.eml on disk) for 10,000 customers, PDF letters for 1,000.
 
-Targets on a 2-core machine: drafts <= 60 s, letters <= 120 s (per-customer
-PDFs plus the combined batch file). Communications are synthetic.
+The whole way from a refreshed book (bench_drafting.py) must stay within 20 s
+for the drafts and 30 s for the letters (per-customer PDFs plus the combined
+batch file) on a 2-core machine, so this layer must too. Communications are
+synthetic.
 
     python bench/bench_documents.py [--customers 10000] [--letters 1000] [--out DIR]
 """
@@ -39,7 +41,7 @@ def bench_drafts(n: int, out: Path) -> float:
         assert not problems, problems[:3]
         assert len(list(d.glob("*.eml"))) == n
         print(f"email drafts: {n} customers, {workers} process(es): render (checked) + build + "
-              f"write .eml = {t:.1f} s ({t / n * 1000:.2f} ms each; target <= 60 s)")
+              f"write .eml = {t:.1f} s ({t / n * 1000:.2f} ms each; target <= 20 s)")
         best = t if best is None else min(best, t)
     return best
 
@@ -55,7 +57,7 @@ def bench_letters(n: int, out: Path) -> float:
     assert len(paths) == n
     print(f"PDF letters: {n} customers: render {t1 - t0:.1f} s + {n} PDFs and the combined file "
           f"({combined.stat().st_size / 1e6:.1f} MB) {t2 - t1:.1f} s = {t2 - t0:.1f} s "
-          f"({(t2 - t0) / n * 1000:.1f} ms each; target <= 120 s)")
+          f"({(t2 - t0) / n * 1000:.1f} ms each; target <= 30 s)")
     return t2 - t0
 
 
@@ -69,7 +71,7 @@ def main(argv=None) -> int:
         base = a.out or Path(tmp)
         d = bench_drafts(a.customers, base / "outbox")
         p = bench_letters(a.letters, base / "letters")
-    return 0 if d <= 60 and p <= 120 else 1
+    return 0 if d <= 20 and p <= 30 else 1
 
 
 if __name__ == "__main__":
