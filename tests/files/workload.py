@@ -7,9 +7,12 @@ on loopback, and a book is judged by what is on disk afterwards.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -56,7 +59,24 @@ def environment(tmp: Path, smtp_port: int | None = None, lock_wait: float = 120)
 
 
 def start(args, env) -> subprocess.Popen:
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """The command in a session of its own, so that whatever it starts can be found after it is killed."""
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def survivors(proc: subprocess.Popen, grace: float = 5.0) -> list[str]:
+    """Processes of ``proc``'s session still alive ``grace`` seconds after it ended; they are killed."""
+    deadline = time.monotonic() + grace
+    while True:
+        found = subprocess.run(["ps", "-o", "pid=,args=", "-s", str(proc.pid)], capture_output=True,
+                               text=True).stdout.strip()
+        if not found or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    if found:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    return found.splitlines()
 
 
 def run(args, env, timeout: float = 180) -> subprocess.CompletedProcess:
