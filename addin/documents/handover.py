@@ -106,7 +106,7 @@ def handover_pack(comm: Communication, settings: Settings, history: list[History
     story += [_table([[_p(label, st["cell"]), Paragraph(escape(format_money(value, cur, loc)), st["cellr"])]
                       for label, value in summary], [width * 0.7, width * 0.3], st, header=False),
               Spacer(1, 4),
-              _p(f"Oldest item {format_days(ctx['max_days_overdue'], loc)} overdue.", st["body"])]
+              _p(f"Oldest item {format_days(ctx['max_days_overdue'], HANDOVER_LANGUAGE)} overdue.", st["body"])]
 
     story.append(Paragraph("Contact history", st["subject"]))
     head = ["When (UTC)", "Level", "Channel", "Action", "Outcome", "Promise", "Document / message"]

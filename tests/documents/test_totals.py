@@ -260,3 +260,10 @@ def test_a_customer_without_an_id_is_named_never_shown_its_internal_key(tmp_path
         assert "acme trading ltd" not in part
     assert "is overdue on your account." in text
     assert "Payment reminder</subject>" in r.letter
+
+
+def test_handover_pack_words_stay_english_for_a_german_customer(tmp_path):
+    comm = comms("handover", "de")[0]
+    pack = handover_pack(comm, SETTINGS, [], [], tmp_path / handover_filename(comm))
+    text = "\n".join(p.extract_text() for p in PdfReader(str(pack)).pages)
+    assert "Oldest item 43 days overdue." in text and "Total due" in text
