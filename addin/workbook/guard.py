@@ -1,0 +1,592 @@
+"""What a file handed to arcollect is, and whether it may be opened: decided before anything is allocated.
+
+python-calamine, fastexcel and the lossless writer all trust the zip they are
+given. A 1 MiB file can declare a 1 GiB sheet; one non-empty cell at
+XFD1048576 makes calamine allocate its whole used range as a dense grid
+(17 billion cells, 512 GiB) and abort the process; a member with corrupt
+deflate data raises ``zlib.error`` deep inside a reader. ``check`` looks at
+the file first and refuses, with one sentence naming the file and what is
+wrong (``BookUnreadable``), anything that is not an Excel workbook, that is
+damaged, or that would cost more memory or time than the limits below.
+
+Both readers enforce a member's declared size (calamine stops with "File is
+larger than its declared uncompressed size", zipfile truncates and fails the
+CRC), so the limits are checked against the central directory before a byte
+is inflated. Only the used range needs the content: every worksheet part is
+streamed through once (``_UsedRange``).
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+import struct
+import zipfile
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from . import safexml
+from .xlsx_xml import MAX_COLS, MAX_ROWS, col_index, col_letter
+
+MiB = 1 << 20
+GiB = 1 << 30
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a workbook may cost. The figures are justified in the README's reliability section.
+
+    A full-height book (1,048,575 rows x 17 columns of inline strings, bench/out) has one
+    802 MB worksheet part compressed 9.2x; after ``arcollect run`` adds three flag columns and an
+    Aging sheet it holds about 1.6 GB of XML. The densest real sheet content measured (the same
+    text in every cell, shared formulas, styled empty rows) compresses at most 30x; 1 GiB of
+    whitespace, the zip bomb, compresses 1028x.
+    """
+    members: int = 20_000            # zip entries; a workbook with 1,000 sheets and their parts has ~7,000
+    directory: int = 16 * MiB        # bytes of central directory (20,000 entries of normal names need ~2 MB)
+    member: int = 2 * GiB            # uncompressed bytes of one member: twice a full-height 20-column sheet
+    total: int = 4 * GiB             # uncompressed bytes of all members: over twice the biggest book after a run
+    ratio: int = 200                 # uncompressed / compressed, for members above ``ratio_from``
+    ratio_from: int = 8 * MiB        # smaller members cannot be a bomb whatever their ratio
+    tree_part: int = 64 * MiB        # parts parsed whole (content types, relationships, workbook, styles, tables)
+    range_cells: int = 64 * MiB      # cells in a sheet's used range: calamine holds 32 bytes per cell, 2 GiB
+    sparse_cells: int = 4 * MiB      # a used range this small is harmless however little data it holds
+    cells_per_byte: int = 1          # otherwise at most one used-range cell per byte of sheet XML
+
+
+LIMITS = Limits()
+
+_PARSED_WHOLE = {b"Types", b"Relationships", b"workbook", b"styleSheet", b"table"}
+_READ_IN_FULL = _PARSED_WHOLE | {b"worksheet", b"sst"}   # what calamine or the writer inflate
+_STRICT = "http://purl.oclc.org/ooxml/"
+_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_HEAD = 64 * 1024
+_CHUNK = 8 * MiB
+
+
+def _refuse(message: str):
+    from .package import BookUnreadable  # package imports this module
+
+    return BookUnreadable(message)
+
+
+def _size(n: int) -> str:
+    return f"{n / GiB:.1f} GiB" if n >= GiB else f"{n / MiB:.1f} MiB" if n >= MiB else f"{n:,} bytes"
+
+
+# --------------------------------------------------------------------------- what the file is
+
+_OPEN_IN_EXCEL = "open it in Excel and save it as an Excel Workbook (.xlsx)"
+
+
+def _not_a_zip(path: Path, head: bytes) -> str:
+    """Why a file that is not a zip archive is not a workbook, and what to do instead."""
+    name = path.name
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        streams = _cfb_streams(path)
+        if {"EncryptionInfo", "EncryptedPackage"} & streams:
+            return (f"{name}: the workbook is password-protected: remove the password in Excel "
+                    "(File > Info > Protect Workbook) and save again")
+        if {"Workbook", "Book"} & streams:
+            return f"{name} is an Excel 97-2003 workbook (.xls): {_OPEN_IN_EXCEL}"
+        return f"{name} is an old-format Office document, not an Excel workbook: {_OPEN_IN_EXCEL}"
+    if head.startswith(b"%PDF"):
+        return f"{name} is a PDF document, not an Excel workbook"
+    text = head.lstrip(b"\xef\xbb\xbf\xff\xfe\r\n\t ").lower()
+    if text.startswith((b"<html", b"<!doctype html", b"<table")) or b"<html" in text[:1024]:
+        return f"{name} is a web page (HTML), not an Excel workbook: {_OPEN_IN_EXCEL}"
+    if b"urn:schemas-microsoft-com:office:spreadsheet" in head:
+        return f"{name} is an Excel 2003 XML spreadsheet: {_OPEN_IN_EXCEL}"
+    if _looks_like_text(head):
+        return (f"{name} is not an Excel workbook (it looks like a CSV or text file): use "
+                f"`arcollect init --from {name} BOOK.xlsx` or `arcollect age {name}`")
+    return f"{name} is not an Excel workbook (.xlsx or .xlsm): it is not a zip archive"
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 4:          # not just a character cut at the end of the sample
+            head = head.decode("cp1252", "replace").encode()
+    printable = sum(32 <= b < 127 or b in b"\t\r\n" or b >= 128 for b in head)
+    return b"\x00" not in head and printable >= 0.95 * len(head)
+
+
+def _cfb_streams(path: Path) -> set[str]:
+    """Names in an OLE compound file's directory (.xls, or an encrypted OOXML package)."""
+    names: set[str] = set()
+    try:
+        with open(path, "rb") as f:
+            h = f.read(512)
+            shift = struct.unpack_from("<H", h, 30)[0]
+            if shift not in (9, 12):
+                return names
+            size = 1 << shift
+            n_fat, dir_sector = struct.unpack_from("<I", h, 44)[0], struct.unpack_from("<I", h, 48)[0]
+            fat: list[int] = []
+            for sid in struct.unpack_from("<109I", h, 76)[:min(n_fat, 109)]:
+                f.seek((sid + 1) * size)
+                block = f.read(size)
+                fat.extend(struct.unpack(f"<{len(block) // 4}I", block[:len(block) // 4 * 4]))
+            sid, seen = dir_sector, set()
+            while sid < len(fat) and sid not in seen and len(seen) < 4096:
+                seen.add(sid)
+                f.seek((sid + 1) * size)
+                block = f.read(size)
+                for k in range(0, len(block) - 127, 128):
+                    n = struct.unpack_from("<H", block, k + 64)[0]
+                    if 2 <= n <= 64:
+                        names.add(block[k:k + n - 2].decode("utf-16-le", "replace"))
+                sid = fat[sid]
+    except (OSError, struct.error):
+        pass
+    return names
+
+
+# --------------------------------------------------------------------------- the zip's directory
+
+def _directory_entries(f, file_size: int, limits: Limits) -> int | None:
+    """An upper bound on the central directory's entries, or None when there is no directory."""
+    tail_len = min(file_size, 22 + 65535)
+    f.seek(file_size - tail_len)
+    tail = f.read(tail_len)
+    i = tail.rfind(b"PK\x05\x06")
+    if i < 0 or len(tail) - i < 22:
+        return None
+    cd_size = struct.unpack_from("<I", tail, i + 12)[0]
+    end = file_size - tail_len + i
+    if cd_size == 0xFFFFFFFF and i >= 20 and tail[i - 20:i - 16] == b"PK\x06\x07":
+        f.seek(struct.unpack_from("<Q", tail, i - 12)[0])
+        rec = f.read(56)
+        if rec[:4] != b"PK\x06\x06":
+            return None
+        cd_size = struct.unpack_from("<Q", rec, 40)[0]
+        end -= 20 + 56
+    if cd_size > limits.directory or cd_size > end:
+        return limits.members + 1
+    f.seek(end - cd_size)
+    return f.read(cd_size).count(b"PK\x01\x02")
+
+
+def _bad_name(name: str) -> bool:
+    parts = name.split("/")
+    return (name.startswith("/") or "\\" in name or ".." in parts or re.match(r"[A-Za-z]:", name) is not None
+            or any(ord(c) < 32 for c in name))
+
+
+def _check_members(book: str, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    seen: set[str] = set()
+    total = 0
+    for i in infos:
+        n = i.filename
+        if _bad_name(n):
+            raise _refuse(f"{book} cannot be read: it holds a member named {n!r}, a path outside the workbook")
+        if n.lower() in seen:
+            raise _refuse(f"{book} cannot be read: it holds two members named {n!r}")
+        seen.add(n.lower())
+        if i.flag_bits & 0x1:
+            raise _refuse(f"{book}: the workbook is password-protected (its zip members are encrypted): "
+                          "remove the password and save again")
+        if i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _refuse(f"{book} cannot be read: its member {n} uses compression method {i.compress_type}, "
+                          "which Excel never writes")
+        if i.file_size > limits.member:
+            raise _refuse(f"{book} cannot be read: its member {n} inflates to {_size(i.file_size)}, "
+                          f"more than the {_size(limits.member)} arcollect reads")
+        if i.file_size > limits.ratio_from and i.file_size > limits.ratio * max(i.compress_size, 1):
+            raise _refuse(f"{book} cannot be read: its member {n} inflates {i.file_size // max(i.compress_size, 1):,} "
+                          f"times ({_size(i.compress_size)} to {_size(i.file_size)}), a zip bomb")
+        total += i.file_size
+    if total > limits.total:
+        raise _refuse(f"{book} cannot be read: its members inflate to {_size(total)}, more than the "
+                      f"{_size(limits.total)} arcollect reads")
+
+
+def _kind_by_names(book: str, names: set[str]) -> None:
+    if "xl/workbook.bin" in names:
+        raise _refuse(f"{book} is an Excel binary workbook (.xlsb): {_OPEN_IN_EXCEL}")
+    if "content.xml" in names and "mimetype" in names:
+        raise _refuse(f"{book} is an OpenDocument spreadsheet (.ods): open it in Excel or LibreOffice Calc and "
+                      "save it as an Excel Workbook (.xlsx)")
+    if "word/document.xml" in names:
+        raise _refuse(f"{book} is a Word document, not an Excel workbook")
+    if "ppt/presentation.xml" in names:
+        raise _refuse(f"{book} is a PowerPoint presentation, not an Excel workbook")
+    if "[Content_Types].xml" not in names:
+        raise _refuse(f"{book} is a zip archive, not an Excel workbook (it has no [Content_Types].xml)")
+
+
+def _resolve(base: str, target: str) -> str:
+    if target.startswith("/"):
+        return target[1:]
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base), target))
+
+
+def _rels_of(part: str) -> str:
+    d, b = posixpath.split(part)
+    return posixpath.join(d, "_rels", b + ".rels")
+
+
+def _sheet_names(book: str, zf: zipfile.ZipFile, limits: Limits) -> dict[str, str]:
+    """{worksheet part: sheet name}; refuses strict Open XML and a package without a workbook."""
+    def tree(part):
+        info = zf.getinfo(part)
+        if info.file_size > limits.tree_part:
+            raise _refuse(f"{book} cannot be read: its part {part} is {_size(info.file_size)} of XML, "
+                          f"more than the {_size(limits.tree_part)} arcollect parses")
+        try:
+            return safexml.parse(zf.read(part), book, part)
+        except etree.XMLSyntaxError as e:
+            raise _refuse(f"{book} is damaged: its part {part} is not well-formed XML ({e})") from None
+
+    names = set(zf.namelist())
+    if "_rels/.rels" not in names:
+        raise _refuse(f"{book} is not an Excel workbook: it has no package relationships (_rels/.rels)")
+    workbook = None
+    for rel in tree("_rels/.rels").iter(f"{_NS_PKG}Relationship"):
+        typ, target = rel.get("Type", ""), rel.get("Target", "")
+        if typ.startswith(_STRICT):
+            raise _refuse(f"{book} is saved as Strict Open XML, which arcollect cannot read: in Excel use "
+                          "File > Save As > Excel Workbook (.xlsx)")
+        if typ.endswith("/officeDocument") and rel.get("TargetMode") != "External":
+            workbook = _resolve("", target)
+    if workbook is None or workbook not in names:
+        raise _refuse(f"{book} is not an Excel workbook: its package names no workbook part")
+    root = tree(workbook)
+    if root.tag.startswith("{" + _STRICT):
+        raise _refuse(f"{book} is saved as Strict Open XML, which arcollect cannot read: in Excel use "
+                      "File > Save As > Excel Workbook (.xlsx)")
+    rels = _rels_of(workbook)
+    targets = {}
+    if rels in names:
+        targets = {r.get("Id"): _resolve(workbook, r.get("Target", ""))
+                   for r in tree(rels).iter(f"{_NS_PKG}Relationship") if r.get("TargetMode") != "External"}
+    return {targets[rid]: s.get("name", "") for s in root.iter("{*}sheet")
+            if (rid := s.get(f"{{{_NS_REL}}}id")) in targets}
+
+
+# --------------------------------------------------------------------------- the used range of a worksheet
+
+# Excel's last row, 1048576, as the 7-digit numbers not above it
+_ROW7 = rb"10(?:[0-3]\d{4}|4(?:[0-7]\d{3}|8(?:[0-4]\d\d|5(?:[0-6]\d|7[0-6]))))"
+_REFS: dict[int, re.Pattern] = {}
+# a row or cell tag, unprefixed or with any prefix, whose first attribute is not r="...": calamine places
+# such a cell by counting, or by an r written in a way _refs does not read (r = "A1", r='A1')
+_ODD = (re.compile(rb'<(?:c|row)(?:>|\s+(?!r="))'), re.compile(rb':(?:c|row)(?:>|\s+(?!r="))'))
+
+
+def _refs(digits: int) -> re.Pattern:
+    """Every ``r="..."`` value the fast bound does not cover: it fails at once on A1 to Z999999.
+
+    Group 1: the letters of a column beyond Z (or in lower case) whose row is within the bound;
+    an empty group 1 is anything else: a row of more than ``digits`` digits (or past Excel's
+    last row), or a value that is not a cell reference.
+    """
+    if digits not in _REFS:
+        row = rb'(?:\d{1,6}|' + _ROW7 + rb')"' if digits > 6 else rb'\d{1,%d}"' % digits
+        _REFS[digits] = re.compile(rb'r="(?![A-Z]?\d{1,%d}")(?:([A-Za-z]{2,}+|[a-z][A-Za-z]*+)(?=' % min(digits, 6)
+                                   + row + rb')|[A-Za-z]*+(?!' + row + rb'))')
+    return _REFS[digits]
+
+
+# the exact pass: row and cell tags as quick-xml reads them (any prefix, attribute order and quoting)
+_TAG = re.compile(rb'<(/?)(?:[\w.-]+:)?(row|c)(?=[\s/>])((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|\'[^\']*\'))*)\s*(/?)>')
+_R_ATTR = re.compile(rb'(?:^|\s)r\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+_REF = re.compile(rb"([A-Za-z]*)([0-9]*)")
+_SHEETDATA = re.compile(rb"<(?:([\w.-]+):)?sheetData\b[^>]*?(/?)>")
+_DIMENSION = re.compile(rb'<(?:[\w.-]+:)?dimension\b[^>]*?\bref\s*=\s*["\']([^"\']*)["\']')
+
+
+class _UsedRange:
+    """The used range of one worksheet part, bounded in one cheap pass.
+
+    calamine places each non-empty cell by its ``r`` (or by counting from the previous one) and
+    then allocates the bounding box of all of them. The bound holds for the common form
+    (``<row r="n">`` and ``<c r="A1" ...>``, ``r`` first): the widest column referenced times the
+    largest row the digits allow. Anything else makes the bound unknown, and the exact pass
+    (``_ExactRange``) replays calamine's placement.
+    """
+
+    def __init__(self, size: int, limits: Limits):
+        self.allowed = min(limits.range_cells, max(limits.sparse_cells, size * limits.cells_per_byte))
+        self.digits = 7 if 26 * MAX_ROWS <= self.allowed else max(
+            d for d in range(1, 7) if 26 * (10 ** d - 1) <= self.allowed)
+        self.refs = _refs(self.digits)
+        self.letters: set[bytes] = set()
+        self.unsure = False
+
+    def scan(self, body: bytes) -> None:
+        if self.unsure:
+            return
+        found = set(self.refs.findall(body))
+        if b"" in found or any(odd.search(body) for odd in _ODD):
+            self.unsure = True
+        self.letters |= found
+
+    def bound(self) -> int | None:
+        """Cells of the used range at most, or None when the fast pass cannot say."""
+        if self.unsure:
+            return None
+        rows = MAX_ROWS if self.digits > 6 else 10 ** self.digits - 1
+        return rows * max([26] + [_column(x) for x in self.letters])
+
+
+def _column(letters: bytes) -> int:
+    return col_index(letters.upper()) if len(letters) <= 3 else MAX_COLS + 1
+
+
+class _ExactRange:
+    """calamine's placement of the cells of one sheetData, replayed: the box they span."""
+
+    def __init__(self):
+        self.row = self.col = 0                   # calamine's running 0-based row and column
+        self.top = self.left = None
+        self.bottom = self.right = -1
+        self.far: tuple[int, int] | None = None   # the cell furthest from A1
+        self.beyond: tuple[int, int] | None = None  # the first cell past Excel's last cell
+        self.bad: bytes | None = None             # a reference calamine cannot read
+
+    def scan(self, body: bytes) -> None:
+        for closing, kind, attrs, empty in _TAG.findall(body):
+            if kind == b"row":
+                if closing:
+                    self.row, self.col = self.row + 1, 0
+                elif not empty and (r := self._ref(attrs, cell=False)) is not None:
+                    self.row = r[0]
+            elif not closing and not empty:       # a self-closing <c/> holds no value: calamine skips it
+                r = self._ref(attrs, cell=True)
+                if r is not None:
+                    self.col = r[1]
+                self._place(*(r or (self.row, self.col)))
+                self.col += 1
+
+    def _ref(self, attrs: bytes, cell: bool) -> tuple[int, int] | None:
+        m = _R_ATTR.search(attrs)
+        if m is None:
+            return None
+        value = m.group(1) if m.group(1) is not None else m.group(2)
+        ref = _REF.fullmatch(value)
+        if ref is None or not ref.group(2) or len(ref.group(2)) > 9 or (cell and not ref.group(1)):
+            self.bad = self.bad or value
+            return None
+        return int(ref.group(2)) - 1, _column(ref.group(1)) - 1 if ref.group(1) else self.col
+
+    def _place(self, row: int, col: int) -> None:
+        self.top = row if self.top is None else min(self.top, row)
+        self.left = col if self.left is None else min(self.left, col)
+        self.bottom, self.right = max(self.bottom, row), max(self.right, col)
+        if self.far is None or row + col > sum(self.far):
+            self.far = (row, col)
+        if self.beyond is None and not (0 <= row < MAX_ROWS and col < MAX_COLS):
+            self.beyond = (row, col)
+
+    def cells(self) -> int:
+        return 0 if self.top is None else (self.bottom - self.top + 1) * (self.right - self.left + 1)
+
+
+def _ref_text(row: int, col: int) -> str:
+    return f"{col_letter(col + 1)}{row + 1}" if col < MAX_COLS else f"row {row + 1:,}, column {col + 1:,}"
+
+
+# --------------------------------------------------------------------------- one pass over the members
+
+_LONGEST = 16 * MiB    # one tag and the text after it; Excel's longest cell text is 32,767 characters
+_PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*(<!DOCTYPE|<(?:[\w.-]+:)?([\w.-]+))", re.DOTALL)
+
+
+def _prefetched(f):
+    """A member's inflated chunks, the next inflating in a thread while this one is scanned.
+
+    zlib releases the GIL while it inflates, so on two cores the scan costs little more than
+    the inflation itself.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        ahead = pool.submit(f.read, _CHUNK)
+        while chunk := ahead.result():
+            ahead = pool.submit(f.read, _CHUNK)
+            yield chunk
+
+
+class _Part:
+    """One member of the package, looked at once: prolog and encoding, size by kind, a worksheet's used range."""
+
+    def __init__(self, book: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str | None, limits: Limits):
+        self.book, self.zf, self.info, self.limits = book, zf, info, limits
+        self.label = f"sheet {sheet!r}" if sheet else f"part {info.filename}"
+
+    def check(self) -> None:
+        used = None
+        with self.zf.open(self.info) as f:
+            head = f.read(_HEAD)
+            root = self._root(head)
+            if root is None or root not in _READ_IN_FULL:
+                return                            # media, vbaProject.bin, drawings: no reader inflates them
+            if root in _PARSED_WHOLE:
+                self._parse(head, f)
+                return
+            chunks = _prefetched(f)
+            if root == b"worksheet":
+                used = _UsedRange(self.info.file_size, self.limits)
+                for piece in self._sheet_data(head, chunks):
+                    used.scan(piece)
+            for _ in chunks:                      # to the end: the deflate data and the CRC checked
+                pass
+        if used is not None and (used.bound() is None or used.bound() > used.allowed):
+            self._exact(used.allowed)
+
+    def _parse(self, head: bytes, f) -> None:
+        """A part the writer parses whole: within its size, and well-formed, with safexml's protections."""
+        if self.info.file_size > self.limits.tree_part:
+            raise _refuse(f"{self.book} cannot be read: its {self.label} is {_size(self.info.file_size)} of XML, "
+                          f"more than the {_size(self.limits.tree_part)} arcollect parses")
+        try:
+            safexml.parse(head + f.read(), self.book, self.info.filename)
+        except etree.XMLSyntaxError as e:
+            raise _refuse(f"{self.book} is damaged: its {self.label} is not well-formed XML ({e})") from None
+
+    def _root(self, head: bytes) -> bytes | None:
+        """The root element's local name (None for a member that is not XML); refuses a DOCTYPE, non-UTF-8."""
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
+            raise _refuse(f"{self.book} cannot be read: its {self.label} is not encoded in UTF-8, as Excel writes it")
+        text = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+        if text.lstrip()[:1] != b"<":
+            return None
+        decl = re.match(rb"""\s*<\?xml\b[^>]*?encoding\s*=\s*["']([^"']*)""", text)
+        if decl and decl.group(1).lower().replace(b"-", b"") not in (b"utf8", b"usascii", b"ascii"):
+            raise _refuse(f"{self.book} cannot be read: its {self.label} is encoded in "
+                          f"{decl.group(1).decode(errors='replace')}, not UTF-8 as Excel writes it")
+        m = _PROLOG.match(text)
+        if m is None:
+            raise _refuse(f"{self.book} is damaged: its {self.label} does not start with an XML element")
+        if m.group(1) == b"<!DOCTYPE":
+            raise safexml._refuse(self.book, self.info.filename)
+        return m.group(2)
+
+    def _sheet_data(self, head: bytes, chunks):
+        """The content of <sheetData>, in pieces that each end before a tag starts."""
+        buf = head
+        while (sd := _SHEETDATA.search(buf)) is None:
+            more = next(chunks, b"")
+            if not more or len(buf) > _LONGEST:
+                raise _refuse(f"{self.book} is damaged: its {self.label} has no cell data (<sheetData>)")
+            buf += more
+        self._dimension(buf[:sd.start()])
+        end_tag = b"</" + (sd.group(1) + b":" if sd.group(1) else b"") + b"sheetData>"
+
+        def pieces(data):
+            while True:
+                k = data.find(end_tag)
+                if k >= 0:
+                    yield data[:k]
+                    return
+                more = next(chunks, b"")
+                if not more:
+                    raise _refuse(f"{self.book} is damaged: its {self.label} ends inside its cell data")
+                cut = data.rfind(b"<")
+                if cut > 0:
+                    yield data[:cut]
+                    data = data[cut:]
+                elif len(data) > _LONGEST:
+                    raise _refuse(f"{self.book} cannot be read: its {self.label} holds over {_size(_LONGEST)} "
+                                  "without markup, which Excel never writes")
+                data += more
+        return iter(()) if sd.group(2) else pieces(buf[sd.end():])
+
+    def _dimension(self, head: bytes) -> None:
+        m = _DIMENSION.search(head)
+        if m is None:
+            return
+        ref = m.group(1)
+        corners = [_REF.fullmatch(c) for c in ref.split(b":")]
+        if len(corners) > 2 or any(c is None or not c.group(1) or not c.group(2) for c in corners):
+            raise _refuse(f"{self.book} is damaged: its {self.label} gives its used range as "
+                          f"{ref.decode(errors='replace')!r}, which is not a range")
+        cols = [_column(c.group(1)) for c in corners]
+        rows = [int(c.group(2)) if len(c.group(2)) <= 9 else MAX_ROWS + 1 for c in corners]
+        if max(cols) > MAX_COLS or max(rows) > MAX_ROWS or min(rows) < 1:
+            raise _refuse(f"{self.book} is damaged: its {self.label} gives its used range as {ref.decode()}, "
+                          "beyond Excel's last cell XFD1048576")
+        cells = (max(rows) - min(rows) + 1) * (max(cols) - min(cols) + 1)
+        if cells > _UsedRange(self.info.file_size, self.limits).allowed:
+            raise _refuse(self._far_message(f"its used range is {ref.decode()}", cells))
+
+    def _exact(self, allowed: int) -> None:
+        """Replays calamine's placement of every cell: a second pass, only for unusual or suspect sheets."""
+        exact = _ExactRange()
+        with self.zf.open(self.info) as f:
+            chunks = _prefetched(f)
+            for piece in self._sheet_data(next(chunks, b""), chunks):
+                exact.scan(piece)
+        if exact.bad is not None:
+            raise _refuse(f"{self.book} is damaged: its {self.label} has a cell reference "
+                          f"{exact.bad.decode(errors='replace')!r} that is not a cell")
+        if exact.beyond is not None:
+            raise _refuse(f"{self.book} is damaged: its {self.label} has a cell at {_ref_text(*exact.beyond)}, "
+                          "beyond Excel's last cell XFD1048576")
+        if exact.cells() > allowed:
+            used = f"{_ref_text(exact.top, exact.left)}:{_ref_text(exact.bottom, exact.right)}"
+            raise _refuse(self._far_message(f"a value in {_ref_text(*exact.far)} makes its used range {used}",
+                                            exact.cells()))
+
+    def _far_message(self, what: str, cells: int) -> str:
+        return (f"{self.book} cannot be read: in its {self.label} {what}, {cells:,} cells for "
+                f"{_size(self.info.file_size)} of data; in Excel press Ctrl+End to find the last cell, delete the "
+                "rows and columns beyond your data, and save")
+
+
+# --------------------------------------------------------------------------- the check
+
+_checked: dict[tuple, None] = {}
+
+
+def check(path, limits: Limits = LIMITS) -> None:
+    """Refuse (``BookUnreadable``, one sentence) a file that is not a workbook arcollect can safely open.
+
+    A file that passed is remembered by its identity and modification time, so a use case that
+    opens the package and then reads the book pays for one check.
+    """
+    path = Path(path)
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev, limits)
+    if key in _checked:
+        return
+    book = path.name
+    if st.st_size == 0:
+        raise _refuse(f"{book} is empty (0 bytes): it is not an Excel workbook")
+    with open(path, "rb") as f:
+        head = f.read(4096)
+        if not head.startswith(b"PK\x03\x04"):
+            raise _refuse(_not_a_zip(path, head) if not head.startswith(b"PK\x05\x06")
+                          else f"{book} is an empty zip archive, not an Excel workbook")
+        entries = _directory_entries(f, st.st_size, limits)
+    if entries is None:
+        raise _refuse(f"{book} is damaged: its zip directory is missing (the file was cut short or overwritten); "
+                      "use a fresh copy")
+    if entries > limits.members:
+        raise _refuse(f"{book} cannot be read: its zip directory lists more than {limits.members:,} members")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            _check_members(book, infos, limits)
+            _kind_by_names(book, {i.filename for i in infos})
+            sheets = _sheet_names(book, zf, limits)
+            for info in infos:
+                if info.is_dir():
+                    continue
+                try:
+                    _Part(book, zf, info, sheets.get(info.filename), limits).check()
+                except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+                    raise _refuse(f"{book} is damaged: its member {info.filename} cannot be inflated ({e}); "
+                                  "use a fresh copy") from None
+    except zipfile.BadZipFile as e:
+        raise _refuse(f"{book} is damaged: {e}; use a fresh copy") from None
+    if len(_checked) > 32:
+        _checked.clear()
+    _checked[key] = None

@@ -1,0 +1,60 @@
+"""The one way arcollect parses XML out of a workbook package.
+
+A workbook is a file from anywhere: its XML parts are parsed with entities
+unresolved, no DTD loaded or validated, no network and libxml2's default size
+limits (``huge_tree=False``), so an entity bomb, an external entity or a
+``file://`` reference can neither expand nor leak. SpreadsheetML never needs
+a document type declaration, so a part that has one is refused outright
+(``BookUnreadable``, naming the file and the part) rather than parsed.
+Malformed XML still raises ``etree.XMLSyntaxError``, as lxml does, so the
+callers that tolerate a broken optional part keep doing so.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO
+
+from lxml import etree
+
+_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "dtd_validation": False,
+            "huge_tree": False}
+
+
+def _parser() -> etree.XMLParser:
+    # a parser per call: lxml parsers are not safe to share between threads
+    return etree.XMLParser(**_OPTIONS)
+
+
+def _refuse(book: str, part: str):
+    from .package import BookUnreadable  # package imports this module
+
+    where = f"{book}: " if book else ""
+    return BookUnreadable(f"{where}the part {part or 'of the workbook'} has a document type declaration "
+                          "(<!DOCTYPE>), which no Excel workbook has: the file may have been tampered with")
+
+
+def _has_doctype(tree) -> bool:
+    info = tree.docinfo
+    return bool(info.doctype) or info.internalDTD is not None or info.externalDTD is not None
+
+
+def parse(data: bytes, book: str = "", part: str = "") -> etree._Element:
+    """The root element of one XML part; ``BookUnreadable`` if it declares a DOCTYPE."""
+    if b"<!DOCTYPE" in data[:4096]:
+        raise _refuse(book, part)
+    root = etree.fromstring(data, _parser())
+    if _has_doctype(root.getroottree()):   # declared further down, or in another encoding
+        raise _refuse(book, part)
+    return root
+
+
+def iterparse(source: IO[bytes], book: str = "", part: str = "", **kwargs) -> Iterator[tuple[str, etree._Element]]:
+    """``etree.iterparse`` with the same protections, for parts too large to hold as a tree."""
+    checked = False
+    for event, el in etree.iterparse(source, **_OPTIONS, **kwargs):
+        if not checked:
+            # the prolog (and any DOCTYPE) precedes the first element, so it is known by now
+            if _has_doctype(el.getroottree()):
+                raise _refuse(book, part)
+            checked = True
+        yield event, el
