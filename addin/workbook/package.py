@@ -32,6 +32,7 @@ from lxml import etree
 
 from ..files.atomic import atomic_writer
 from ..files.lock import BookLocked, Fingerprint, ScratchFolder
+from . import guard, safexml
 from .chart import Chart, chart_xml, drawing_xml
 from .xlsx_xml import (MAX_COLS, MAX_ROWS, NS_CT, NS_MAIN, NS_PKG_REL, NS_REL, CellContext, Column,
                        Formula, Link, attr, cell_xml, col_index, col_letter, encode_rows, quote_sheet, range_ref,
@@ -265,6 +266,7 @@ class XlsxPackage:
         _check_unlocked(p)
         if not p.is_file():
             raise BookUnreadable(f"{p.name}: no such workbook ({p})")
+        guard.check(p)
         return cls(p)
 
     def _load(self, path: Path) -> None:
@@ -351,7 +353,7 @@ class XlsxPackage:
     def _tree(self, name: str):
         """A small XML part parsed (read-only unless ``_edit`` marks it changed)."""
         if name not in self._trees:
-            self._trees[name] = etree.fromstring(self._read(name))
+            self._trees[name] = safexml.parse(self._read(name), self.path.name, name)
         return self._trees[name]
 
     def _edit(self, name: str):
@@ -899,7 +901,7 @@ class XlsxPackage:
             return None
         k = 0
         with self._zip.open(part) if part in self._infos and part not in self._new else io.BytesIO(self._read(part)) as f:
-            for ev, el in etree.iterparse(f, tag=_q("si")):
+            for ev, el in safexml.iterparse(f, self.path.name, part, tag=_q("si")):
                 if k == i or (k < i + 64 and k not in self._sst_cache):
                     self._sst_cache[k] = "".join(t.text or "" for t in el.iter(_q("t"))
                                                  if t.getparent().tag != _q("rPh"))

@@ -17,6 +17,7 @@ from ..core.parse import parse_flag
 from ..core.model import Level, Problem
 from ..core.policy import DEFAULT_LADDER, parse_policy
 from ..core.settings import Settings, norm_key
+from . import guard
 from .cells import address
 from .conventions import read_settings
 from .history import read_history
@@ -82,6 +83,7 @@ def _records(rows: list[list], offset: int, sheet: str, aliases: dict[str, str],
 def read_book(path) -> Book:
     """Read every sheet arcollect uses; raise BookUnreadable only when nothing can be read."""
     path = Path(path)
+    guard.check(path)
     try:
         wb = CalamineWorkbook.from_path(str(path))
         names = list(wb.sheet_names)

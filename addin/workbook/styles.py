@@ -9,6 +9,7 @@ import re
 
 from lxml import etree
 
+from . import safexml
 from .xlsx_xml import NS_MAIN
 
 BUILTIN_FORMATS = {
@@ -60,7 +61,7 @@ class StyleBook:
                    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
                    '<dxfs count="0"/><tableStyles count="0" defaultTableStyle="TableStyleMedium2" defaultPivotStyle="PivotStyleLight16"/>'
                    '</styleSheet>').encode()
-        self.root = etree.fromstring(xml)
+        self.root = safexml.parse(xml, part="xl/styles.xml")
         self.dirty = False
         self._cache: dict = {}
 
