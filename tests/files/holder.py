@@ -4,6 +4,8 @@
 ``count BOOK FILE N``: N times, under the lock, read the number in FILE and write it back plus one.
 ``spill BOOK``: open the book's package, write a sheet (spill files in a scratch folder), say
 "spilled FOLDER", and wait until stdin closes.
+``read BOOK``: say "reading", then read the book over and over as ``arcollect age`` does (and check
+every zip member's CRC) until stdin closes; print the number of reads and every failure, as JSON.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ def main(what: str, book: str, *rest: str) -> None:
                 value = int(counter.read_text() or 0)
                 time.sleep(0.001)          # widen the window a second holder would need
                 counter.write_text(str(value + 1))
+    elif what == "read":
+        read_until_stdin_closes(Path(book))
     elif what == "spill":
         from addin.workbook.package import Column, XlsxPackage
 
@@ -33,6 +37,31 @@ def main(what: str, book: str, *rest: str) -> None:
         pkg.write_sheet("Aging", [Column("n")], ([i] for i in range(1000)))
         print("spilled", pkg._tmpdir.name, flush=True)
         sys.stdin.read()
+
+
+def read_until_stdin_closes(book: Path) -> None:
+    import json
+    import threading
+    import zipfile
+    from datetime import date
+
+    from addin.app import assess
+
+    done = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+    print("reading", flush=True)
+    reads, failures = 0, []
+    while not done.is_set():
+        try:
+            with zipfile.ZipFile(book) as z:
+                bad = z.testzip()
+            if bad:
+                failures.append(f"bad CRC in {bad}")
+            assess(book, date(2026, 11, 30), today=date(2026, 11, 30))
+        except Exception as exc:  # noqa: BLE001 - a failed read of a valid book is the finding
+            failures.append(f"{type(exc).__name__}: {exc}")
+        reads += 1
+    print(json.dumps({"reads": reads, "failures": failures}), flush=True)
 
 
 if __name__ == "__main__":

@@ -38,10 +38,14 @@ def receivable(i: int, days: int, amount: float, *, consumer: bool = False) -> l
 
 
 def small_book(folder: Path, customers: int = 8, *, settings: dict | None = None) -> Path:
-    """A collections book whose customers are all overdue enough to get an email each."""
+    """A collections book whose customers are all overdue enough to get an email each.
+
+    Its Settings fix the as-of date, so what ``send`` decides again does not depend on the clock.
+    """
     rows = [receivable(i, 5 + 3 * i, 100 + 10 * i) for i in range(1, customers + 1)]
     folder.mkdir(parents=True, exist_ok=True)
-    return build_workbook(folder / BOOK, rows, settings={"From": "ar@northwind.example", **(settings or {})})
+    return build_workbook(folder / BOOK, rows, settings={"From": "ar@northwind.example", "As-of date": AS_OF,
+                                                         **(settings or {})})
 
 
 def command(*args: str) -> list[str]:
@@ -116,8 +120,13 @@ def ids(rows, action: str) -> Counter:
 
 
 def doubled(rows) -> list[str]:
-    """Message IDs drafted or sent more than once: what a re-run must never do."""
-    return [f"{action} {mid} x{n}" for action in ("drafted", "sent") for mid, n in ids(rows, action).items() if n > 1]
+    """Communications drafted or sent more than once on one channel: what a re-run must never do.
+
+    One communication (one Message ID) may go by email and phone: a drafted row for each channel.
+    """
+    seen = Counter((r["Action"], r["Message ID"], r["Channel"]) for r in rows
+                   if r["Action"] in ("drafted", "sent") and r.get("Message ID"))
+    return [f"{action} {mid} by {channel} x{n}" for (action, mid, channel), n in seen.items() if n > 1]
 
 
 def book_problems(book: Path, old: bytes | None = None) -> list[str]:
