@@ -135,3 +135,6 @@ def test_write_letters_in_two_processes_matches_one(tmp_path):
     assert [pdf_text(p) for p in one] == [pdf_text(p) for p in two]
     assert pdf_text(combined_one) == pdf_text(combined_two)
     assert all(c.customer in pdf_text(p) for c, p in zip(comms, two))
+    pages = [len(PdfReader(str(p)).pages) for p in two]  # each file holds its letter's pages of the print file
+    assert sum(pages) == len(PdfReader(str(combined_two)).pages)
+    assert all(pdf_text(p).count("Page 1") == 1 for p in two)
