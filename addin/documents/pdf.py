@@ -3,8 +3,12 @@
 Layout: letterhead (company name, address, contact), recipient address block
 (placed for a DL/C5 window envelope), date, customer number and reference, the
 subject, then the body from the rendered ``.letter.j2`` markup (see
-``render.py``: ``subject``, ``p``, ``items`` (the subtotalled item sections), ``plan``,
-``pay``, ``signature``, ``notice``), and a footer with the company registration and page number.
+``render.py``: ``subject``, ``p``, ``items`` (the subtotalled item sections),
+``plan``, ``pay``, ``signature``, ``notice``), and a footer with the company
+registration and page number.
+
+A batch is laid out once, as the print file; each letter's own file (the
+email attachment) is cut from it with pypdf, so the two never differ.
 
 The text font is a TrueType font so that € £ ü ß print: DejaVu Sans where
 installed (Linux), else Arial on Windows, else Bitstream Vera, which ships
