@@ -68,10 +68,11 @@ _HEAD = 64 * 1024
 _CHUNK = 8 * MiB
 
 
-def _refuse(message: str):
+def _refuse(book: str, what: str):
+    """The one sentence of a refusal: the file's name, what is wrong with it, what to do."""
     from .package import BookUnreadable  # package imports this module
 
-    return BookUnreadable(message)
+    return BookUnreadable(f"{book} {what}")
 
 
 def _size(n: int) -> str:
@@ -89,22 +90,25 @@ def _not_a_zip(path: Path, head: bytes) -> str:
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         streams = _cfb_streams(path)
         if {"EncryptionInfo", "EncryptedPackage"} & streams:
-            return (f"{name}: the workbook is password-protected: remove the password in Excel "
+            return ("is password-protected: remove the password in Excel "
                     "(File > Info > Protect Workbook) and save again")
         if {"Workbook", "Book"} & streams:
-            return f"{name} is an Excel 97-2003 workbook (.xls): {_OPEN_IN_EXCEL}"
-        return f"{name} is an old-format Office document, not an Excel workbook: {_OPEN_IN_EXCEL}"
+            return f"is an Excel 97-2003 workbook (.xls): {_OPEN_IN_EXCEL}"
+        if not streams:                      # a compound file whose directory cannot be read
+            return (f"is an Excel 97-2003 workbook (.xls) or a password-protected one: {_OPEN_IN_EXCEL}, "
+                    "removing any password (File > Info > Protect Workbook)")
+        return f"is an old-format Office document, not an Excel workbook: {_OPEN_IN_EXCEL}"
     if head.startswith(b"%PDF"):
-        return f"{name} is a PDF document, not an Excel workbook"
+        return "is a PDF document, not an Excel workbook"
     text = head.lstrip(b"\xef\xbb\xbf\xff\xfe\r\n\t ").lower()
     if text.startswith((b"<html", b"<!doctype html", b"<table")) or b"<html" in text[:1024]:
-        return f"{name} is a web page (HTML), not an Excel workbook: {_OPEN_IN_EXCEL}"
+        return f"is a web page (HTML), not an Excel workbook: {_OPEN_IN_EXCEL}"
     if b"urn:schemas-microsoft-com:office:spreadsheet" in head:
-        return f"{name} is an Excel 2003 XML spreadsheet: {_OPEN_IN_EXCEL}"
+        return f"is an Excel 2003 XML spreadsheet: {_OPEN_IN_EXCEL}"
     if _looks_like_text(head):
-        return (f"{name} is not an Excel workbook (it looks like a CSV or text file): use "
+        return ("is not an Excel workbook (it looks like a CSV or text file): use "
                 f"`arcollect init --from {name} BOOK.xlsx` or `arcollect age {name}`")
-    return f"{name} is not an Excel workbook (.xlsx or .xlsm): it is not a zip archive"
+    return "is not an Excel workbook (.xlsx or .xlsm): it is not a zip archive"
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -187,40 +191,40 @@ def _check_members(book: str, infos: list[zipfile.ZipInfo], limits: Limits) -> N
     for i in infos:
         n = i.filename
         if _bad_name(n):
-            raise _refuse(f"{book} cannot be read: it holds a member named {n!r}, a path outside the workbook")
+            raise _refuse(book, f"cannot be read: it holds a member named {n!r}, a path outside the workbook")
         if n.lower() in seen:
-            raise _refuse(f"{book} cannot be read: it holds two members named {n!r}")
+            raise _refuse(book, f"cannot be read: it holds two members named {n!r}")
         seen.add(n.lower())
         if i.flag_bits & 0x1:
-            raise _refuse(f"{book}: the workbook is password-protected (its zip members are encrypted): "
+            raise _refuse(book, "is password-protected (its zip members are encrypted): "
                           "remove the password and save again")
         if i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _refuse(f"{book} cannot be read: its member {n} uses compression method {i.compress_type}, "
+            raise _refuse(book, f"cannot be read: its member {n} uses compression method {i.compress_type}, "
                           "which Excel never writes")
         if i.file_size > limits.member:
-            raise _refuse(f"{book} cannot be read: its member {n} inflates to {_size(i.file_size)}, "
+            raise _refuse(book, f"cannot be read: its member {n} inflates to {_size(i.file_size)}, "
                           f"more than the {_size(limits.member)} arcollect reads")
         if i.file_size > limits.ratio_from and i.file_size > limits.ratio * max(i.compress_size, 1):
-            raise _refuse(f"{book} cannot be read: its member {n} inflates {i.file_size // max(i.compress_size, 1):,} "
+            raise _refuse(book, f"cannot be read: its member {n} inflates {i.file_size // max(i.compress_size, 1):,} "
                           f"times ({_size(i.compress_size)} to {_size(i.file_size)}), a zip bomb")
         total += i.file_size
     if total > limits.total:
-        raise _refuse(f"{book} cannot be read: its members inflate to {_size(total)}, more than the "
+        raise _refuse(book, f"cannot be read: its members inflate to {_size(total)}, more than the "
                       f"{_size(limits.total)} arcollect reads")
 
 
 def _kind_by_names(book: str, names: set[str]) -> None:
     if "xl/workbook.bin" in names:
-        raise _refuse(f"{book} is an Excel binary workbook (.xlsb): {_OPEN_IN_EXCEL}")
+        raise _refuse(book, f"is an Excel binary workbook (.xlsb): {_OPEN_IN_EXCEL}")
     if "content.xml" in names and "mimetype" in names:
-        raise _refuse(f"{book} is an OpenDocument spreadsheet (.ods): open it in Excel or LibreOffice Calc and "
+        raise _refuse(book, "is an OpenDocument spreadsheet (.ods): open it in Excel or LibreOffice Calc and "
                       "save it as an Excel Workbook (.xlsx)")
     if "word/document.xml" in names:
-        raise _refuse(f"{book} is a Word document, not an Excel workbook")
+        raise _refuse(book, "is a Word document, not an Excel workbook")
     if "ppt/presentation.xml" in names:
-        raise _refuse(f"{book} is a PowerPoint presentation, not an Excel workbook")
+        raise _refuse(book, "is a PowerPoint presentation, not an Excel workbook")
     if "[Content_Types].xml" not in names:
-        raise _refuse(f"{book} is a zip archive, not an Excel workbook (it has no [Content_Types].xml)")
+        raise _refuse(book, "is a zip archive, not an Excel workbook (it has no [Content_Types].xml)")
 
 
 def _resolve(base: str, target: str) -> str:
@@ -239,29 +243,29 @@ def _sheet_names(book: str, zf: zipfile.ZipFile, limits: Limits) -> dict[str, st
     def tree(part):
         info = zf.getinfo(part)
         if info.file_size > limits.tree_part:
-            raise _refuse(f"{book} cannot be read: its part {part} is {_size(info.file_size)} of XML, "
+            raise _refuse(book, f"cannot be read: its part {part} is {_size(info.file_size)} of XML, "
                           f"more than the {_size(limits.tree_part)} arcollect parses")
         try:
             return safexml.parse(zf.read(part), book, part)
         except etree.XMLSyntaxError as e:
-            raise _refuse(f"{book} is damaged: its part {part} is not well-formed XML ({e})") from None
+            raise _refuse(book, f"is damaged: its part {part} is not well-formed XML ({e})") from None
 
     names = set(zf.namelist())
     if "_rels/.rels" not in names:
-        raise _refuse(f"{book} is not an Excel workbook: it has no package relationships (_rels/.rels)")
+        raise _refuse(book, "is not an Excel workbook: it has no package relationships (_rels/.rels)")
     workbook = None
     for rel in tree("_rels/.rels").iter(f"{_NS_PKG}Relationship"):
         typ, target = rel.get("Type", ""), rel.get("Target", "")
         if typ.startswith(_STRICT):
-            raise _refuse(f"{book} is saved as Strict Open XML, which arcollect cannot read: in Excel use "
+            raise _refuse(book, "is saved as Strict Open XML, which arcollect cannot read: in Excel use "
                           "File > Save As > Excel Workbook (.xlsx)")
         if typ.endswith("/officeDocument") and rel.get("TargetMode") != "External":
             workbook = _resolve("", target)
     if workbook is None or workbook not in names:
-        raise _refuse(f"{book} is not an Excel workbook: its package names no workbook part")
+        raise _refuse(book, "is not an Excel workbook: its package names no workbook part")
     root = tree(workbook)
     if root.tag.startswith("{" + _STRICT):
-        raise _refuse(f"{book} is saved as Strict Open XML, which arcollect cannot read: in Excel use "
+        raise _refuse(book, "is saved as Strict Open XML, which arcollect cannot read: in Excel use "
                       "File > Save As > Excel Workbook (.xlsx)")
     rels = _rels_of(workbook)
     targets = {}
@@ -444,27 +448,27 @@ class _Part:
     def _parse(self, head: bytes, f) -> None:
         """A part the writer parses whole: within its size, and well-formed, with safexml's protections."""
         if self.info.file_size > self.limits.tree_part:
-            raise _refuse(f"{self.book} cannot be read: its {self.label} is {_size(self.info.file_size)} of XML, "
+            raise _refuse(self.book, f"cannot be read: its {self.label} is {_size(self.info.file_size)} of XML, "
                           f"more than the {_size(self.limits.tree_part)} arcollect parses")
         try:
             safexml.parse(head + f.read(), self.book, self.info.filename)
         except etree.XMLSyntaxError as e:
-            raise _refuse(f"{self.book} is damaged: its {self.label} is not well-formed XML ({e})") from None
+            raise _refuse(self.book, f"is damaged: its {self.label} is not well-formed XML ({e})") from None
 
     def _root(self, head: bytes) -> bytes | None:
         """The root element's local name (None for a member that is not XML); refuses a DOCTYPE, non-UTF-8."""
         if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
-            raise _refuse(f"{self.book} cannot be read: its {self.label} is not encoded in UTF-8, as Excel writes it")
+            raise _refuse(self.book, f"cannot be read: its {self.label} is not encoded in UTF-8, as Excel writes it")
         text = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
         if text.lstrip()[:1] != b"<":
             return None
         decl = re.match(rb"""\s*<\?xml\b[^>]*?encoding\s*=\s*["']([^"']*)""", text)
         if decl and decl.group(1).lower().replace(b"-", b"") not in (b"utf8", b"usascii", b"ascii"):
-            raise _refuse(f"{self.book} cannot be read: its {self.label} is encoded in "
+            raise _refuse(self.book, f"cannot be read: its {self.label} is encoded in "
                           f"{decl.group(1).decode(errors='replace')}, not UTF-8 as Excel writes it")
         m = _PROLOG.match(text)
         if m is None:
-            raise _refuse(f"{self.book} is damaged: its {self.label} does not start with an XML element")
+            raise _refuse(self.book, f"is damaged: its {self.label} does not start with an XML element")
         if m.group(1) == b"<!DOCTYPE":
             raise safexml._refuse(self.book, self.info.filename)
         return m.group(2)
@@ -475,7 +479,7 @@ class _Part:
         while (sd := _SHEETDATA.search(buf)) is None:
             more = next(chunks, b"")
             if not more or len(buf) > _LONGEST:
-                raise _refuse(f"{self.book} is damaged: its {self.label} has no cell data (<sheetData>)")
+                raise _refuse(self.book, f"is damaged: its {self.label} has no cell data (<sheetData>)")
             buf += more
         self._dimension(buf[:sd.start()])
         end_tag = b"</" + (sd.group(1) + b":" if sd.group(1) else b"") + b"sheetData>"
@@ -488,13 +492,13 @@ class _Part:
                     return
                 more = next(chunks, b"")
                 if not more:
-                    raise _refuse(f"{self.book} is damaged: its {self.label} ends inside its cell data")
+                    raise _refuse(self.book, f"is damaged: its {self.label} ends inside its cell data")
                 cut = data.rfind(b"<")
                 if cut > 0:
                     yield data[:cut]
                     data = data[cut:]
                 elif len(data) > _LONGEST:
-                    raise _refuse(f"{self.book} cannot be read: its {self.label} holds over {_size(_LONGEST)} "
+                    raise _refuse(self.book, f"cannot be read: its {self.label} holds over {_size(_LONGEST)} "
                                   "without markup, which Excel never writes")
                 data += more
         return iter(()) if sd.group(2) else pieces(buf[sd.end():])
@@ -506,16 +510,16 @@ class _Part:
         ref = m.group(1)
         corners = [_REF.fullmatch(c) for c in ref.split(b":")]
         if len(corners) > 2 or any(c is None or not c.group(1) or not c.group(2) for c in corners):
-            raise _refuse(f"{self.book} is damaged: its {self.label} gives its used range as "
+            raise _refuse(self.book, f"is damaged: its {self.label} gives its used range as "
                           f"{ref.decode(errors='replace')!r}, which is not a range")
         cols = [_column(c.group(1)) for c in corners]
         rows = [int(c.group(2)) if len(c.group(2)) <= 9 else MAX_ROWS + 1 for c in corners]
         if max(cols) > MAX_COLS or max(rows) > MAX_ROWS or min(rows) < 1:
-            raise _refuse(f"{self.book} is damaged: its {self.label} gives its used range as {ref.decode()}, "
+            raise _refuse(self.book, f"is damaged: its {self.label} gives its used range as {ref.decode()}, "
                           "beyond Excel's last cell XFD1048576")
         cells = (max(rows) - min(rows) + 1) * (max(cols) - min(cols) + 1)
         if cells > _UsedRange(self.info.file_size, self.limits).allowed:
-            raise _refuse(self._far_message(f"its used range is {ref.decode()}", cells))
+            raise _refuse(self.book, self._far_message(f"its used range is {ref.decode()}", cells))
 
     def _exact(self, allowed: int) -> None:
         """Replays calamine's placement of every cell: a second pass, only for unusual or suspect sheets."""
@@ -525,18 +529,18 @@ class _Part:
             for piece in self._sheet_data(next(chunks, b""), chunks):
                 exact.scan(piece)
         if exact.bad is not None:
-            raise _refuse(f"{self.book} is damaged: its {self.label} has a cell reference "
+            raise _refuse(self.book, f"is damaged: its {self.label} has a cell reference "
                           f"{exact.bad.decode(errors='replace')!r} that is not a cell")
         if exact.beyond is not None:
-            raise _refuse(f"{self.book} is damaged: its {self.label} has a cell at {_ref_text(*exact.beyond)}, "
+            raise _refuse(self.book, f"is damaged: its {self.label} has a cell at {_ref_text(*exact.beyond)}, "
                           "beyond Excel's last cell XFD1048576")
         if exact.cells() > allowed:
             used = f"{_ref_text(exact.top, exact.left)}:{_ref_text(exact.bottom, exact.right)}"
-            raise _refuse(self._far_message(f"a value in {_ref_text(*exact.far)} makes its used range {used}",
-                                            exact.cells()))
+            far = _ref_text(*exact.far)
+            raise _refuse(self.book, self._far_message(f"a value in {far} makes its used range {used}", exact.cells()))
 
     def _far_message(self, what: str, cells: int) -> str:
-        return (f"{self.book} cannot be read: in its {self.label} {what}, {cells:,} cells for "
+        return (f"cannot be read: in its {self.label} {what}, {cells:,} cells for "
                 f"{_size(self.info.file_size)} of data; in Excel press Ctrl+End to find the last cell, delete the "
                 "rows and columns beyond your data, and save")
 
@@ -559,18 +563,18 @@ def check(path, limits: Limits = LIMITS) -> None:
         return
     book = path.name
     if st.st_size == 0:
-        raise _refuse(f"{book} is empty (0 bytes): it is not an Excel workbook")
+        raise _refuse(book, "is empty (0 bytes), not an Excel workbook")
     with open(path, "rb") as f:
         head = f.read(4096)
         if not head.startswith(b"PK\x03\x04"):
-            raise _refuse(_not_a_zip(path, head) if not head.startswith(b"PK\x05\x06")
-                          else f"{book} is an empty zip archive, not an Excel workbook")
+            raise _refuse(book, _not_a_zip(path, head) if not head.startswith(b"PK\x05\x06")
+                          else "is an empty zip archive, not an Excel workbook")
         entries = _directory_entries(f, st.st_size, limits)
     if entries is None:
-        raise _refuse(f"{book} is damaged: its zip directory is missing (the file was cut short or overwritten); "
+        raise _refuse(book, "is damaged: its zip directory is missing (the file was cut short or overwritten); "
                       "use a fresh copy")
     if entries > limits.members:
-        raise _refuse(f"{book} cannot be read: its zip directory lists more than {limits.members:,} members")
+        raise _refuse(book, f"cannot be read: its zip directory lists more than {limits.members:,} members")
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -583,10 +587,10 @@ def check(path, limits: Limits = LIMITS) -> None:
                 try:
                     _Part(book, zf, info, sheets.get(info.filename), limits).check()
                 except (zipfile.BadZipFile, zlib.error, EOFError) as e:
-                    raise _refuse(f"{book} is damaged: its member {info.filename} cannot be inflated ({e}); "
+                    raise _refuse(book, f"is damaged: its member {info.filename} cannot be inflated ({e}); "
                                   "use a fresh copy") from None
     except zipfile.BadZipFile as e:
-        raise _refuse(f"{book} is damaged: {e}; use a fresh copy") from None
+        raise _refuse(book, f"is damaged: its zip archive cannot be read ({e}); use a fresh copy") from None
     if len(_checked) > 32:
         _checked.clear()
     _checked[key] = None

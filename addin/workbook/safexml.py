@@ -28,9 +28,9 @@ def _parser() -> etree.XMLParser:
 def _refuse(book: str, part: str):
     from .package import BookUnreadable  # package imports this module
 
-    where = f"{book}: " if book else ""
-    return BookUnreadable(f"{where}the part {part or 'of the workbook'} has a document type declaration "
-                          "(<!DOCTYPE>), which no Excel workbook has: the file may have been tampered with")
+    what = (f"its part {part or 'of the workbook'} declares a document type (<!DOCTYPE>), which Excel never "
+            "writes: entities and DTDs are refused, the file may have been tampered with")
+    return BookUnreadable(f"{book} cannot be read: {what}" if book else f"a workbook cannot be read: {what}")
 
 
 def _has_doctype(tree) -> bool:
