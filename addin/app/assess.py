@@ -12,7 +12,10 @@ import pandas as pd
 
 from ..core.aging import age_items, bucket_totals, open_balances
 from ..core.dunning import CONTACT, HANDED_OVER, HOLD, REVIEW, decide, summarise_history
-from ..core.model import Problem
+from ..core.model import Problem, quote
+from ..core.settings import Settings
+from ..documents.sources import letters_dir
+from ..refdata import unchecked_warning
 from ..core.money import format_plain, from_minor
 from ..workbook.plans import PlanReview, review_plans
 from ..workbook.reader import Book, read_book
@@ -52,11 +55,27 @@ def assess_book(book: Book, as_of: date | None = None, *, today: date) -> Assess
     history = summarise_history(book.history, as_of, settings.paid_grace_days)
     plans = review_plans(book, as_of, settings.plan_formulas)
     decisions = decide(aged, book.ladder, settings, as_of, history, book.customers, plans.statuses)
+    problems = list(book.problems) + plans.problems + reference_problems(settings, as_of, book.path.parent)
     notes = [] if "settings" in {n.strip().lower() for n in book.sheet_names} else [
         f"{book.path.name} has no Settings sheet: the defaults are used. Run `arcollect init {book.path.name}` "
         f"to add Settings, Policy, Customers, History and Plans, then fill in your company details."]
     return Assessment(book, as_of, aged, decisions, bucket_totals(aged), book.contacts,
-                      list(book.problems) + plans.problems, plans, history.later_events, notes)
+                      problems, plans, history.later_events, notes)
+
+
+def reference_problems(settings: Settings, as_of: date, folder) -> list[Problem]:
+    """What the run's reference data cannot vouch for: a rate table checked only to an earlier date, a
+    templates folder that is not there. Said once per run, naming the setting's cell."""
+    out = []
+    if settings.interest_rule in ("uk-1998", "eu-2011-7") and settings.interest_rate is None:
+        warning = unchecked_warning(settings.interest_rule, as_of)
+        if warning:
+            out.append(Problem(settings.cells.get("interest_rule", "Settings"), warning))
+    if settings.template_dir and not letters_dir(settings.template_dir, folder).is_dir():
+        out.append(Problem(settings.cells.get("template_dir", "Settings"),
+                           f"Templates folder {quote(settings.template_dir)} is not a folder; the templates "
+                           f"shipped with arcollect are used"))
+    return out
 
 
 def handed_over(d: pd.DataFrame) -> pd.Series:

@@ -14,7 +14,8 @@ from ..core.dunning import HELD_STATUSES, pay_by
 from ..core.model import Communication, OpenItem
 from ..core.money import from_minor, quantize
 from ..core.settings import Settings
-from ..finance import late_interest
+from ..core.interest import late_interest
+from ..refdata import reference_rates
 
 LANGUAGE_LOCALES = {"en": "en_GB", "de": "de_DE", "fr": "fr_FR", "es": "es_ES", "it": "it_IT", "nl": "nl_NL"}
 
@@ -27,7 +28,7 @@ def locale_for(language: str, settings: Settings) -> tuple[str, str]:
     return lang, LANGUAGE_LOCALES.get(lang, settings.locale)
 
 
-def _interest(items: list[OpenItem], settings: Settings, as_of: date, currency: str):
+def _interest(items: list[OpenItem], settings: Settings, as_of: date, currency: str, rates):
     """(interest, compensation) over the overdue items under the Settings' late-interest rule."""
     if settings.interest_rule == "none":
         return 0, 0
@@ -35,7 +36,7 @@ def _interest(items: list[OpenItem], settings: Settings, as_of: date, currency: 
     for it in items:
         if it.days_past_due > 0 and it.due_date:
             r = late_interest(it.balance, it.due_date, as_of, settings.interest_rule, settings.interest_rate,
-                              currency=currency)
+                              rates, currency)
             interest += r.interest
             compensation += r.compensation
     return interest, compensation
@@ -65,6 +66,8 @@ def build_communications(a, keys: set | None = None) -> list[Communication]:
             invoice_date=r.invoice_date.date() if pd.notna(r.invoice_date) else None,
             cell=cell("document", r.row) if cell else ""))
     contacts = a.contacts.set_index("customer_key").to_dict("index") if not a.contacts.empty else {}
+    table = reference_rates(settings.interest_rule) if settings.interest_rule in ("uk-1998", "eu-2011-7") else None
+    rates = table.rows if table else None  # read once at the edge; the core computes from what it is given
     out = []
     for d in todo.itertuples(index=False):
         mine = tuple(items.get((d.customer_key, d.currency), ()))
@@ -75,7 +78,7 @@ def build_communications(a, keys: set | None = None) -> list[Communication]:
         c = contacts.get(d.customer_key, {})
         get = lambda f: str(c.get(f, "") or "")  # noqa: E731
         language, locale = locale_for(get("language"), settings)
-        interest, compensation = _interest(list(mine), settings, as_of, d.currency)
+        interest, compensation = _interest(list(mine), settings, as_of, d.currency, rates)
         out.append(Communication(
             run_date=as_of, customer_id=d.customer_key, customer=d.customer, level=int(d.level),
             level_name=d.level_name, channels=tuple(d.channels), template=d.template, currency=d.currency,

@@ -19,6 +19,7 @@ from ..documents.callsheet import call_sheet
 from ..documents.handover import handover_pack
 from ..documents.pdf import safe_filename, write_letters
 from ..documents.render import render_batch
+from ..documents.sources import letters_dir
 from ..documents.sms import sms_batch
 from ..workbook.history import contact_entry
 from ..mail.message import AddressProblem, build_message, message_id
@@ -92,16 +93,19 @@ def draft_batch(comms: list[Communication], settings: Settings, history: pd.Data
         result.documents.setdefault((comm.customer_id, comm.currency), document)
         result.files.append(Path(path))
     outbox.mkdir(parents=True, exist_ok=True)
+    tdir = letters_dir(settings.template_dir, base)
+    if not tdir.is_dir():  # reported by assess, naming the Settings cell
+        tdir = letters_dir()
     # Email-only messages (most of a batch) go through the bulk path, on both cores for big batches.
     plain = [c for c in todo if c.channels == ("email",) and not c.final]
-    paths, problems = draft_emails(plain, settings, outbox, sender=sender or None,
+    paths, problems = draft_emails(plain, settings, outbox, sender=sender or None, template_dir=tdir,
                                    workers=2 if len(plain) >= PARALLEL_FROM else 1)
     result.problems += _as_problems(problems)
     for comm, path in zip(plain, paths):
         if path is not None:
             log(comm, "email", path)
     rest = [c for c in todo if not (c.channels == ("email",) and not c.final)]
-    rendered, problems = render_batch(rest, settings)
+    rendered, problems = render_batch(rest, settings, tdir)
     result.problems += _as_problems(problems)
     ok = [(c, r) for c, r in zip(rest, rendered) if r is not None]
 
@@ -135,7 +139,7 @@ def draft_batch(comms: list[Communication], settings: Settings, history: pd.Data
                 log(comm, "phone", sheet.path)
     texts = [c for c, _ in ok if "sms" in c.channels]
     if texts:
-        path, drafts, bad = sms_batch(texts, settings, outbox, texts[0].run_date)
+        path, drafts, bad = sms_batch(texts, settings, outbox, texts[0].run_date, tdir)
         result.problems += _as_problems(bad)
         listed = {getattr(d, "customer_id", "") for d in drafts}
         for comm in texts:

@@ -67,18 +67,23 @@ def _refresh(pkg, path: Path, a: Assessment, now: datetime, drafts: bool, user: 
                             levels], tiers=TierRule())
     columns, rows, chart = owned.summary_sheet(a.totals, a.decisions, a.as_of, len(a.problems), a.home_currency,
                                                settings.edges)
-    pkg.write_sheet("Summary", columns, rows, chart=chart)
     documents = result.drafts.documents if result.drafts else {}
-    pkg.write_sheet("Actions", owned.ACTIONS, owned.action_rows(a.decisions, a.contacts, a.book.approvals,
-                                                                documents), table="Actions")
-    pkg.write_sheet("Aging", owned.AGING, owned.aging_rows(a.aged, item_cells(a), levels, next_actions(a)),
-                    table="Aging")
-    pkg.write_sheet("Errors", owned.ERRORS, owned.error_rows(a.problems))
-    result.written = ["Summary", "Actions", "Aging", "Errors"]
+    sheets = [("Summary", columns, rows, {"chart": chart}),
+              ("Actions", owned.ACTIONS, owned.action_rows(a.decisions, a.contacts, a.book.approvals, documents),
+               {"table": "Actions"}),
+              ("Aging", owned.AGING, owned.aging_rows(a.aged, item_cells(a), levels, next_actions(a)),
+               {"table": "Aging"}),
+              ("Errors", owned.ERRORS, owned.error_rows(a.problems), {})]
     if a.plans and a.plans.rows:
         pkg.update_columns(a.plans.sheet, 1, list(STATUS_HEADERS), a.plans.rows, a.plans.values)
-        pkg.write_sheet("Plan Schedule", SCHEDULE, a.plans.schedule, table="PlanSchedule")
-        result.written += ["Plans", "Plan Schedule"]
+        result.written.append(a.plans.sheet)
+        sheets.append(("Plan Schedule", SCHEDULE, a.plans.schedule, {"table": "PlanSchedule"}))
+    for role, cols, values, options in sheets:
+        name = pkg.write_sheet(role, cols, values, **options)
+        result.written.append(name)
+        if name != role:
+            a.notes.append(f"a sheet of yours is called {role!r}: it was left alone and arcollect wrote its "
+                           f"{role} to {name!r}")
     logged = recovered + (result.drafts.entries if result.drafts else [])
     if logged:
         append_history(pkg, logged)

@@ -44,6 +44,7 @@ class Settings:
     paid_grace_days: int = 5  # a 'paid' logged in History holds that amount this long for the ledger to catch up
     template_dir: str = ""  # folder of edited templates (arcollect templates export); blank = packaged
     column_map: dict = field(default_factory=dict)  # canonical field -> header in the sheet
+    cells: dict = field(default_factory=dict, compare=False)  # attribute -> the Settings cell it came from
 
 
 def norm_key(text) -> str:
@@ -163,6 +164,7 @@ def parse_settings(raw: dict[str, tuple[object, str]],
     company: dict = {}
     columns: dict = {}
     problems: list[Problem] = []
+    cells: dict[str, str] = {}
     for key, (value, cell) in raw.items():
         k = norm_key(key)
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -173,6 +175,7 @@ def parse_settings(raw: dict[str, tuple[object, str]],
             company[COMPANY_KEYS[k]] = str(value).strip()
         elif k in SETTING_KEYS:
             attr, parse, expected = SETTING_KEYS[k]
+            cells[attr] = cell
             try:
                 values[attr] = parse(value, conventions)
             except (ValueError, KeyError, TypeError, ArithmeticError):
@@ -180,7 +183,7 @@ def parse_settings(raw: dict[str, tuple[object, str]],
         elif "password" in k:
             problems.append(Problem(cell, "a password does not belong in the workbook; "
                                           "use ARCOLLECT_SMTP_PASSWORD or the keyring"))
-    settings = Settings(**values, locale=conventions.locale, conventions=conventions)
+    settings = Settings(**values, locale=conventions.locale, conventions=conventions, cells=cells)
     if company:
         settings = replace(settings, company=replace(settings.company, **company))
     if columns:

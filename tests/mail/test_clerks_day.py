@@ -12,6 +12,7 @@ from python_calamine import CalamineWorkbook
 
 from addin.app import assess
 from addin.cli import main
+from addin.mail.outbox import read_draft
 from addin.workbook.reader import read_book
 from addin.workbook.template import build_workbook
 
@@ -132,3 +133,31 @@ def test_locale_is_honoured_for_log_amounts_tolerance_and_the_as_of_date(tmp_pat
     assert main(["age", str(book), "--json"]) == 0
     out = capsys.readouterr().out
     assert "balance 4.50 below tolerance 5.00" in out
+
+
+def test_a_run_past_the_rate_tables_checked_date_warns_once_naming_the_file(tmp_path, capsys):
+    rows = [item("C1", "Acme Ltd", "INV-1", 40, 1000), item("C2", "Birch LLP", "INV-2", 50, 2000)]
+    book = build_workbook(tmp_path / "book.xlsx", rows, settings={"Late interest rule": "uk-1998"})
+    assert main(["age", str(book), "--as-of", "2026-11-30"]) == 0  # within what the table vouches for
+    assert main(["age", str(book), "--as-of", "2027-03-01"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("boe_bank_rate.csv (shipped with arcollect) is checked through 2026-06-30") == 1
+    assert "book.xlsx:Settings!B" in err
+
+
+def test_edited_templates_in_the_settings_folder_are_used(tmp_path, capsys):
+    assert main(["templates", "export", str(tmp_path / "mine")]) == 0
+    subject = tmp_path / "mine" / "letters" / "en" / "reminder.subject.j2"
+    if not subject.exists():  # the export may lay the templates out at the top of the folder
+        subject = tmp_path / "mine" / "en" / "reminder.subject.j2"
+    subject.write_text("Edited: {{ customer }} owes {{ total_due|money }}", encoding="utf-8")
+    folder = subject.parent.parent
+    book = build_workbook(tmp_path / "book.xlsx", [item("C1", "Acme Ltd", "INV-1", 5, 100)],
+                          settings={"From": "ar@northwind.example", "Templates folder": str(folder)})
+    assert main(["run", str(book), "--as-of", "2026-11-30"]) == 0
+    draft = read_draft(tmp_path / "book outbox" / "C1_GBP_L2_2026-11-30.eml")
+    assert draft["Subject"] == "Edited: Acme Ltd owes £100.00"
+    missing = build_workbook(tmp_path / "other.xlsx", [item("C1", "Acme Ltd", "INV-1", 5, 100)],
+                             settings={"Templates folder": "nowhere"})
+    assert main(["age", str(missing)]) == 1
+    assert 'Templates folder "nowhere" is not a folder' in capsys.readouterr().err
