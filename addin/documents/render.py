@@ -173,6 +173,7 @@ def format_money(value, currency: str, locale: str) -> str:
     return babel.numbers.format_currency(Decimal(value), currency or "EUR", locale=_locale(locale))
 
 
+@lru_cache(maxsize=65536)  # a batch has few distinct dates: due dates, pay-by, run date
 def format_date(value, locale: str, format: str = "long") -> str:
     """A date by the customer's locale: "30 November 2026", "30. November 2026"."""
     if value is None or value == "":
