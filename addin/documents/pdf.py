@@ -434,6 +434,15 @@ def _merge(parts: list[bytes]) -> bytes:
     return buf.getvalue()
 
 
+def _pool(workers: int):
+    """A process pool, or None where processes cannot start (xlwings Lite runs in the browser)."""
+    from concurrent.futures import ProcessPoolExecutor
+    try:
+        return ProcessPoolExecutor(max_workers=workers)
+    except (NotImplementedError, OSError):
+        return None
+
+
 def write_letters(batch, folder, settings: Settings, *,
                   workers: int | None = None) -> tuple[list[Path], Path | None]:
     """One PDF per communication plus one combined PDF of the whole batch, to print.
@@ -457,11 +466,11 @@ def write_letters(batch, folder, settings: Settings, *,
         workers = min(2, os.cpu_count() or 1) if len(batch) >= PARALLEL_FROM else 1
     size = -(-len(batch) // max(1, workers))
     parts = [(batch[i:i + size], folder, settings) for i in range(0, len(batch), size)]
-    if len(parts) == 1:
-        results = [_write_part(parts[0])]
+    pool = _pool(len(parts)) if len(parts) > 1 else None
+    if pool is None:
+        results = [_write_part(part) for part in parts]
     else:
-        from concurrent.futures import ProcessPoolExecutor
-        with ProcessPoolExecutor(max_workers=len(parts)) as pool:
+        with pool:
             results = list(pool.map(_write_part, parts))
     _write_atomic(combined, results[0][1] if len(results) == 1 else _merge([data for _, data in results]))
     return [path for paths, _ in results for path in paths], combined
