@@ -321,10 +321,10 @@ class _UsedRange:
     def __init__(self, size: int, limits: Limits):
         self.allowed = min(limits.range_cells, max(limits.sparse_cells, size * limits.cells_per_byte))
         self.digits = 7 if 26 * MAX_ROWS <= self.allowed else max(
-            d for d in range(1, 7) if 26 * (10 ** d - 1) <= self.allowed)
-        self.refs = _refs(self.digits)
+            (d for d in range(1, 7) if 26 * (10 ** d - 1) <= self.allowed), default=0)
+        self.refs = _refs(max(self.digits, 1))
         self.letters: set[bytes] = set()
-        self.unsure = False
+        self.unsure = not self.digits            # so few cells allowed that only the exact pass can tell
 
     def scan(self, body: bytes) -> None:
         if self.unsure:
@@ -358,17 +358,20 @@ class _ExactRange:
         self.bad: bytes | None = None             # a reference calamine cannot read
 
     def scan(self, body: bytes) -> None:
+        # quick-xml expands <x/> into a start and an end: a self-closing row still ends a row, a
+        # self-closing cell still takes a column, though it holds no value and is not placed
         for closing, kind, attrs, empty in _TAG.findall(body):
             if kind == b"row":
-                if closing:
-                    self.row, self.col = self.row + 1, 0
-                elif not empty and (r := self._ref(attrs, cell=False)) is not None:
+                if not closing and (r := self._ref(attrs, cell=False)) is not None:
                     self.row = r[0]
-            elif not closing and not empty:       # a self-closing <c/> holds no value: calamine skips it
+                if closing or empty:
+                    self.row, self.col = self.row + 1, 0
+            elif not closing:
                 r = self._ref(attrs, cell=True)
                 if r is not None:
                     self.col = r[1]
-                self._place(*(r or (self.row, self.col)))
+                if not empty:
+                    self._place(*(r or (self.row, self.col)))
                 self.col += 1
 
     def _ref(self, attrs: bytes, cell: bool) -> tuple[int, int] | None:

@@ -11,6 +11,7 @@ callers that tolerate a broken optional part keep doing so.
 """
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import IO
 
@@ -50,11 +51,32 @@ def parse(data: bytes, book: str = "", part: str = "") -> etree._Element:
 
 def iterparse(source: IO[bytes], book: str = "", part: str = "", **kwargs) -> Iterator[tuple[str, etree._Element]]:
     """``etree.iterparse`` with the same protections, for parts too large to hold as a tree."""
+    head = source.read(4096)
+    if b"<!DOCTYPE" in head:
+        raise _refuse(book, part)
     checked = False
-    for event, el in etree.iterparse(source, **_OPTIONS, **kwargs):
+    for event, el in etree.iterparse(_Rejoined(head, source), **_OPTIONS, **kwargs):
         if not checked:
             # the prolog (and any DOCTYPE) precedes the first element, so it is known by now
             if _has_doctype(el.getroottree()):
                 raise _refuse(book, part)
             checked = True
         yield event, el
+
+
+class _Rejoined(io.RawIOBase):
+    """``head`` (already read from ``rest`` to look at it) followed by the rest of the stream."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]):
+        self.head, self.rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if not self.head:
+            self.head = self.rest.read(len(buffer))
+        n = min(len(buffer), len(self.head))
+        buffer[:n] = self.head[:n]
+        self.head = self.head[n:]
+        return n

@@ -1,0 +1,107 @@
+"""The package guard: every hostile file refused in one sentence, every real book let through, and the
+used-range replay agreeing with calamine's own placement of cells."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from addin.workbook import guard
+from addin.workbook.guard import Limits, _ExactRange
+from addin.workbook.package import BookUnreadable, XlsxPackage
+from tests.campaigns.hostile import (
+    NAMES,
+    SHEET,
+    base_book,
+    hostile_files,
+    members,
+    write_members,
+)
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    return {h.path.name: h for h in hostile_files(tmp_path_factory.mktemp("hostile"))}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_hostile_file_is_refused_in_one_sentence_or_read(hostile, name):
+    h = hostile[name]
+    if h.says is None:
+        guard.check(h.path)
+        return
+    with pytest.raises(BookUnreadable) as e:
+        guard.check(h.path)
+    text = str(e.value)
+    assert text.startswith(h.path.name + " ") and h.says in text and "\n" not in text
+
+
+def test_the_writer_refuses_before_it_opens_anything(hostile):
+    with pytest.raises(BookUnreadable, match="a zip bomb"):
+        XlsxPackage.open(hostile["sheet-bomb.xlsx"].path)
+
+
+def _sheet_book(tmp_path: Path, rows: bytes, name="b.xlsx") -> Path:
+    base = base_book(tmp_path / "base.xlsx")
+    parts = members(base)
+    xml = parts[SHEET]
+    start, end = xml.index(b"<sheetData>") + len(b"<sheetData>"), xml.index(b"</sheetData>")
+    parts[SHEET] = xml[:start] + rows + xml[end:]
+    return write_members(tmp_path / name, parts)
+
+
+@pytest.mark.parametrize("rows", [
+    b'<row r="1"><c r="A1"><v>1</v></c></row><row r="99999"><c r="Z99999"><v>1</v></c></row>',   # sparse, small
+    b'<row r="1"><c r="A1"><v>1</v></c><c r="XFD1" s="0"/></row><row r="1048576"><c r="XFD1048576" s="1"/></row>',
+    b'<row r="2"><c r="XFD2"><v>1</v></c></row>',                                                 # far right, one row
+    b'<row><c><v>1</v></c><c><v>2</v></c></row><row><c t="n"><v>3</v></c></row>',               # placed by counting
+], ids=["sparse", "formatted-empty-far-cells", "one-far-cell-row", "no-r"])
+def test_harmless_used_ranges_pass(tmp_path, rows):
+    guard.check(_sheet_book(tmp_path, rows))
+
+
+ODD = [
+    b'<row r="3"><c r = "C3"><v>1</v></c><c r=\'E7\'><v>2</v></c></row>',
+    b'<row r="4"><c s="0" r="B4"><v>1</v></c><c><v>2</v></c><c/><c><v>3</v></c></row><row><c><v>4</v></c></row>',
+    b'<row r="2"><c r="C2"><v>1</v></c></row><row/><row><c s="1"/><c><v>5</v></c></row>',
+    b'<row r="10"><x:c xmlns:x="urn:x" r="AA10"><v>1</v></x:c></row><row r="2"><c r="b2"><v>1</v></c></row>',
+    b'<row r="5" spans="1:3"><c r="A5" t="inlineStr"><is><t>r="ZZ9"</t></is></c></row>',
+    b'<row r="6"><c r="D6"><v>1</v></c><c><v>1</v></c></row><row r="8"><c><v>1</v></c><c r="A8"><v>1</v></c></row>',
+]
+
+
+@pytest.mark.parametrize("rows", ODD, ids=[f"odd{i}" for i in range(len(ODD))])
+def test_the_exact_pass_places_cells_as_calamine_does(tmp_path, rows):
+    path = _sheet_book(tmp_path, rows)
+    ws = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Receivables")
+    exact = _ExactRange()
+    exact.scan(rows)
+    (top, left), (bottom, right) = ws.start, ws.end
+    assert (exact.top, exact.left, exact.bottom, exact.right) == (top, left, bottom, right)
+
+
+def test_size_ratio_and_count_limits(tmp_path):
+    path = base_book(tmp_path / "b.xlsx")
+    sheet = zipfile.ZipFile(path).getinfo(SHEET)
+    for limits, says in [(Limits(member=sheet.file_size - 1), "inflates to"),
+                         (Limits(total=sheet.file_size), "its members inflate to"),
+                         (Limits(ratio=1, ratio_from=0), "a zip bomb"),
+                         (Limits(members=3), "more than 3 members"),
+                         (Limits(tree_part=100), "of XML, more than the 100 bytes arcollect parses"),
+                         (Limits(range_cells=10, sparse_cells=10, cells_per_byte=0), "cells for")]:
+        with pytest.raises(BookUnreadable, match=says):
+            guard.check(path, limits)
+    guard.check(path)
+
+
+def test_a_book_our_writer_saved_passes_and_is_checked_once(tmp_path):
+    path = base_book(tmp_path / "b.xlsx")
+    with XlsxPackage.open(path) as pkg:
+        pkg.write_sheet("Aging", ["Cell", "Days"], [[f"Receivables!A{r}", r] for r in range(2, 2000)])
+        pkg.save()
+    guard.check(path)
+    path.write_bytes(b"")           # a changed file is looked at again
+    with pytest.raises(BookUnreadable, match="is empty"):
+        guard.check(path)
