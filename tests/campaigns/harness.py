@@ -16,6 +16,7 @@ import selectors
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,12 +44,20 @@ def _limit(memory: int):
 
 
 def run_cases(cases: list[tuple[str, list[str]]], *, memory: int = 2 * GiB, timeout: float = 60,
-              env: dict | None = None) -> list[Outcome]:
-    """Each (id, argv) run as ``arcollect argv``; an Outcome per case, in order."""
-    outcomes: list[Outcome] = []
-    while len(outcomes) < len(cases):
-        outcomes += _child(cases[len(outcomes):], memory, timeout, env)
-    return outcomes
+              env: dict | None = None, workers: int = 1) -> list[Outcome]:
+    """Each (id, argv) run as ``arcollect argv``; an Outcome per case, in order.
+
+    ``workers`` children share the cases (every ``workers``-th each), side by side.
+    """
+    def serial(part):
+        outcomes: list[Outcome] = []
+        while len(outcomes) < len(part):
+            outcomes += _child(part[len(outcomes):], memory, timeout, env)
+        return outcomes
+    with ThreadPoolExecutor(workers) as pool:
+        parts = list(pool.map(serial, [cases[k::workers] for k in range(workers)]))
+    order = {case: i for i, (case, _argv) in enumerate(cases)}
+    return sorted((o for part in parts for o in part), key=lambda o: order[o.case])
 
 
 def _child(cases, memory, timeout, env) -> list[Outcome]:
