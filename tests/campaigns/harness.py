@@ -2,10 +2,11 @@
 
 A child imports arcollect once and runs ``addin.cli.main`` on each case in turn, exactly as the
 ``arcollect`` console script does, so a campaign of hundreds of books is not hundreds of interpreter
-starts. An exception escaping ``main`` is a traceback the user would have seen. The child runs under
-RLIMIT_AS: a reader that tries to allocate too much fails there (MemoryError, or a Rust abort that
-kills the child) instead of swapping the machine. A child that dies or stops answering is replaced
-and the campaign carries on with the next case, the case recorded as an abort or a hang.
+starts. An exception escaping ``main`` is a traceback the user would have seen. The child limits its
+own address space (RLIMIT_AS) before it imports arcollect: a reader that tries to allocate too much
+fails there (MemoryError, or a Rust abort that kills the child) instead of swapping the machine.
+A child that dies or stops answering is replaced and the campaign carries on with the next case,
+the case recorded as an abort or a hang.
 """
 from __future__ import annotations
 
@@ -37,12 +38,6 @@ class Outcome:
     detail: str = ""
 
 
-def _limit(memory: int):
-    def apply():
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    return apply
-
-
 def run_cases(cases: list[tuple[str, list[str]]], *, memory: int = 2 * GiB, timeout: float = 60,
               env: dict | None = None, workers: int = 1) -> list[Outcome]:
     """Each (id, argv) run as ``arcollect argv``; an Outcome per case, in order.
@@ -62,9 +57,9 @@ def run_cases(cases: list[tuple[str, list[str]]], *, memory: int = 2 * GiB, time
 
 def _child(cases, memory, timeout, env) -> list[Outcome]:
     """Outcomes of a prefix of ``cases``: all of them, or up to and including one that killed the child."""
-    proc = subprocess.Popen([sys.executable, "-c", "from tests.campaigns.harness import serve; serve()"],
+    proc = subprocess.Popen([sys.executable, "-c", f"from tests.campaigns.harness import serve; serve({memory})"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-                            env=dict(env or os.environ, PYTHONPATH=str(ROOT)), preexec_fn=_limit(memory))
+                            env=dict(env or os.environ, PYTHONPATH=str(ROOT)))
     proc.stdin.write(json.dumps(cases).encode())
     proc.stdin.close()
     sel = selectors.DefaultSelector()
@@ -106,12 +101,13 @@ def _child(cases, memory, timeout, env) -> list[Outcome]:
         sel.close()
 
 
-def serve() -> None:
-    """The child: run each case given on stdin through the CLI's main and report it on stdout."""
+def serve(memory: int) -> None:
+    """The child: limit its own address space, then run each case given on stdin through the CLI's main."""
     import contextlib
     import io
     import traceback
 
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     from addin.cli import main
 
     for case, argv in json.loads(sys.stdin.read()):
