@@ -1,91 +1,302 @@
-"""The receivables sheet in bulk, as text columns, without a Python object per cell.
+"""Sheets in bulk: the first rows to find the header, then typed columns below it.
 
-fastexcel (calamine's Rust reader with Arrow output) renders every cell as
-text in one pass: dates as "2026-11-30 00:00:00", whole numbers as "1001".
-The typed conversion then runs vectorised over whole columns (values.py).
+fastexcel (calamine's Rust reader with Arrow output) reads a whole sheet into
+typed columns in one pass — dates as dates, numbers as float64 — the floor of
+what reading an .xlsx costs. Every problem must name its cell and fastexcel
+does not say at which row its range starts, so the first rows are read from
+the sheet XML itself (streamed: only the first rows and the shared strings
+they use are decompressed), and the header fastexcel finds must be the one
+the XML has there. When that cannot be established, python-calamine, which
+reports its range start, reads the sheet instead.
 
-fastexcel does not say where its range starts, and every problem must name
-its cell, so the sheet's origin is read from the sheet XML itself: the first
-row holding a value, and a value in column A among the first rows (then the
-range can only start at column A). When that cannot be established the
-caller falls back to python-calamine, which reports its range start.
+History and Customers are read as text columns (``text_sheet``).
 """
 from __future__ import annotations
 
 import gc
 import html
+import logging
 import posixpath
 import re
 import zipfile
-from itertools import islice
+from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
+from .typed import Column, columns_from_rows, empty_column, error_value, from_arrow
 from .values import cell_text
+from .xlsx_xml import col_index, split_range
 
 HEAD_ROWS = 40
 _ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*?)(/>|>(.*?)</(?:\w+:)?row>)", re.S)
 _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
 _CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
-_VALUE = re.compile(rb"<(?:\w+:)?v>[^<]|<(?:\w+:)?is>")
+_CELL_TYPE = re.compile(rb'\bt="(\w+)"')
+_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_T = re.compile(rb"<(?:\w+:)?t\b[^>]*>([^<]*)</(?:\w+:)?t>|<(?:\w+:)?t\b[^>]*/>")
+_SI = re.compile(rb"<(?:\w+:)?si>(.*?)</(?:\w+:)?si>|<(?:\w+:)?si/>", re.S)
+_PHONETIC = re.compile(rb"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+\d+:[A-Z]+\d+)"')
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+# fastexcel logs every all-blank column ("falling back to string"): expected here, noise on a clerk's terminal
+logging.getLogger("fastexcel.types.dtype").setLevel(logging.ERROR)
 
 
-def _sheet_part(zf: zipfile.ZipFile, sheet: str) -> str | None:
+@dataclass
+class SheetData:
+    """A sheet's first rows, and how to load its typed columns below a header row among them."""
+
+    name: str
+    head: list[list]  # head[i] is sheet row first_row + i; cell j is column offset + j
+    first_row: int
+    offset: int
+    load: Callable[[int], list[Column]]  # header index -> typed columns of the rows below it
+    merges: Callable[[], list[tuple[int, int, int, int]]]  # (row, col, last row, last col), 0-based cols
+
+
+def _unescape(raw: bytes) -> str:
+    text = html.unescape(raw.decode("utf-8"))
+    return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+def _parts(zf: zipfile.ZipFile, sheet: str) -> tuple[str | None, str | None]:
+    """(sheet part, shared strings part) named by the workbook's relationships."""
     book = zf.read("xl/workbook.xml").decode("utf-8")
     rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    targets, sst = {}, None
+    for rel in re.finditer(r"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        tag = rel.group(0)
+        rid, target = re.search(r'\bId="([^"]*)"', tag), re.search(r'\bTarget="([^"]*)"', tag)
+        if not rid or not target:
+            continue
+        t = target.group(1)
+        path = t.lstrip("/") if t.startswith("/") else posixpath.normpath(posixpath.join("xl", t))
+        targets[rid.group(1)] = path
+        if re.search(r'Type="[^"]*/sharedStrings"', tag):
+            sst = path
     for m in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", book):
         tag = m.group(0)
         name = re.search(r'\bname="([^"]*)"', tag)
         rid = re.search(r'\br:id="([^"]*)"|\bid="([^"]*)"', tag)
-        if not name or not rid or html.unescape(name.group(1)) != sheet:
-            continue
-        rid = rid.group(1) or rid.group(2)
-        for rel in re.finditer(r"<Relationship\b[^>]*>", rels):
-            if f'Id="{rid}"' in rel.group(0):
-                target = re.search(r'Target="([^"]*)"', rel.group(0)).group(1)
-                return target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                    posixpath.join("xl", target))
-    return None
+        if name and rid and html.unescape(name.group(1)) == sheet:
+            return targets.get(rid.group(1) or rid.group(2)), sst
+    return None, sst
+
+
+def _shared_strings(zf: zipfile.ZipFile, part: str | None, upto: int) -> list[str]:
+    """The first ``upto + 1`` shared strings, streamed (a header uses the first few)."""
+    out: list[str] = []
+    if part is None or upto < 0:
+        return out
+    with zf.open(part) as fh:
+        buffer = b""
+        while len(out) <= upto:
+            chunk = fh.read(1 << 16)
+            buffer += chunk
+            end = 0
+            for m in _SI.finditer(buffer):
+                end = m.end()
+                body = _PHONETIC.sub(b"", m.group(1) or b"")
+                out.append(_unescape(b"".join(t.group(1) or b"" for t in _T.finditer(body))))
+            buffer = buffer[end:]
+            if not chunk:
+                break
+    return out
+
+
+def _head_cells(path, sheet: str, rows: int):
+    """[(sheet row, [(0-based column, raw type, raw value)])] of the first rows holding a value, streamed;
+    None when the XML does not say where each cell is."""
+    found = []
+    with zipfile.ZipFile(path) as zf:
+        part, sst_part = _parts(zf, sheet)
+        if part is None:
+            return None, None
+        with zf.open(part) as fh:
+            buffer = b""
+            while len(found) < rows:
+                chunk = fh.read(1 << 20)
+                buffer += chunk
+                end = 0
+                for m in _ROW.finditer(buffer):
+                    end = m.end()
+                    cells = []
+                    for c in _CELL.finditer(m.group(3) or b""):
+                        attrs, body = c.group(1), c.group(2) or b""
+                        ctype = _CELL_TYPE.search(attrs)
+                        ctype = ctype.group(1) if ctype else b"n"
+                        if ctype == b"inlineStr":
+                            value = b"".join(t.group(1) or b"" for t in _T.finditer(body))
+                        else:
+                            v = _V.search(body)
+                            if v is None:
+                                continue
+                            value = v.group(1)
+                        ref = _CELL_REF.search(attrs)
+                        if ref is None:
+                            return None, None
+                        cells.append((col_index(ref.group(1)) - 1, ctype, value))
+                    if not cells:
+                        continue
+                    number = _ROW_NUMBER.search(m.group(1))
+                    if number is None:
+                        return None, None
+                    found.append((int(number.group(1)), cells))
+                    if len(found) >= rows:
+                        break
+                buffer = buffer[end:]
+                if not chunk:
+                    break
+        wanted = [int(v) for _, cells in found for _, t, v in cells if t == b"s"]
+        sst = _shared_strings(zf, sst_part, max(wanted, default=-1))
+    return found, sst
+
+
+def _value(ctype: bytes, raw: bytes, sst: list[str]):
+    if ctype == b"s":
+        k = int(raw)
+        return sst[k] if k < len(sst) else None
+    if ctype in (b"str", b"inlineStr", b"d"):
+        return _unescape(raw)
+    if ctype == b"b":
+        return raw.strip() == b"1"
+    if ctype == b"e":
+        return _unescape(raw)
+    try:
+        return float(raw)
+    except ValueError:
+        return _unescape(raw)
+
+
+def xml_head(path, sheet: str, rows: int = HEAD_ROWS) -> tuple[int, list[list]] | None:
+    """(first sheet row holding a value, the rows from there: cells by 0-based column), or None."""
+    try:
+        found, sst = _head_cells(path, sheet, rows)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return None
+    if not found:
+        return None
+    first = found[0][0]
+    head: list[list] = [[] for _ in range(min(rows, found[-1][0] - first + 1))]
+    for number, cells in found:
+        if number - first >= len(head):
+            break
+        row = head[number - first]
+        for j, ctype, raw in cells:
+            row.extend([None] * (j + 1 - len(row)))
+            row[j] = _value(ctype, raw, sst)
+    return first, head
 
 
 def sheet_origin(path, sheet: str) -> tuple[int, int] | None:
     """(first row holding a value, the row of a column-A value) or None when not certain."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            part = _sheet_part(zf, sheet)
-            if part is None:
-                return None
-            with zf.open(part) as fh:
-                buffer, first, seen = b"", None, 0
-                while seen < HEAD_ROWS:
-                    chunk = fh.read(1 << 20)
-                    buffer += chunk
-                    end = 0
-                    for m in _ROW.finditer(buffer):
-                        end = m.end()
-                        number = _ROW_NUMBER.search(m.group(1))
-                        cells = [c for c in _CELL.finditer(m.group(3) or b"") if _VALUE.search(c.group(2) or b"")]
-                        if not cells:
-                            continue
-                        if number is None:
-                            return None
-                        first = first or int(number.group(1))
-                        seen += 1
-                        for c in cells:
-                            ref = _CELL_REF.search(c.group(1))
-                            if ref is None:
-                                return None
-                            if ref.group(1) == b"A":
-                                return first, int(ref.group(2))
-                    buffer = buffer[end:]
-                    if not chunk:
-                        break
-    except (zipfile.BadZipFile, KeyError, OSError):
+    got = xml_head(path, sheet)
+    if got is None:
         return None
-    return None
+    first, head = got
+    a_row = next((first + i for i, r in enumerate(head) if r and r[0] is not None), None)
+    return (first, a_row) if a_row is not None else None
 
+
+def xml_merges(path, sheet: str) -> list[tuple[int, int, int, int]]:
+    """Merged ranges as (first row, first 0-based column, last row, last column).
+
+    They are listed after the cell data, so the whole sheet XML is streamed:
+    callers ask only when a row's required cells are blank.
+    """
+    tail, seen = b"", False
+    with zipfile.ZipFile(path) as zf:
+        part, _ = _parts(zf, sheet)
+        if part is None:
+            return []
+        with zf.open(part) as fh:
+            while chunk := fh.read(1 << 22):
+                if seen:
+                    tail += chunk
+                    continue
+                window = tail[-16:] + chunk
+                k = window.find(b"</sheetData>")
+                seen, tail = (True, window[k:]) if k >= 0 else (False, window[-16:])
+    out = []
+    for m in _MERGE.finditer(tail if seen else b""):
+        c1, r1, c2, r2 = split_range(m.group(1).decode())
+        out.append((r1, c1 - 1, r2, c2 - 1))
+    return out
+
+
+class HeadMismatch(Exception):
+    """fastexcel found another header than the sheet XML has at that row: read the sheet another way."""
+
+
+def fast_sheet(path, sheet: str) -> SheetData | None:
+    """The sheet's head from its XML and its columns from fastexcel, or None when that is not possible."""
+    got = xml_head(path, sheet)
+    if got is None:
+        return None
+    try:
+        import fastexcel
+    except ImportError:
+        return None
+    first, head = got
+    return SheetData(sheet, head, first, 0,
+                     lambda header_index: _fast_columns(fastexcel, path, sheet, head[header_index], header_index),
+                     lambda: xml_merges(path, sheet))
+
+
+def _fast_columns(fastexcel, path, sheet: str, header: list, header_index: int) -> list[Column]:
+    """Typed columns below the header; HeadMismatch unless fastexcel's header is the XML's."""
+    reader = fastexcel.read_excel(str(Path(path)))
+    ws = reader.load_sheet(sheet, header_row=header_index)
+    info = ws.available_columns()
+    names = {c.absolute_index: c.name for c in info if c.column_name_from == "looked_up"}
+    for j, name in names.items():
+        mine = cell_text(header[j]) if j < len(header) else None
+        if mine is None or not (name == mine or re.fullmatch(re.escape(mine) + r"_\d+", name)):
+            raise HeadMismatch(sheet)
+    if any(cell_text(v) is not None and j not in names for j, v in enumerate(header)):
+        raise HeadMismatch(sheet)
+    batch, errors = ws.to_arrow_with_errors()
+    del ws, reader
+    other: dict[int, dict[int, object]] = {}
+    for e in (errors.errors if errors is not None else []):
+        row, k = e.offset_position
+        other.setdefault(k, {})[row] = error_value(e.detail)
+    n = batch.num_rows
+    columns = [empty_column(n) for _ in range(max((c.absolute_index for c in info), default=-1) + 1)]
+    for k, c in enumerate(info):
+        columns[c.absolute_index] = from_arrow(batch.column(k), other.get(k, {}))
+    return columns
+
+
+def calamine_sheet(wb, sheet: str) -> SheetData:
+    """The sheet through python-calamine's rows (the fallback): it reports where its range starts."""
+    ws = wb.get_sheet_by_name(sheet)
+    start = ws.start
+    rows = ws.iter_rows()
+    head = list(islice(rows, HEAD_ROWS))
+    offset = start[1] if start else 0
+    merges = [(r1 + 1, c1, r2 + 1, c2) for (r1, c1), (r2, c2) in (ws.merged_cell_ranges or [])]  # absolute
+
+    def load(header_index: int) -> list[Column]:
+        gc.disable()  # a million small lists, none cyclic: the collector would only rescan them
+        try:
+            return columns_from_rows(chain(head[header_index + 1:], rows))
+        finally:
+            gc.enable()
+
+    return SheetData(sheet, head, 1, offset, load, lambda: merges)  # iter_rows starts at row 1, column start
+
+
+def open_sheet(path, wb, sheet: str, fast: bool = True) -> SheetData:
+    """The sheet in bulk when its origin is certain (and ``fast``), else through python-calamine."""
+    return (fast_sheet(path, sheet) if fast else None) or calamine_sheet(wb, sheet)
+
+
+# --- text columns (History, Customers) ----------------------------------------------------
 
 def read_text_columns(path, sheet: str):
     """(first sheet row, column offset, head rows, text columns) via fastexcel, or None."""
@@ -107,11 +318,7 @@ def read_text_columns(path, sheet: str):
 
 
 def text_columns_from_rows(rows, chunk: int = 65536) -> list[pd.Series]:
-    """The same text columns from python-calamine rows (the fallback path).
-
-    Rows are taken a chunk at a time and turned into Arrow-backed text at once,
-    so a million Python row lists never sit in memory beside their text.
-    """
+    """The same text columns from python-calamine rows (the fallback path), a chunk at a time."""
     parts: list[list[pd.Series]] = []
     rows = iter(rows)
     while block := list(islice(rows, chunk)):
@@ -130,7 +337,7 @@ def text_sheet(path, wb, name):
         return fast
     ws = wb.get_sheet_by_name(name)
     start = ws.start
-    gc.disable()  # a million small lists, none cyclic: the collector would only rescan them
+    gc.disable()
     try:
         columns = text_columns_from_rows(ws.iter_rows())
     finally:

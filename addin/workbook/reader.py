@@ -16,16 +16,18 @@ from python_calamine import CalamineWorkbook
 from ..core.parse import parse_flag
 from ..core.model import Level, Problem
 from ..core.policy import DEFAULT_LADDER, parse_policy
-from ..core.settings import Settings, norm_key
+from ..core.settings import COLUMN_PREFIX, Settings, norm_key
 from . import guard
+from .bulk import text_sheet
 from .cells import address
 from .conventions import read_settings
+from .csvbook import read_csv_receivables
+from .fileformat import read_kind
 from .history import read_history
 from .package import BookUnreadable
-from .bulk import text_sheet
-from .receivables import CONTACT_FIELDS, Layout, customer_keys, empty_items, read_receivables
+from .receivables import CONTACT_FIELDS, Layout, customer_keys, read_receivables
 from .schema import map_headers
-from .values import (date_order, is_blank, map_unique, parse_dates, text_column)
+from .values import is_blank, map_unique, parse_dates, text_column
 
 RECEIVABLES, CUSTOMERS, SETTINGS, POLICY, HISTORY, PLANS, ACTIONS = (
     "Receivables", "Customers", "Settings", "Policy", "History", "Plans", "Actions")
@@ -52,6 +54,11 @@ class Book:
     approvals: dict[tuple[str, str, int], bool]  # (customer key, currency, level) -> ticked
     problems: list[Problem] = field(default_factory=list)
     skipped_rows: int = 0
+
+    @property
+    def notes(self) -> list[Problem]:
+        """What reading decided and says once (dates read month first, repeated rows read once)."""
+        return self.layout.mapping.notes if self.layout and self.layout.mapping else []
 
 
 def _sheet_rows(wb: CalamineWorkbook, name: str) -> tuple[list[list], int]:
@@ -81,14 +88,23 @@ def _records(rows: list[list], offset: int, sheet: str, aliases: dict[str, str],
 
 
 def read_book(path) -> Book:
-    """Read every sheet arcollect uses; raise BookUnreadable only when nothing can be read."""
+    """Read every sheet arcollect uses (or a CSV export's rows).
+
+    Raises BookUnreadable when nothing can be read: a file that is not a
+    workbook (saying what it is), a book with no receivables (NoReceivables),
+    or receivables lacking a required column (MissingColumn). Otherwise every
+    bad value is a Problem naming its cell.
+    """
     path = Path(path)
+    if read_kind(path) == "csv":
+        return _csv_book(path)
     guard.check(path)
     try:
         wb = CalamineWorkbook.from_path(str(path))
         names = list(wb.sheet_names)
     except Exception as exc:  # calamine raises its own error types for every kind of bad file
-        raise BookUnreadable(f"{path.name} cannot be read as an Excel workbook ({exc})") from exc
+        raise BookUnreadable(f"{path.name} cannot be read as an Excel workbook (it may be damaged): open it in "
+                             f"Excel and save it again, or export it again") from exc
     by_norm = {norm_key(n): n for n in names}
     problems: list[Problem] = []
 
@@ -110,17 +126,14 @@ def read_book(path) -> Book:
             ladder, bad = parse_policy(recs, settings.conventions)
             problems += bad
 
-    found = read_receivables(path, wb, _receivables_candidates(names, by_norm), settings)
-    if found is None:
-        where = by_norm.get(norm_key(RECEIVABLES), names[0] if names else "the workbook")
-        found = None, empty_items(), pd.DataFrame(columns=["customer_key", *CONTACT_FIELDS, "email_cell"]), [
-            Problem(f"{where}!A1", "no receivables header found: expected columns such as Customer, "
-                                   "Invoice #, Due Date and Amount or Open Balance")], 0
-    layout, items, item_contacts, bad, skipped = found
-    problems += bad
+    column_cells = {norm_key(k)[len(COLUMN_PREFIX):]: cell for k, (_, cell) in raw_settings.items()
+                    if norm_key(k).startswith(COLUMN_PREFIX)}
+    found = read_receivables(path, wb, _receivables_candidates(names, by_norm), settings, column_cells,
+                             currency_from_headers=norm_key(SETTINGS) not in by_norm)
+    problems += found.problems
     customers, bad = _read_customers(path, wb, by_norm, settings)
     problems += bad
-    contacts = _merge_contacts(item_contacts, customers)
+    contacts = _merge_contacts(found.contacts, customers)
     history, bad = read_history(path, wb, by_norm.get(norm_key(HISTORY)), settings)
     problems += bad
     plans = []
@@ -129,8 +142,17 @@ def read_book(path) -> Book:
         rows, off = _sheet_rows(wb, sheet)
         plans = list(_records(rows, off, sheet, PLAN_FIELDS))
     approvals = _read_approvals(wb, by_norm)
-    return Book(path, names, settings, ladder, layout, items, customers, contacts, history, plans,
-                approvals, problems, skipped)
+    return Book(path, names, settings, ladder, found.layout, found.items, customers, contacts, history, plans,
+                approvals, problems, found.skipped)
+
+
+def _csv_book(path: Path) -> Book:
+    """A CSV export as a book: its rows the receivables, every other sheet absent, the defaults set."""
+    settings, _ = read_settings({})
+    found = read_csv_receivables(path, settings)
+    history, _ = read_history(path, None, None, settings)
+    return Book(path, [found.layout.sheet], settings, list(DEFAULT_LADDER), found.layout, found.items,
+                _no_customers(), found.contacts, history, [], {}, found.problems, found.skipped)
 
 
 def _merge_contacts(from_items: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
@@ -162,11 +184,18 @@ def _receivables_candidates(names, by_norm):
         n for n in names if norm_key(n) not in others]
 
 
+CUSTOMER_FRAME = ["customer_key", "customer", "email", "contact", "phone", "address", "language",
+                  "time_zone", "customer_type", "do_not_contact", "hold_until", "email_cell"]
+
+
+def _no_customers() -> pd.DataFrame:
+    return pd.DataFrame(columns=CUSTOMER_FRAME).astype({"hold_until": "datetime64[s]"})
+
+
 def _read_customers(path, wb, by_norm, settings: Settings):
     """Per-customer contact details and preferences (Customers sheet), keyed like the items."""
-    cols = ["customer_key", "customer", "email", "contact", "phone", "address", "language",
-            "time_zone", "customer_type", "do_not_contact", "hold_until", "email_cell"]
-    empty = pd.DataFrame(columns=cols).astype({"hold_until": "datetime64[s]"})
+    cols = CUSTOMER_FRAME
+    empty = _no_customers()
     if norm_key(CUSTOMERS) not in by_norm:
         return empty, []
     sheet = by_norm[norm_key(CUSTOMERS)]
@@ -188,7 +217,7 @@ def _read_customers(path, wb, by_norm, settings: Settings):
     hold = np.full(n, np.datetime64("NaT", "D"))
     if "hold_until" in mapping:
         hold, bad = parse_dates(columns[mapping["hold_until"]].iloc[hidx + 1:].reset_index(drop=True),
-                                date_order(settings.locale))
+                                settings.conventions.date_order)
         problems = [Problem(address(sheet, mapping["hold_until"] + off, rows[i]),
                             f'hold-until date "{v}" is not a date') for i, v in bad.items() if keep[i]]
     frame = pd.DataFrame({

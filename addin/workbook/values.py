@@ -1,37 +1,39 @@
-"""Cell values → typed columns, vectorised, with the cells that did not convert.
+"""Cell values → typed arrays, vectorised, with the cells that did not convert.
 
-calamine hands over date cells as ``date``/``datetime``, numbers as ``float``
-and ``int``, text as ``str`` and blanks as ``""``. The fast path converts a
-whole column at once; only the cells that are text (or odd) take the slow,
-per-cell path, so one "TBD" costs one cell, not the column.
+Columns arrive typed (typed.py): date cells as dates, numbers as float64,
+text as text. Dates and amounts convert a whole column at once; only cells
+of another kind, and text that is not plain, take the per-value path — once
+per distinct value, so a million rows with a few hundred distinct text dates
+parse a few hundred times. Text dates and amounts are read the book's way
+(day/month order, decimal comma), and when that way is impossible for a
+column while the other fits every value, the other way is used and said once.
+
+The text-column functions (parse_dates, parse_amounts, text_column...) serve
+the History and Customers adapters, which read sheets as text.
 """
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
 
-EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-EXCEL_EPOCH = date(1899, 12, 30)
+from ..core.parse import EXCEL_EPOCH, SERIAL_RANGE, Conventions, parse_amount, parse_date, parse_text_date
+from .schema import fold
+
 NAT = np.datetime64("NaT", "D")
-_SERIAL_RANGE = (1, 2958465)  # 1900-01-01 .. 9999-12-31
-_CURRENCY_CHARS = re.compile(r"[\s\u00a0\u202f'$€£¥₹]|[A-Z]{3}")
+MAX_AMOUNT = 1e15
+_EPOCH_DAYS = (np.datetime64(EXCEL_EPOCH, "D") - np.datetime64("1970-01-01", "D")).astype("int64")
+_PLAUSIBLE_SERIALS = (29221, 73051)  # 1980-01-01 .. 2099-12-31: a number column that is really dates
+_DMY_TEXT = re.compile(r"\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})\.?\s*")
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 def is_blank(v) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
-
-
-def text_column(values) -> np.ndarray:
-    """Object array of stripped strings ('' for blank) from a text column or a list of cells."""
-    if isinstance(values, pd.Series):
-        return values.fillna("").str.strip().to_numpy(dtype=object)
-    out = np.empty(len(values), dtype=object)
-    out[:] = [_text(v) for v in values]
-    return out
 
 
 def cell_text(v) -> str | None:
@@ -49,11 +51,16 @@ def cell_text(v) -> str | None:
     return str(v)
 
 
-def _text(v) -> str:
-    return (cell_text(v) or "").strip()
+def text_column(values) -> np.ndarray:
+    """Object array of stripped strings ('' for blank) from a text column or a list of cells."""
+    if isinstance(values, pd.Series):
+        return values.fillna("").str.strip().to_numpy(dtype=object)
+    out = np.empty(len(values), dtype=object)
+    out[:] = [(cell_text(v) or "").strip() for v in values]
+    return out
 
 
-def map_unique(values: np.ndarray, func) -> np.ndarray:
+def map_unique(values, func) -> np.ndarray:
     """func applied once per distinct value (a column of a million has few distinct statuses)."""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
     mapped = np.empty(len(uniques), dtype=object)
@@ -66,119 +73,294 @@ def blank_series(s: pd.Series) -> np.ndarray:
     return (s.isna() | (s.str.strip() == "")).to_numpy(dtype=bool, copy=True)
 
 
-def date_order(locale: str) -> str:
-    """How a text date like 03/04/2026 is read: month first only in US-style locales."""
-    return "MDY" if locale.replace("-", "_").lower() in ("en_us", "en_ph", "es_us") else "DMY"
-
-
-def parse_text_date(text: str, order: str = "DMY") -> date:
-    """ISO (2026-04-03, 2026-04-03T00:00), or d/m/y (m/d/y for US locales) with / . or -."""
-    s = text.strip()
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+)?", s)
-    if m:
-        return date(int(m[1]), int(m[2]), int(m[3]))
-    m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})", s)
-    if m:
-        a, b, y = int(m[1]), int(m[2]), int(m[3])
-        y = y + 2000 if y < 100 else y
-        day, month = (b, a) if order == "MDY" else (a, b)
-        return date(y, month, day)
-    raise ValueError(s)
-
-
 def one_date(v, order: str = "DMY") -> date | None:
     """A single cell as a date (None when blank); ValueError when it is not a date."""
     if is_blank(v):
         return None
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        if _SERIAL_RANGE[0] <= v <= _SERIAL_RANGE[1]:
-            return EXCEL_EPOCH + timedelta(days=int(v))
-        raise ValueError(v)
     if isinstance(v, str):
-        return parse_text_date(v, order)
-    raise ValueError(v)
+        return read_text_date(v, order)
+    return parse_date(v)
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+_MONTHS = {"jan": 1, "ene": 1, "gen": 1, "feb": 2, "fev": 2, "mar": 3, "mrz": 3, "mrt": 3, "apr": 4,
+           "maa": 3, "abr": 4, "avr": 4, "may": 5, "mai": 5, "mei": 5, "mag": 5, "jun": 6, "juin": 6, "giu": 6,
+           "jul": 7, "juil": 7, "lug": 7, "aug": 8, "ago": 8, "aou": 8, "sep": 9, "set": 9, "oct": 10,
+           "okt": 10, "ott": 10, "nov": 11, "dec": 12, "dez": 12, "dic": 12}
+_FILLER = ("de", "of", "the", "le", "du", "del", "den")
+_TIME = re.compile(r"[\sT]+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([ap]\.?m\.?)?\s*$", re.I)
+
+
+def _month(word: str) -> int | None:
+    return _MONTHS.get(word[:4]) or _MONTHS.get(word[:3]) if len(word) >= 3 else None
+
+
+def read_text_date(text: str, order: str = "DMY") -> date:
+    """A date written as text: ISO, d/m/y or m/d/y (order), or with a month name in any of six
+    languages ('Jan 28 2021', '28-Jan-21', '28. Januar 2021', '3 de abril de 2026')."""
+    s = _TIME.sub("", str(text).strip())
+    try:
+        return parse_text_date(s, order)
+    except ValueError:
+        pass
+    parts = re.findall(r"[a-z]+|\d+", fold(s))
+    numbers = [p for p in parts if p.isdigit()]
+    names = [p for p in parts if not p.isdigit() and p not in _FILLER]
+    month = _month(names[0]) if len(names) == 1 else None
+    if len(numbers) != 2 or month is None:
+        raise ValueError(text)
+    day, year = (numbers[1], numbers[0]) if len(numbers[0]) == 4 else (numbers[0], numbers[1])
+    return date(int(year) + (2000 if len(year) <= 2 else 0), month, int(day))
+
+
+def feasible_orders(texts) -> set[str]:
+    """The day/month orders ("DMY", "MDY") under which every d/m/y text here is a real date."""
+    ok = {"DMY", "MDY"}
+    for t in texts:
+        m = _DMY_TEXT.fullmatch(t)
+        if not m:
+            continue
+        a, b = int(m[1]), int(m[2])
+        if not (1 <= b <= 12 and 1 <= a <= 31):
+            ok.discard("DMY")
+        if not (1 <= a <= 12 and 1 <= b <= 31):
+            ok.discard("MDY")
+    return ok
+
+
+def _serial_dates(nums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(dates, bad mask) of Excel serial numbers; 0 is an empty date, as Excel shows it."""
+    ok = (nums >= SERIAL_RANGE[0]) & (nums <= SERIAL_RANGE[1])
+    days = np.where(ok, np.floor(np.nan_to_num(nums)), 0).astype("int64") + _EPOCH_DAYS
+    out = np.where(ok, days.astype("datetime64[D]"), NAT)
+    bad = ~ok & ~np.isnan(nums) & (nums != 0)
+    return out, bad
+
+
+def text_date_values(col) -> list[str]:
+    """Distinct text values of a column that could be d/m/y dates (to decide the order)."""
+    if col.kind == "text":
+        s = col.values.dropna().str.strip()
+        distinct = s.unique()
+    else:
+        distinct = [v for v in col.other.values() if isinstance(v, str)]
+    return [t for t in distinct if _DMY_TEXT.fullmatch(t)]
+
+
+def column_dates(col, order: str) -> tuple[np.ndarray, dict[int, object]]:
+    """(datetime64[D] array, {row: the cell's own value} of cells that are not dates)."""
+    n = len(col)
+    if col.kind == "date":
+        out = col.values.copy()
+    elif col.kind == "number":
+        out, bad_mask = _serial_dates(col.values)
+        bad = {int(i): float(col.values[i]) for i in np.flatnonzero(bad_mask)}
+        return _others_as_dates(col, out, bad, order)
+    elif col.kind == "text":
+        out, bad = parse_dates(col.values, order)
+        return _others_as_dates(col, out, bad, order)
+    else:
+        out = np.full(n, NAT)
+    return _others_as_dates(col, out, {}, order)
+
+
+def _others_as_dates(col, out, bad, order):
+    for i, v in col.other.items():
+        try:
+            d = one_date(v, order) if not (isinstance(v, (int, float)) and v == 0) else None
+            out[i] = NAT if d is None else np.datetime64(d, "D")
+        except (ValueError, OverflowError, TypeError):
+            bad[i] = v
+    return out, bad
 
 
 def parse_dates(s: pd.Series, order: str = "DMY") -> tuple[np.ndarray, dict[int, object]]:
-    """(datetime64[D] array, NaT for blanks and bad cells; {index: text} of bad cells).
+    """(datetime64[D] array, NaT for blanks and bad cells; {index: text} of bad cells) of a text column.
 
     ISO text (which is how date cells are rendered: "2026-11-30 00:00:00")
-    converts in bulk; the rest (d/m/y text, serial numbers) cell by cell.
+    converts in bulk; the rest once per distinct value.
     """
     text = s.str.strip()
     filled = ~blank_series(s)
     fast = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
     out = fast.to_numpy(dtype="datetime64[D]")
     bad: dict[int, object] = {}
-    for i in np.flatnonzero(filled & np.isnat(out)):
-        v = text.iat[i]
-        try:
-            out[i] = np.datetime64(one_date(_number_or_text(v), order), "D")
-        except (ValueError, OverflowError, TypeError):
-            bad[int(i)] = v
+    slow = np.flatnonzero(filled & np.isnat(out))
+    if len(slow):
+        parsed = map_unique(text.iloc[slow].to_numpy(dtype=object), lambda v: _date_or_none(v, order))
+        for i, v in zip(slow, parsed):
+            if v is None:
+                bad[int(i)] = text.iat[i]
+            elif v is not _EMPTY:
+                out[i] = v
     return out, bad
 
 
-def _number_or_text(v: str):
+_EMPTY = object()
+
+
+def _date_or_none(v: str, order: str):
     try:
-        return float(v)
+        number = float(v)
     except ValueError:
-        return v
-
-
-def parse_amount_text(text: str, decimal_sep: str = ".", group_sep: str = ",") -> Decimal:
-    """'1,234.50', '£1 234,50' (de), '(120.00)', '120.00-', '-€5' → Decimal; ValueError otherwise."""
-    s = text.strip()
-    negative = False
-    if s.startswith("(") and s.endswith(")"):
-        negative, s = True, s[1:-1]
-    if s.endswith("-"):
-        negative, s = True, s[:-1]
-    s = _CURRENCY_CHARS.sub("", s)
-    if s.startswith("-"):
-        negative, s = not negative, s[1:]
-    s = _CURRENCY_CHARS.sub("", s)
-    if group_sep:
-        s = s.replace(group_sep, "")
-    if decimal_sep != ".":
-        if "." in s:
-            raise ValueError(text)
-        s = s.replace(decimal_sep, ".")
-    if not re.fullmatch(r"\d+(\.\d+)?|\.\d+", s):
-        raise ValueError(text)
+        number = None
     try:
-        d = Decimal(s)
-    except InvalidOperation as exc:
-        raise ValueError(text) from exc
-    return -d if negative else d
+        if number is not None:
+            return _EMPTY if number == 0 else np.datetime64(parse_date(number), "D")
+        return np.datetime64(read_text_date(v, order), "D")
+    except (ValueError, OverflowError):
+        return None
+
+
+def plausible_serials(nums: np.ndarray) -> np.ndarray:
+    """True where a number could be an Excel date of this era (a date column typed as numbers)."""
+    return (nums >= _PLAUSIBLE_SERIALS[0]) & (nums <= _PLAUSIBLE_SERIALS[1])
+
+
+# --- amounts ----------------------------------------------------------------------------------
+
+def swapped(conv: Conventions) -> Conventions:
+    """The other decimal convention: decimal comma for a decimal-point locale, and back."""
+    comma = conv.decimal == "."
+    return Conventions(locale=conv.locale, decimal="," if comma else ".", group="." if comma else ",",
+                       date_order=conv.date_order)
+
+
+def _well_formed(text: str, conv: Conventions) -> bool:
+    """Separators where the convention puts them: digits only after the decimal, groups of three."""
+    core = re.sub(r"[^\d.,' ]", "", text.replace("\u00a0", " ").replace("\u202f", " ")).strip()
+    whole, _, fraction = core.partition(conv.decimal)
+    if fraction and not fraction.isdigit():
+        return False
+    g = conv.group
+    return not (g.strip() and g in whole) or bool(re.fullmatch(rf"\d{{1,3}}(?:{re.escape(g)}\d{{3}})+", whole))
+
+
+def reads_all(texts, conv: Conventions) -> bool:
+    """True when every text is an amount written with these separators."""
+    return all(_decimal_or_none(t, conv) is not None for t in texts)
+
+
+def amount_texts(col) -> list[str]:
+    """Distinct text values of a column that are not plain numbers (to decide the separators)."""
+    if col.kind == "text":
+        distinct = col.values.dropna().str.strip().unique()
+    else:
+        distinct = [v.strip() for v in col.other.values() if isinstance(v, str)]
+    return [t for t in distinct if t and not _PLAIN_NUMBER.fullmatch(t)]
+
+
+def _minor(nums: np.ndarray, digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(minor units, exact) of floats: exact where the float is the decimal it shows, to the minor unit."""
+    scaled = nums * np.power(10.0, digits)
+    minor = np.rint(np.nan_to_num(scaled))
+    exact = (np.abs(scaled - minor) < 1e-6) & (np.abs(nums) < MAX_AMOUNT)  # False for NaN
+    return minor.astype("int64"), exact
+
+
+def _quantize(d: Decimal, digits: int) -> int:
+    if not d.is_finite() or abs(d) >= MAX_AMOUNT:
+        raise ValueError(d)
+    return int(d.scaleb(digits).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def column_amounts(col, digits: np.ndarray, conv: Conventions
+                   ) -> tuple[np.ndarray, np.ndarray, dict[int, object]]:
+    """(int64 minor units, blank mask, {row: the cell's own value} of cells that are not amounts).
+
+    Floats exact at the minor unit (the usual case) convert in bulk; any other
+    goes through Decimal of its shortest repr, rounding ROUND_HALF_UP, so 2.675
+    is 2.68 as shown in the cell.
+    """
+    n = len(col)
+    bad: dict[int, object] = {}
+    if col.kind == "number":
+        nums = col.values
+        minor, exact = _minor(nums, digits)
+        blank = np.isnan(nums)
+        for i in np.flatnonzero(~blank & ~exact):
+            try:
+                minor[i] = _quantize(Decimal(repr(float(nums[i]))), int(digits[i]))
+            except (ValueError, ArithmeticError):
+                bad[int(i)] = float(nums[i])
+    elif col.kind == "text":
+        minor, blank, bad = parse_amounts(col.values, digits, conv.decimal, conv.group)
+    else:
+        minor, blank = np.zeros(n, "int64"), ~col.filled()
+        bad = {int(i): col.cell(int(i)) for i in np.flatnonzero(~blank)}
+    for i, v in col.other.items():
+        try:
+            minor[i] = _quantize(parse_amount(v, conv), int(digits[i]))
+            blank[i] = False
+        except (ValueError, ArithmeticError, TypeError):
+            bad[i] = v
+    blank[list(bad)] = True
+    minor[blank] = 0
+    return minor, blank, bad
 
 
 def parse_amounts(s: pd.Series, digits: np.ndarray, decimal_sep: str = ".",
                   group_sep: str = ",") -> tuple[np.ndarray, np.ndarray, dict[int, object]]:
-    """(int64 minor units, blank mask, {index: text} of bad cells); rounding ROUND_HALF_UP.
+    """(int64 minor units, blank mask, {index: text} of bad cells) of a text column; ROUND_HALF_UP.
 
-    Plain numbers exact at the minor unit (the usual case) convert in bulk; any
-    other cell goes through Decimal of its own text, so 2.675 rounds to 2.68 as
-    written, and "1,234.50", "(120.00)" or "£5" are read per the locale.
+    Plain numbers exact at the minor unit convert in bulk; any other cell is
+    read once per distinct text by the book's amount parser ("1,234.50",
+    "(120.00)", "£5", "1.234,56" in de_DE).
     """
     blank = blank_series(s)
     nums = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    scaled = nums * np.power(10.0, digits)
-    minor = np.rint(np.nan_to_num(scaled))
-    exact = np.abs(scaled - minor) < 1e-6  # False for NaN
-    minor = minor.astype("int64")
+    minor, exact = _minor(nums, digits)
     bad: dict[int, object] = {}
-    for i in np.flatnonzero(~blank & ~exact):
-        v = s.iat[i].strip()
-        try:
-            d = Decimal(v) if not np.isnan(nums[i]) else parse_amount_text(v, decimal_sep, group_sep)
-            minor[i] = int(d.scaleb(int(digits[i])).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-        except (ValueError, ArithmeticError):
-            bad[int(i)] = v
+    slow = np.flatnonzero(~blank & ~exact)
+    if len(slow):
+        conv = Conventions(decimal=decimal_sep, group=group_sep)
+        text = s.iloc[slow].str.strip().to_numpy(dtype=object)
+        parsed = map_unique(text, lambda v: _decimal_or_none(v, conv))
+        for i, v, d in zip(slow, text, parsed):
+            try:
+                if d is None:
+                    raise ValueError(v)
+                minor[i] = _quantize(d, int(digits[i]))
+            except (ValueError, ArithmeticError):
+                bad[int(i)] = v
     minor[blank] = 0
     blank[list(bad)] = True
     return minor, blank, bad
+
+
+def _decimal_or_none(text: str, conv: Conventions) -> Decimal | None:
+    if _PLAIN_NUMBER.fullmatch(text):
+        return Decimal(text)
+    if not _well_formed(text, conv):
+        return None
+    try:
+        return parse_amount(text, conv)
+    except ValueError:
+        return None
+
+
+# --- text ---------------------------------------------------------------------------------------
+
+def column_text(col) -> np.ndarray:
+    """Object array of stripped strings ('' for blank): numbers without '.0', dates as ISO."""
+    n = len(col)
+    if col.kind == "text":
+        out = col.values.fillna("").str.strip().to_numpy(dtype=object)
+    elif col.kind == "number":
+        nums = col.values
+        whole = np.isfinite(nums) & (np.abs(nums) < 1e15) & (nums == np.floor(np.nan_to_num(nums)))
+        out = np.full(n, "", dtype=object)
+        if whole.any():
+            out[whole] = nums[whole].astype("int64").astype(str).astype(object)
+        rest = np.flatnonzero(~whole & ~np.isnan(nums))
+        out[rest] = [repr(float(nums[i])) for i in rest]
+    elif col.kind == "date":
+        out = np.where(np.isnat(col.values), "", np.datetime_as_string(col.values, unit="D")).astype(object)
+    elif col.kind == "bool":
+        out = np.array([cell_text(v) or "" for v in col.values], dtype=object)
+    else:
+        out = np.full(n, "", dtype=object)
+    for i, v in col.other.items():
+        out[i] = (cell_text(v) or "").strip()
+    return out

@@ -7,6 +7,7 @@ from openpyxl import Workbook
 from addin.workbook.template import build_workbook
 from addin.workbook.package import BookUnreadable
 from addin.workbook.bulk import read_text_columns, sheet_origin  # bound before the fixture patches
+from addin.workbook.inference import NoReceivables
 from addin.workbook.reader import read_book
 
 
@@ -15,6 +16,7 @@ def reader_path(request, monkeypatch):
     """Every test runs on both paths: fastexcel's text columns, and python-calamine's rows."""
     if request.param == "calamine":
         monkeypatch.setattr("addin.workbook.bulk.read_text_columns", lambda *args: None)
+        monkeypatch.setattr("addin.workbook.bulk.fast_sheet", lambda *args: None)
     return request.param
 
 
@@ -84,7 +86,7 @@ def test_bad_cells_are_reported_by_cell_and_good_rows_still_read(tmp_path):
         'AR!D3: amount "12,3x" is not an amount',
         "AR!A4: customer is empty",
         'AR!E5: currency "EURO" is not a 3-letter ISO code like EUR',
-        'AR!F6: status "maybe" is not one of open, disputed, promise, plan, legal, closed']
+        'AR!F6: status "maybe" is not one of open, disputed, promise, plan, legal, closed (the row is skipped)']
     assert book.items["document"].tolist() == ["I6"]
 
 
@@ -159,17 +161,16 @@ def test_bad_setting_names_its_cell_and_the_default_applies(tmp_path):
     assert book.settings.basis == "due"
 
 
-def test_no_receivables_header_is_a_problem_not_a_crash(tmp_path):
-    book = read_book(plain_book(tmp_path / "n.xlsx", [["hello", "world"]]))
-    assert messages(book) == ["AR!A1: no receivables header found: expected columns such as Customer, "
-                              "Invoice #, Due Date and Amount or Open Balance"]
-    assert book.items.empty
+def test_a_book_without_receivables_is_refused_in_one_sentence(tmp_path):
+    with pytest.raises(NoReceivables, match=r'n.xlsx: no receivables sheet found \(sheets: "AR"\)'):
+        read_book(plain_book(tmp_path / "n.xlsx", [["hello", "world"]]))
 
 
-def test_unreadable_file(tmp_path):
+def test_text_named_like_a_workbook_says_what_it_is_and_what_to_do(tmp_path):
     bad = tmp_path / "bad.xlsx"
-    bad.write_text("not a workbook")
-    with pytest.raises(BookUnreadable, match="bad.xlsx cannot be read"):
+    bad.write_text("Customer,Invoice,Due,Amount\nAcme,1,2026-01-01,5\n")
+    with pytest.raises(BookUnreadable, match=r"bad.xlsx is not an Excel workbook \(it looks like text/CSV\): "
+                                             r"rename it to bad.csv"):
         read_book(bad)
 
 
