@@ -13,7 +13,7 @@ Inputs are frames (see ``aging`` for items) plus:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, fields
 from functools import lru_cache
 from datetime import date, timedelta
 
@@ -27,6 +27,20 @@ HELD_STATUSES = ("disputed", "closed", "promise", "plan", "legal")
 CONTACT_ACTIONS = ("drafted", "sent", "printed", "called")
 _minor = lru_cache(maxsize=256)(to_minor)  # tolerance and fees, converted once per currency
 CONTACT, REVIEW, HOLD, NONE, HANDED_OVER = "contact", "review", "hold", "none", "handed over"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What is done about one customer in one currency, and why in words (one row of the decisions)."""
+
+    action: str  # contact, review, hold, none, handed over
+    reason: str
+    level: int = 0
+    level_name: str = ""
+    channels: tuple[str, ...] = ()
+    template: str = ""
+    fee_minor: int = 0
+    final: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,8 +198,7 @@ def decide(aged: pd.DataFrame, ladder: list[Level], settings: Settings, as_of: d
         rows.append(_decide_one(rec, ladder, by_level, settings, as_of, history.get(rec.customer_key, rec.currency),
                                 dnc.get(rec.customer_key, False), customer_hold.get(rec.customer_key),
                                 plans.get(rec.customer_key)))
-    decisions = pd.DataFrame(rows, columns=["level", "level_name", "channels", "template", "fee_minor",
-                                            "final", "action", "reason"])
+    decisions = pd.DataFrame([astuple(r) for r in rows], columns=[f.name for f in fields(Decision)])
     return pd.concat([agg.reset_index(drop=True), decisions], axis=1)
 
 
@@ -193,7 +206,7 @@ def _decide_one(rec, ladder, by_level, settings: Settings, as_of: date, hist: Cu
                 do_not_contact: bool, hold_until, plan_status: str | None):
     cur = rec.currency
     hist = hist or CustomerHistory()
-    none = lambda action, reason: (0, "", (), "", 0, False, action, reason)  # noqa: E731
+    none = lambda action, reason: Decision(action=action, reason=reason)  # noqa: E731
 
     if do_not_contact or hist.cease:
         return none(HOLD, "do not contact" + (" (cease request logged)" if hist.cease else ""))
@@ -267,8 +280,8 @@ def _decide_one(rec, ladder, by_level, settings: Settings, as_of: date, hist: Cu
     days = int(rec.max_days)
     due = f"{days_text(days)} past due" if days > 0 else ("due today" if days == 0 else f"due in {days_text(-days)}")
     reason = f"{rec.oldest_document} {due}" + "".join(f"; {n}" for n in notes)
-    return (level.level, level.name, channels, level.template, _minor(level.fee, cur), level.final,
-            CONTACT, reason)
+    return Decision(CONTACT, reason, level.level, level.name, channels, level.template, _minor(level.fee, cur),
+                    level.final)
 
 
 def pay_by(as_of: date, settings: Settings) -> date:
