@@ -9,17 +9,18 @@ never a traceback.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 
 import xlwings as xw
 
 from ..core.buckets import DEFAULT_EDGES, bucket_label, days_past_due
+from ..core.model import quote
+from ..core.parse import parse_date, parse_decimal
 from ..core.plans import SCHEDULE_HEADER
 from ..finance import installments, late_interest
 
 ERROR_PREFIX = "#ARCOLLECT: "
-_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's 1900 leap-year bug aside)
 
 
 def _error(exc: Exception) -> str:
@@ -33,25 +34,12 @@ def _blank(value) -> bool:
 
 
 def to_date(value, what: str) -> date:
-    """A date from an Excel date serial, a datetime/date, or ISO text (2026-03-31)."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, bool):
-        raise ValueError(f"{what} must be a date, got {value}")
-    if isinstance(value, (int, float, Decimal)):
-        serial = float(value)
-        if not 1 <= serial < 2958466:
-            raise ValueError(f"{what} must be a date, got the number {value}")
-        return _EXCEL_EPOCH + timedelta(days=int(serial))
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return date.fromisoformat(text[:10])
-        except ValueError:
-            raise ValueError(f"{what} must be a date, got {text!r}") from None
-    raise ValueError(f"{what} must be a date, got {value!r}")
+    """A date from an Excel date serial, a datetime/date, or text (2026-03-31, 31/03/2026)."""
+    try:
+        return parse_date(value)
+    except ValueError:
+        shown = f"the number {value}" if isinstance(value, (int, float)) and not isinstance(value, bool) else quote(value)
+        raise ValueError(f"{what} must be a date, got {shown}") from None
 
 
 def _as_of(value, what: str = "the as-of date") -> date:
@@ -59,14 +47,13 @@ def _as_of(value, what: str = "the as-of date") -> date:
 
 
 def to_amount(value, what: str) -> Decimal:
-    if isinstance(value, bool) or _blank(value):
-        raise ValueError(f"{what} must be a number, got {'a blank' if _blank(value) else value}")
-    if isinstance(value, float):
-        return Decimal(repr(value))
+    """A number from a cell (a float via its repr) or text as typed ("1,234.50", "(120.00)")."""
+    if _blank(value):
+        raise ValueError(f"{what} must be a number, got a blank")
     try:
-        return Decimal(str(value).strip().replace(",", "")) if isinstance(value, str) else Decimal(value)
-    except Exception:
-        raise ValueError(f"{what} must be a number, got {value!r}") from None
+        return parse_decimal(value)
+    except ValueError:
+        raise ValueError(f"{what} must be a number, got {quote(value)}") from None
 
 
 def _edges(value) -> tuple[int, ...]:
