@@ -38,7 +38,7 @@ DEFAULT_WAIT = 30.0
 POLL = 0.05
 SCRATCH_PREFIX = "arcollect-xlsx-"
 OWNER = ".owner"
-UNOWNED_AGE = 86400.0  # seconds: a scratch folder with no owner note is removed once this old
+UNOWNED_AGE = 86400.0  # seconds: a scratch folder with no owner file is removed once this old
 TAIL = 1 << 20      # bytes hashed from the end of a book: the zip's central directory (every part's CRC-32)
 
 
@@ -220,22 +220,32 @@ class ScratchFolder:
 
     ``cleanup`` (or garbage collection, or a normal exit) removes it; one left by a
     killed process is removed by the next ``ScratchFolder`` made on this machine.
+    Its owner file is locked by its process for as long as the folder is in use, so
+    a sweeper that wins that lock knows the process is gone - or has not taken the
+    lock yet, in which case the maker finds its owner file taken and makes another.
     """
 
     def __init__(self):
         sweep_scratch()
-        self.name = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
-        fd = os.open(os.path.join(self.name, OWNER), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-        _try_lock(fd)      # a new file nobody else has opened: always granted
-        os.write(fd, str(os.getpid()).encode())
-        self._finalizer = weakref.finalize(self, _remove_scratch, self.name, fd)
+        while True:
+            name = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
+            owner = os.path.join(name, OWNER)
+            try:
+                fd = os.open(owner, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileNotFoundError:        # swept before its owner file existed
+                continue
+            if _try_lock(fd) and _same_file(fd, Path(owner)):
+                break
+            os.close(fd)                     # a sweeper holds it: the folder is the sweeper's to remove
+        self.name = name
+        self._finalizer = weakref.finalize(self, _remove_scratch, name, fd)
 
     def cleanup(self) -> None:
         self._finalizer()
 
 
 def _remove_scratch(name: str, fd: int | None) -> None:
-    """The spill files first, the owner file last: a killed removal leaves a folder the next sweep judges."""
+    """The spill files, then the owner file (unlinked still locked, where the OS allows), then the folder."""
     with suppress(OSError):
         for e in os.scandir(name):
             if e.name != OWNER:
@@ -244,10 +254,13 @@ def _remove_scratch(name: str, fd: int | None) -> None:
                 else:
                     with suppress(OSError):
                         os.unlink(e.path)
-    if fd is not None:
+    if fd is not None and os.name == "nt":   # pragma: no cover - Windows cannot delete an open file
         os.close(fd)
+        fd = None
     with suppress(OSError):
         os.unlink(os.path.join(name, OWNER))
+    if fd is not None:
+        os.close(fd)
     with suppress(OSError):
         os.rmdir(name)
 
@@ -261,19 +274,16 @@ def sweep_scratch(folder: str | None = None) -> None:
         return
     for e in entries:
         try:
-            age = time.time() - e.stat().st_mtime
-        except OSError:                      # removed meanwhile
-            continue
-        try:
             fd = os.open(os.path.join(e.path, OWNER), os.O_RDWR)
         except FileNotFoundError:            # mid-creation, or made by an arcollect without owner files
-            if age > UNOWNED_AGE:
-                _remove_scratch(e.path, None)
+            with suppress(OSError):
+                if time.time() - e.stat().st_mtime > UNOWNED_AGE:
+                    _remove_scratch(e.path, None)
             continue
         except OSError:                      # another user's: not ours to judge
             continue
         try:
-            dead = _try_lock(fd) and (os.fstat(fd).st_size > 0 or age > UNOWNED_AGE)
+            dead = _try_lock(fd)
         except OSError:
             dead = False
         if dead:

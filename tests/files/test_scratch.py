@@ -52,7 +52,14 @@ def test_the_spill_folder_of_a_killed_process_goes_with_the_next_open_and_a_live
     assert list(tmp.iterdir()) == []
 
 
-def test_a_folder_without_an_owner_note_is_left_until_it_is_a_day_old(tmp):
+def test_live_scratch_folders_survive_sweeps_from_other_processes(tmp):
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.files.holder", "scratch", "-", "150"], cwd=ROOT,
+                              env=environment(tmp)) for _ in range(4)]
+    assert [p.wait(120) for p in procs] == [0, 0, 0, 0]
+    assert list(tmp.iterdir()) == []
+
+
+def test_a_folder_without_an_owner_file_is_left_until_it_is_a_day_old(tmp):
     fresh = tmp / f"{SCRATCH_PREFIX}fresh"
     old = tmp / f"{SCRATCH_PREFIX}old"
     for d in (fresh, old):
