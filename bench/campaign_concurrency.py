@@ -15,7 +15,6 @@ import argparse
 import json
 import shutil
 import sys
-import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -24,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.campaigns.test_concurrency import COMBINATIONS, ConcurrencyCampaign  # noqa: E402
-from tests.files.workload import SmtpServer  # noqa: E402
+from tests.files.workload import run_in_workers  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 
@@ -37,30 +36,18 @@ def main() -> None:
     work = OUT / "concurrency"
     shutil.rmtree(work, ignore_errors=True)
     todo = [(c, seed) for seed in range(1, args.seeds + 1) for c in COMBINATIONS]
-    results, lock = [], threading.Lock()
+    results = []
     started = time.monotonic()
 
-    def worker(n: int) -> None:
-        with SmtpServer() as server:
-            campaign = ConcurrencyCampaign(work / f"worker-{n}", server)
-            while True:
-                with lock:
-                    if not todo:
-                        return
-                    combination, seed = todo.pop(0)
-                t = campaign.trial(combination, seed)
-                with lock:
-                    results.append(t)
-                    if t.failures:
-                        print(f"FAIL {'+'.join(combination)} seed {seed}: {t.failures}", flush=True)
-                    if len(results) % 25 == 0:
-                        print(f"{len(results)} trials, {time.monotonic() - started:.0f} s", flush=True)
+    def done(t) -> None:
+        results.append(t)
+        if t.failures:
+            print(f"FAIL {'+'.join(t.combination)} seed {t.seed}: {t.failures}", flush=True)
+        if len(results) % 25 == 0:
+            print(f"{len(results)} trials, {time.monotonic() - started:.0f} s", flush=True)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(args.workers)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    run_in_workers(todo, args.workers, lambda n, server: ConcurrencyCampaign(work / f"worker-{n}", server),
+                   ConcurrencyCampaign.trial, done)
     reads = sum(t.reads for t in results)
     failed = [t for t in results if t.failures]
     print(f"\n{len(results)} trials ({len(COMBINATIONS)} combinations x {args.seeds} seeds) in "

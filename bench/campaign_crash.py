@@ -15,7 +15,6 @@ import argparse
 import json
 import shutil
 import sys
-import threading
 import time
 from collections import defaultdict
 from dataclasses import asdict
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.campaigns.test_crash import KINDS, CrashCampaign  # noqa: E402
-from tests.files.workload import SmtpServer  # noqa: E402
+from tests.files.workload import run_in_workers  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 
@@ -40,31 +39,19 @@ def main() -> None:
     work = OUT / "crash"
     shutil.rmtree(work, ignore_errors=True)
     todo = [(k, seed) for seed in range(1, args.trials + 1) for k in kinds]
-    results, lock = [], threading.Lock()
+    results = []
     started = time.monotonic()
 
-    def worker(n: int) -> None:
-        with SmtpServer() as server:
-            campaign = CrashCampaign(work / f"worker-{n}", server)
-            while True:
-                with lock:
-                    if not todo:
-                        return
-                    kind, seed = todo.pop(0)
-                t = campaign.trial(kind, seed)
-                with lock:
-                    results.append(t)
-                    if t.failures:
-                        print(f"FAIL {kind} seed {seed} aimed {t.moment} ({t.delay} s), landed {t.phase}: {t.failures}",
-                              flush=True)
-                    if len(results) % 50 == 0:
-                        print(f"{len(results)} trials, {time.monotonic() - started:.0f} s", flush=True)
+    def done(t) -> None:
+        results.append(t)
+        if t.failures:
+            print(f"FAIL {t.kind} seed {t.seed} aimed {t.moment} ({t.delay} s), landed {t.phase}: {t.failures}",
+                  flush=True)
+        if len(results) % 50 == 0:
+            print(f"{len(results)} trials, {time.monotonic() - started:.0f} s", flush=True)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(args.workers)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    run_in_workers(todo, args.workers, lambda n, server: CrashCampaign(work / f"worker-{n}", server),
+                   CrashCampaign.trial, done)
     summary = defaultdict(lambda: defaultdict(int))
     for t in results:
         s = summary[t.kind]

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.files.workload import (BOOK, ROOT, SmtpServer, book_problems, command, doubled, environment, history, ids,
-                                  leftovers, run, small_book, start)
+                                  left_behind, run, small_book, start)
 
 LATER = "2026-12-21"
 COMBINATIONS = [c for n in (2, 3) for c in itertools.combinations_with_replacement(("run", "send", "log"), n)]
@@ -89,12 +89,7 @@ class ConcurrencyCampaign:
         t.reads = seen["reads"]
         t.failures += [f"reader: {f}" for f in seen["failures"]]
         t.failures += book_problems(book) or self._after(combination, book, before)
-        left = leftovers(book, tmp)
-        if left:
-            t.failures.append(str(left))
-        logs = tmp / "arcollect-logs"
-        if logs.is_dir():
-            t.failures += [f"traceback logged: {p.read_text()[-400:]}" for p in logs.iterdir()]
+        t.failures += left_behind(book, tmp)
         if not t.failures:
             shutil.rmtree(folder)
         return t

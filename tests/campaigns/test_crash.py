@@ -29,7 +29,7 @@ from python_calamine import CalamineWorkbook
 
 from addin.workbook.template import RECEIVABLES_COLUMNS, receivables_book
 from tests.files.workload import (BOOK, SmtpServer, book_problems, command, doubled, environment, history, ids,
-                                  leftovers, receivable, run, small_book, start,
+                                  left_behind, receivable, run, small_book, start,
                                   survivors)
 
 KINDS = ("run", "send", "log", "init")
@@ -135,12 +135,7 @@ class CrashCampaign:
             t.failures.append(f"re-run failed ({again.returncode}): {again.stderr.strip()[-300:]}")
         else:
             t.failures += self._after(kind, book, before, receivables, t)
-        left = leftovers(book, tmp)
-        if left:
-            t.failures.append(str(left))
-        logs = tmp / "arcollect-logs"
-        if logs.is_dir():
-            t.failures += [f"traceback logged: {p.read_text()[-400:]}" for p in logs.iterdir()]
+        t.failures += left_behind(book, tmp)
         if not t.failures:
             shutil.rmtree(folder)
         return t

@@ -12,9 +12,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -141,22 +141,42 @@ def book_problems(book: Path, old: bytes | None = None) -> list[str]:
     return []
 
 
-@dataclass
-class Leftovers:
-    """Files nobody asked for: arcollect temp files or locks beside the book, anything in the temp folder."""
-    beside: list[str]
-    temp: list[str]
+def left_behind(book: Path, tmp: Path) -> list[str]:
+    """What a finished command must not leave: arcollect's temporary and lock files beside the book or in
+    its outbox, anything in the temp folder; and a traceback logged there is a failure in its own right."""
+    here = [p.name for p in book.parent.iterdir() if p.name.startswith(("~tmp-arcollect-", ".~arcollect."))]
+    here += [f"{d.name}/{p.name}" for d in book.parent.iterdir() if d.is_dir() for p in d.iterdir()
+             if p.name.startswith("~tmp-arcollect-") or p.suffix == ".tmp"]
+    problems = [f"left beside the book: {sorted(here)}"] if here else []
+    temp = sorted(p.name for p in tmp.iterdir() if p.name != "arcollect-logs") if tmp.exists() else []
+    if temp:
+        problems.append(f"left in the temp folder: {temp}")
+    logs = tmp / "arcollect-logs"
+    if logs.is_dir():
+        problems += [f"traceback logged: {p.read_text()[-400:]}" for p in logs.iterdir()]
+    return problems
 
-    def __bool__(self) -> bool:
-        return bool(self.beside or self.temp)
 
-    def __str__(self) -> str:
-        return f"left beside the book: {self.beside}; in the temp folder: {self.temp}"
+def run_in_workers(todo: list, workers: int, prepare, trial, done) -> None:
+    """Trials on worker threads: each prepares its own campaign with its own SMTP server (``prepare(n,
+    server)``), then takes the next arguments off ``todo`` for ``trial(campaign, *args)``; ``done(result)``
+    is called for each, one at a time."""
+    lock = threading.Lock()
 
+    def worker(n: int) -> None:
+        with SmtpServer() as server:
+            campaign = prepare(n, server)
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    args = todo.pop(0)
+                result = trial(campaign, *args)
+                with lock:
+                    done(result)
 
-def leftovers(book: Path, tmp: Path) -> Leftovers:
-    beside = sorted(p.name for p in book.parent.iterdir() if p.name.startswith(("~tmp-arcollect-", ".~arcollect.")))
-    outbox = [p for p in book.parent.iterdir() if p.is_dir()]
-    beside += sorted(f"{d.name}/{p.name}" for d in outbox for p in d.iterdir() if p.name.startswith("~tmp-arcollect-"))
-    temp = sorted(p.name for p in tmp.iterdir()) if tmp.exists() else []
-    return Leftovers(beside, temp)
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(workers)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
