@@ -125,6 +125,14 @@ def cmd_init(args) -> int:
     return EXIT_OK
 
 
+def cmd_columns(args) -> int:
+    from .app.columns import describe_columns
+
+    report = describe_columns(args.book)
+    print("\n".join(report.lines))
+    return _report(args.book, report.problems)
+
+
 def cmd_templates_export(args) -> int:
     from .app.templates import export_templates
 
@@ -183,6 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
     ini.add_argument("book", type=Path, help="the workbook to set up (made from --from when given)")
     ini.add_argument("--from", dest="from_csv", type=Path, help="a CSV export to make BOOK from")
     ini.set_defaults(func=cmd_init)
+    cols = sub.add_parser("columns", help="show which column of the receivables is which, and why",
+                          description="For each field: the column and header read, the reason (exact, synonym, "
+                                      "token, content or setting) and the other columns considered.")
+    cols.add_argument("book", type=Path, help="the workbook or CSV export")
+    cols.set_defaults(func=cmd_columns)
     tp = sub.add_parser("templates", help="the email and letter templates")
     ex = tp.add_subparsers(dest="templates_command", required=True).add_parser(
         "export", help="copy the templates (and the empty workbook) to a folder, to edit them",

@@ -251,7 +251,7 @@ def _fast_columns(fastexcel, path, sheet: str, header: list, header_index: int) 
     """Typed columns below the header; HeadMismatch unless fastexcel's header is the XML's."""
     reader = fastexcel.read_excel(str(Path(path)))
     ws = reader.load_sheet(sheet, header_row=header_index)
-    info = ws.available_columns()
+    info = ws.selected_columns  # available_columns() would guess every dtype a second time
     names = {c.absolute_index: c.name for c in info if c.column_name_from == "looked_up"}
     for j, name in names.items():
         mine = cell_text(header[j]) if j < len(header) else None

@@ -25,7 +25,8 @@ from .inference import (Mapping, MissingColumn, NoReceivables, date_note, infer,
 from .schema import STRENGTH, assign, groups_found
 from .statuses import status_key, status_of
 from .typed import Column, empty_column
-from .values import amount_texts, column_amounts, column_dates, column_text, map_unique, reads_all, swapped
+from .values import (amount_texts, column_amounts, column_dates, column_strings, column_text, map_text, map_unique,
+                     reads_all, swapped)
 
 READ_FIELDS = ("customer_id", "document", "doc_type", "invoice_date", "due_date", "paid_date", "balance",
                "amount", "paid", "currency", "status", "hold_until", "customer", "email", "contact", "phone",
@@ -33,6 +34,8 @@ READ_FIELDS = ("customer_id", "document", "doc_type", "invoice_date", "due_date"
 CONTACT_FIELDS = ("email", "contact", "phone", "address", "language", "time_zone", "customer_type")
 NEGATIVE_TYPES = {"creditnote", "creditmemo", "credit", "payment", "receivepayment", "receipt",
                   "unappliedpayment", "unappliedcash", "cash", "prepayment", "overpayment"}
+DATE_FIELDS = ("invoice_date", "due_date", "paid_date", "hold_until")
+MONEY_FIELDS = ("balance", "amount", "paid")
 NAMES = {"invoice_date": "invoice date", "due_date": "due date", "paid_date": "paid date",
          "hold_until": "hold-until date", "balance": "open balance", "amount": "amount", "paid": "paid amount"}
 
@@ -73,10 +76,16 @@ class Receivables:
         return self.layout.mapping.notes if self.layout.mapping else []
 
 
-def customer_keys(ids, names) -> np.ndarray:
-    """Customer id when given, else the name folded for case and spacing."""
-    folded = map_unique(names, lambda n: " ".join(str(n).casefold().split()))
-    return np.where(np.asarray(ids, dtype=object) != "", ids, folded)
+def customer_keys(ids, names) -> pd.Series:
+    """Customer id when given, else the name folded for case and spacing (text arrays or Series)."""
+    ids, names = (pd.Series(v, dtype="str").reset_index(drop=True) for v in (ids, names))
+    unnamed = np.flatnonzero((ids == "").to_numpy(dtype=bool))
+    if not len(unnamed):
+        return ids
+    folded = map_text(names.iloc[unnamed], lambda n: " ".join(str(n).casefold().split()))
+    out = ids.copy()
+    out.iloc[unnamed] = folded.to_numpy(dtype=object)
+    return out
 
 
 def empty_items() -> pd.DataFrame:
@@ -183,138 +192,136 @@ def build(data: SheetData, columns: list[Column], mapping: Mapping, settings: Se
     n = len(columns[0]) if columns else 0
     header_row = mapping.header_row
     fields = {f: c.column - data.offset for f, c in mapping.choices.items() if f in READ_FIELDS}
-    width = max([len(columns), *(j + 1 for j in fields.values())])
-    columns = list(columns) + [empty_column(n)] * (width - len(columns))
+    columns = list(columns) + [empty_column(n)] * (max([len(columns), *(j + 1 for j in fields.values())])
+                                                   - len(columns))
     layout = Layout(data.name, header_row, {f: j + data.offset for f, j in fields.items()}, header_row + n, mapping,
                     data.offset)
     rows = np.arange(header_row + 1, header_row + 1 + n)
-    problems: list[tuple[int, Problem]] = []
     col = {f: columns[j] for f, j in fields.items()}
-    merged = _fill_merged(data, col, fields, rows, problems)
-    blank_text = np.full(n, "", dtype=object)
+    problems: list[tuple[int, Problem]] = []
+    merged = _fill_merged(data, col, fields, rows)
+    blank_text = pd.Series([""] * n, dtype="str")
 
-    def text(f):
-        return column_text(col[f]) if f in col else blank_text
+    def text(f) -> pd.Series:
+        return column_strings(col[f]) if f in col else blank_text
+
+    def header_cell(f) -> str:
+        return address(data.name, fields[f] + data.offset, header_row)
 
     conv = settings.conventions
-    order, note = date_note(data.name, {f: address(data.name, fields[f] + data.offset, header_row)
-                                        for f in col}, {f: c for f, c in col.items() if f in NAMES and
-                                                        f not in ("balance", "amount", "paid")}, conv)
-    if note:
-        mapping.notes.append(note)
-    money_conv, note = _separators({f: c for f, c in col.items() if f in ("balance", "amount", "paid")}, conv,
-                                   lambda f: address(data.name, fields[f] + data.offset, header_row))
-    if note:
-        mapping.notes.append(note)
+    order, note = date_note(data.name, {f: header_cell(f) for f in col},
+                            {f: c for f, c in col.items() if f in DATE_FIELDS}, conv)
+    money_conv, money_note = _separators({f: c for f, c in col.items() if f in MONEY_FIELDS}, conv, header_cell)
+    mapping.notes += [x for x in (note, money_note) if x]
 
-    document, customer, cust_id = text("document"), text("customer"), text("customer_id")
-    doc_type = text("doc_type")
-    default_currency = (mapping.currency_hint if currency_from_headers and mapping.currency_hint
-                        else settings.currency)
-    currency = map_unique(text("currency"), lambda c: c.upper() or default_currency)
-    digits = map_unique(currency, minor_digits).astype("int64")
-
+    document, customer, cust_id, doc_type = text("document"), text("customer"), text("customer_id"), text("doc_type")
+    default_currency = mapping.currency_hint if currency_from_headers and mapping.currency_hint else settings.currency
+    codes, found = pd.factorize(text("currency"), use_na_sentinel=False)
+    currencies = [c.upper() or default_currency for c in found]
+    currency = pd.Series(pd.array(currencies, dtype="str").take(codes))
+    digits = np.array([minor_digits(c) for c in currencies], dtype="int64")[codes]
+    valid_currency = np.array([bool(re.fullmatch(r"[A-Z]{3}", c)) for c in currencies], dtype=bool)[codes]
     parsed_dates = {f: column_dates(col[f], order) if f in col else (np.full(n, np.datetime64("NaT", "D")), {})
-                    for f in ("invoice_date", "due_date", "paid_date", "hold_until")}
-    parsed_money = {f: column_amounts(col[f], digits, money_conv) for f in ("balance", "amount", "paid")
-                    if f in col}
+                    for f in DATE_FIELDS}
+    parsed_money = {f: column_amounts(col[f], digits, money_conv) for f in MONEY_FIELDS if f in col}
 
-    money_given = np.zeros(n, bool)
-    for minor, blank, bad in parsed_money.values():
-        money_given |= ~blank
-        money_given[list(bad)] = True
-    dated = np.zeros(n, bool)
-    for arr, bad in parsed_dates.values():
-        dated |= ~np.isnat(arr)
-        dated[list(bad)] = True
-    has_doc = document != ""
-    label = column_text(columns[0])
-    is_total = np.zeros(n, bool)  # "Total for Current", "TOTAL": rows with no number and no date
-    maybe = np.flatnonzero(~(has_doc & dated))
-    for a in (label, document, customer):
-        is_total[maybe] |= np.fromiter((t[:5].lower() == "total" for t in a[maybe]), bool, len(maybe))
-    is_blank_row = ~(has_doc | money_given | dated | (customer != "") | (cust_id != ""))
-    # A section heading ("Acme Ltd", "1 - 30 days past due") is text in the first column alone.
-    is_section = np.zeros(n, bool)
-    candidates = np.flatnonzero((label != "") & ~has_doc & ~is_total)
-    if len(candidates):
-        alone = pd.to_numeric(pd.Series(label[candidates]), errors="coerce").isna().to_numpy(copy=True)
-        for j in {j for j in fields.values() if j != 0}:
-            alone &= ~columns[j].filled()[candidates]
-        is_section[candidates[alone]] = True
-    data_rows = ~is_blank_row & ~is_total & ~is_section
+    has_doc = (document != "").to_numpy(dtype=bool)
+    data_rows, is_section = _item_rows(parsed_dates, parsed_money, has_doc, columns[0], document, customer, cust_id,
+                                       [columns[j] for j in set(fields.values()) if j != 0])
     if "customer" not in col and "customer_id" in col:
         customer = cust_id  # a customer id alone serves as the customer
     elif "customer" not in col:  # exports grouping items under a customer heading
-        heading = pd.Series(np.where(is_section, label, None), dtype=object).ffill()
-        customer = heading.fillna("").to_numpy(dtype=object)
+        customer = column_strings(columns[0]).where(is_section).ffill().fillna("")
 
     def report(mask, fld, message):
         for i in np.flatnonzero(mask & data_rows):
             problems.append((i, Problem(layout.cell(fld, rows[i]), message(i))))
 
     skip = np.zeros(n, bool)
-    for f, (arr, bad) in parsed_dates.items():
+    for f, (_, bad) in [*parsed_dates.items(), *((f, (m, b)) for f, (m, _, b) in parsed_money.items())]:
         m = _mask(bad, n)
-        report(m, f, lambda i, f=f, bad=bad: f"{NAMES[f]} {quote(bad[i])} is not a date")
-        skip |= m
-    for f, (minor, blank, bad) in parsed_money.items():
-        m = _mask(bad, n)
-        report(m, f, lambda i, f=f, bad=bad: f"{NAMES[f]} {quote(bad[i])} is not an amount")
+        what = "a date" if f in DATE_FIELDS else "an amount"
+        report(m, f, lambda i, f=f, bad=bad, what=what: f"{NAMES[f]} {quote(bad[i])} is not {what}")
         skip |= m
 
     amount, paid, amount_field, amount_blank = _amounts(parsed_money, parsed_dates["paid_date"][0], n)
-    negative_type = map_unique(doc_type, lambda t: norm_key(t) in NEGATIVE_TYPES).astype(bool)
-    flip = negative_type & (amount > 0)
-    amount = np.where(flip, -amount, amount)
-    paid = np.where(flip, -paid, paid)
-
-    m = amount_blank & ~skip
-    report(m, amount_field, lambda i: f"{NAMES[amount_field]} is empty")
-    skip |= m
-    m = (customer == "") & ~skip
-    report(m, "customer" if "customer" in col else "customer_id", lambda i: "customer is empty")
-    skip |= m
+    if "doc_type" in col:  # credit notes and payments count against the customer
+        flip = map_unique(doc_type, lambda t: norm_key(t) in NEGATIVE_TYPES).astype(bool) & (amount > 0)
+        amount, paid = np.where(flip, -amount, amount), np.where(flip, -paid, paid)
     positive = amount - paid > 0
-    m = positive & ~has_doc & ~skip
-    report(m, "document", lambda i: "invoice number is empty")
-    skip |= m
     inv, due = parsed_dates["invoice_date"][0], parsed_dates["due_date"][0]
-    m = positive & np.isnat(inv) & np.isnat(due) & ~skip
-    report(m, "due_date" if "due_date" in col else "invoice_date",
-           lambda i: "due date is empty (and there is no invoice date to age it by)")
-    skip |= m
-    bad_cur = ~map_unique(currency, lambda c: bool(re.fullmatch(r"[A-Z]{3}", c))).astype(bool) & ~skip
-    report(bad_cur, "currency", lambda i: f"currency {quote(currency[i])} is not a 3-letter ISO code like EUR")
-    skip |= bad_cur
+    for m, fld, message in (
+            (amount_blank, amount_field, lambda i: f"{NAMES[amount_field]} is empty"),
+            ((customer == "").to_numpy(dtype=bool), "customer" if "customer" in col else "customer_id",
+             lambda i: "customer is empty"),
+            (positive & ~has_doc, "document", lambda i: "invoice number is empty"),
+            (positive & np.isnat(inv) & np.isnat(due), "due_date" if "due_date" in col else "invoice_date",
+             lambda i: "due date is empty (and there is no invoice date to age it by)"),
+            (~valid_currency, "currency",
+             lambda i: f"currency {quote(currency.iat[i])} is not a 3-letter ISO code like EUR")):
+        m = m & ~skip
+        report(m, fld, message)
+        skip |= m
     status_raw = text("status")
-    status = map_unique(status_raw, status_of)
-    m = pd.isna(status) & ~skip & data_rows
+    status = map_text(status_raw, status_of)
+    m = status.isna().to_numpy(dtype=bool) & ~skip & data_rows
     problems += _unknown_statuses(m, status_raw, layout, rows)
     skip |= m
     repeats = _repeats(columns, data_rows & ~skip, document)
     if repeats.any():
-        mapping.notes.append(_repeat_note(repeats, layout, rows, "document" if "document" in col else None))
-        skip |= repeats
+        mapping.notes.append(_repeat_note(repeats, layout, rows, "document" if "document" in col else ""))
 
-    keep = data_rows & ~skip
+    keep = data_rows & ~skip & ~repeats
     if not has_doc[keep].all():
-        document = np.where(has_doc, document, np.where(doc_type != "", doc_type, "Unapplied payment"))
+        document = document.where(has_doc, doc_type.where(doc_type != "", "Unapplied payment"))
     items = pd.DataFrame({
         "row": rows[keep].astype("int64"),
-        "customer_key": customer_keys(cust_id[keep], customer[keep]),
-        "customer": customer[keep], "customer_id": cust_id[keep], "document": document[keep],
-        "currency": currency[keep], "amount_minor": amount[keep].astype("int64"),
+        "customer_key": customer_keys(cust_id.array[keep], customer.array[keep]),
+        "customer": customer.array[keep], "customer_id": cust_id.array[keep], "document": document.array[keep],
+        "currency": currency.array[keep], "amount_minor": amount[keep].astype("int64"),
         "paid_minor": paid[keep].astype("int64"),
         **{f: pd.Series(parsed_dates[f][0][keep]).astype("datetime64[s]")
            for f in ("paid_date", "invoice_date", "due_date", "hold_until")},
-        "status": status[keep],
+        "status": status.array[keep],
     })
-    contacts = _first_contacts(items["customer_key"].to_numpy(), {f: col[f] for f in CONTACT_FIELDS if f in col},
+    contacts = _first_contacts(items["customer_key"], {f: col[f] for f in CONTACT_FIELDS if f in col},
                                keep, layout, rows)
     problems.sort(key=lambda p: p[0])
-    skipped = int((skip & data_rows & ~repeats).sum())
-    return Receivables(layout, items, contacts, merged + [p for _, p in problems], skipped)
+    return Receivables(layout, items, contacts, merged + [p for _, p in problems], int((skip & data_rows).sum()))
+
+
+def _item_rows(parsed_dates, parsed_money, has_doc, first: Column, document, customer, cust_id, others):
+    """(rows that are items, rows that are section headings): not blank, not a total, not a heading.
+
+    A total ("Total for Current", "TOTAL") has no number and no date; a section
+    heading ("Acme Ltd", "1 - 30 days past due") is text in the first column alone.
+    """
+    n = len(has_doc)
+    money_given = np.zeros(n, bool)
+    for _, blank, bad in parsed_money.values():
+        money_given |= ~blank
+        money_given[list(bad)] = True
+    dated = np.zeros(n, bool)
+    for arr, bad in parsed_dates.values():
+        dated |= ~np.isnat(arr)
+        dated[list(bad)] = True
+    is_total = np.zeros(n, bool)
+    maybe = np.flatnonzero(~(has_doc & dated))
+    if len(maybe):
+        for a in (column_strings(first.take(maybe)), document.iloc[maybe], customer.iloc[maybe]):
+            is_total[maybe] |= (a.str[:5].str.lower() == "total").to_numpy(dtype=bool)
+    named = ((customer != "") | (cust_id != "")).to_numpy(dtype=bool)
+    is_blank_row = ~(has_doc | money_given | dated | named)
+    is_section = np.zeros(n, bool)
+    candidates = np.flatnonzero(first.filled() & ~has_doc & ~is_total)
+    if len(candidates):
+        label = column_strings(first.take(candidates))
+        alone = pd.to_numeric(label, errors="coerce").isna().to_numpy(dtype=bool, copy=True) & (label != "").to_numpy(
+            dtype=bool)
+        for c in others:
+            alone &= ~c.filled()[candidates]
+        is_section[candidates[alone]] = True
+    return ~is_blank_row & ~is_total & ~is_section, is_section
 
 
 def _mask(indexes: dict, n: int) -> np.ndarray:
@@ -357,47 +364,43 @@ def _separators(columns: dict[str, Column], conv: Conventions, cell) -> tuple[Co
                           f"fit them")
 
 
-def _unknown_statuses(mask: np.ndarray, raw: np.ndarray, layout: Layout, rows: np.ndarray) -> list[tuple]:
+def _unknown_statuses(mask: np.ndarray, raw: pd.Series, layout: Layout, rows: np.ndarray) -> list[tuple]:
     """One problem per distinct unknown status, at its first cell, with how many rows have it."""
     idx = np.flatnonzero(mask)
     if not len(idx):
         return []
-    keys = pd.Series(map_unique(raw[idx], status_key))
+    keys = pd.Series(map_unique(raw.iloc[idx], status_key))
     out = []
     for _, group in keys.groupby(keys, sort=False):
         first = idx[group.index[0]]
-        count = len(group)
-        rows_text = f"{count} rows like it are skipped" if count > 1 else "the row is skipped"
+        rows_text = f"{len(group)} rows like it are skipped" if len(group) > 1 else "the row is skipped"
         out.append((int(first), Problem(layout.cell("status", rows[first]),
-                                        f"status {quote(raw[first])} is not one of open, disputed, promise, plan, "
-                                        f"legal, closed ({rows_text})")))
+                                        f"status {quote(raw.iat[first])} is not one of open, disputed, promise, "
+                                        f"plan, legal, closed ({rows_text})")))
     return out
 
 
-def _repeats(columns: list[Column], candidates: np.ndarray, document: np.ndarray) -> np.ndarray:
+def _repeats(columns: list[Column], candidates: np.ndarray, document: pd.Series) -> np.ndarray:
     """Rows identical in every cell to an earlier row: an export listing one invoice twice."""
     out = np.zeros(len(candidates), bool)
     idx = np.flatnonzero(candidates)
     if len(idx) < 2:
         return out
-    same_doc = pd.Series(document[idx]).duplicated(keep=False).to_numpy()
-    idx = idx[same_doc]
-    if not len(idx):
-        return out
-    whole = pd.DataFrame({j: column_text(c.take(idx)) for j, c in enumerate(columns)})
-    out[idx[whole.duplicated(keep="first").to_numpy()]] = True
+    idx = idx[document.iloc[idx].duplicated(keep=False).to_numpy(dtype=bool)]
+    if len(idx):
+        whole = pd.DataFrame({j: column_text(c.take(idx)) for j, c in enumerate(columns)})
+        out[idx[whole.duplicated(keep="first").to_numpy()]] = True
     return out
 
 
-def _repeat_note(repeats: np.ndarray, layout: Layout, rows: np.ndarray, fld: str | None) -> Problem:
+def _repeat_note(repeats: np.ndarray, layout: Layout, rows: np.ndarray, fld: str) -> Problem:
     at = rows[np.flatnonzero(repeats)]
     listed = ", ".join(str(r) for r in at[:5]) + (f" and {len(at) - 5} more" if len(at) > 5 else "")
-    return Problem(layout.cell(fld or "", int(at[0])),
-                   f"{len(at)} row(s) repeat an earlier row in every cell (rows {listed}): each is read once")
+    what = f"row {listed} repeats" if len(at) == 1 else f"rows {listed} repeat"
+    return Problem(layout.cell(fld, int(at[0])), f"{what} an earlier row in every cell: read once")
 
 
-def _fill_merged(data: SheetData, col: dict[str, Column], fields: dict[str, int], rows: np.ndarray,
-                 problems: list) -> list[Problem]:
+def _fill_merged(data: SheetData, col: dict[str, Column], fields: dict[str, int], rows: np.ndarray) -> list[Problem]:
     """Cells a vertically merged range covers take its value (Excel shows it there; readers see blanks),
     and each such range over the items is reported once. Looked for only when an item row has blank
     required cells: the merged ranges are listed at the end of the sheet."""
@@ -432,24 +435,44 @@ def _fill_merged(data: SheetData, col: dict[str, Column], fields: dict[str, int]
     return out
 
 
-def _first_contacts(keys: np.ndarray, raw: dict[str, Column], keep: np.ndarray, layout: Layout,
+def _first_contacts(keys: pd.Series, raw: dict[str, Column], keep: np.ndarray, layout: Layout,
                     rows: np.ndarray) -> pd.DataFrame:
-    """Per customer, the first non-empty contact detail on its items (and the email's cell)."""
+    """Per customer, the first non-empty contact detail on its items (and the email's cell).
+
+    Most customers have it on their first item: only the others are looked for further down.
+    """
     codes, uniques = pd.factorize(keys)
     out = pd.DataFrame({"customer_key": uniques})
-    out["email_cell"] = ""
-    kept_rows = rows[keep]
+    kept = np.flatnonzero(keep)
+    where = kept[_first_of(codes, len(uniques))]  # each customer's first item
+    email_rows = rows[where].copy()
     for f in CONTACT_FIELDS:
         values = np.full(len(uniques), "", dtype=object)
-        if f in raw:
-            text = column_text(raw[f])[keep]
-            idx = np.flatnonzero(text != "")
-            found, first = np.unique(codes[idx], return_index=True)
-            values[found] = text[idx[first]]
-            if f == "email":  # the cell to name: the email used, else where it is missing
-                _, first_any = np.unique(codes, return_index=True)
-                cell_rows = kept_rows[first_any].copy()
-                cell_rows[found] = kept_rows[idx[first]]
-                out["email_cell"] = [layout.cell("email", r) for r in cell_rows]
+        if f in raw and raw[f].kind != "empty":
+            values[:] = column_text(raw[f].take(where))
+            missing = np.flatnonzero(values == "")
+            if len(missing):
+                text = column_strings(raw[f])[keep].reset_index(drop=True)
+                idx = np.flatnonzero((text != "").to_numpy(dtype=bool) & np.isin(codes, missing))
+                first = _first_of(codes[idx], len(uniques))
+                found = first >= 0
+                values[found] = text.iloc[idx[first[found]]].to_numpy(dtype=object)
+                if f == "email":  # the cell to name: the email used, else where it is missing
+                    email_rows[found] = rows[kept[idx[first[found]]]]
         out[f] = values
+    out["email_cell"] = _cells(layout, "email", email_rows) if "email" in raw else ""
     return out
+
+
+def _cells(layout: Layout, fld: str, rows: np.ndarray) -> np.ndarray:
+    """The cells of a field in many rows, at once."""
+    prefix = layout.cell(fld, 1)[:-1]
+    return np.char.add(prefix, rows.astype(str)).astype(object)
+
+
+def _first_of(codes: np.ndarray, k: int) -> np.ndarray:
+    """For each of k codes, the position of its first occurrence (-1 when absent), without sorting."""
+    first = np.full(k, -1, dtype=np.int64)
+    seen = pd.Series(codes).drop_duplicates()
+    first[seen.to_numpy()] = seen.index.to_numpy()
+    return first

@@ -264,16 +264,19 @@ def unit_hint(header) -> str:
 _SYMBOLS = {"€": "EUR", "£": "GBP", "₹": "INR", "¥": "JPY", "₪": "ILS", "₩": "KRW", "₽": "RUB", "₺": "TRY",
             "zł": "PLN", "R$": "BRL", "CHF": "CHF", "US$": "USD"}
 
-_STEMS = sorted({(s, c) for c, stems in CONCEPTS.items() for s in stems}, key=lambda sc: -len(sc[0]))
+_STEM_CONCEPT = {s: c for c, stems in CONCEPTS.items() for s in stems}
+# longest stems first, so at each place the longest known stem is taken ("rechnungs" before "rechnung")
+_STEM_RE = re.compile("|".join(re.escape(s) for s in sorted(_STEM_CONCEPT, key=len, reverse=True) if len(s) > 1))
 
 
 @lru_cache(maxsize=4096)
 def concepts(header) -> tuple[frozenset, float]:
     """(concepts a header's words name, share of its letters they cover).
 
-    Words are split into known stems longest first; a stem of three letters or
-    fewer counts inside a longer word only beside another stem, so "pduedate"
-    is due + date and "codcli" number + customer, while "global" is not "bal".
+    Words are split into known stems, left to right, the longest at each place;
+    a stem of three letters or fewer counts inside a longer word only beside
+    another stem, so "pduedate" is due + date and "codcli" number + customer,
+    while "global" is not "bal".
     """
     found: set[str] = set()
     covered = total = 0
@@ -286,19 +289,9 @@ def concepts(header) -> tuple[frozenset, float]:
 
 
 def _cover(word: str) -> list[tuple[int, int, str]]:
-    taken = [False] * len(word)
-    spans = []
-    for stem, concept in _STEMS:
-        if stem == word:
-            return [(0, len(word), concept)]
-        start = word.find(stem) if len(stem) > 1 else -1
-        while start >= 0:
-            end = start + len(stem)
-            if not any(taken[start:end]):
-                spans.append((start, end, concept))
-                for k in range(start, end):
-                    taken[k] = True
-            start = word.find(stem, end)
+    if word in _STEM_CONCEPT:
+        return [(0, len(word), _STEM_CONCEPT[word])]
+    spans = [(m.start(), m.end(), _STEM_CONCEPT[m.group(0)]) for m in _STEM_RE.finditer(word)]
     return [sp for sp in spans if sp[1] - sp[0] > 3
             or any(o[1] == sp[0] or o[0] == sp[1] for o in spans if o is not sp)]
 

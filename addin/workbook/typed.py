@@ -27,8 +27,8 @@ class Column:
     """One column's values below the header row.
 
     kind: "date" (values datetime64[D], NaT blank), "number" (float64, NaN blank),
-    "bool" (object: True/False/None), "text" (pandas str Series, NA blank; every
-    cell rendered as text, dates as "2026-11-30 00:00:00") or "empty".
+    "bool" (object: True/False/None), "text" (pandas str Series, stripped, NA blank;
+    every cell rendered as text, dates as "2026-11-30 00:00:00") or "empty".
     other: {row index: the cell's own value} where a cell is not of the kind.
     """
 
@@ -42,7 +42,7 @@ class Column:
     def filled(self) -> np.ndarray:
         """True where the cell holds something (of the kind or not)."""
         if self.kind == "text":
-            m = ~text_blank(self.values)
+            m = self.values.notna().to_numpy(dtype=bool, copy=True)
         elif self.kind == "date":
             m = ~np.isnat(self.values)
         elif self.kind == "number":
@@ -57,8 +57,10 @@ class Column:
 
     def take(self, rows: np.ndarray) -> "Column":
         """The column at these row indexes (others renumbered)."""
-        position = {int(r): k for k, r in enumerate(rows)}
         values = self.values.iloc[rows].reset_index(drop=True) if self.kind == "text" else self.values[rows]
+        if not self.other:
+            return Column(self.kind, values)
+        position = {int(r): k for k, r in enumerate(rows)}
         return Column(self.kind, values, {position[i]: v for i, v in self.other.items() if i in position})
 
     def cell(self, i: int):
@@ -71,12 +73,14 @@ class Column:
         if self.kind == "number":
             return None if np.isnan(v) else float(v)
         if self.kind == "text":
-            return None if pd.isna(v) or not str(v).strip() else str(v)
+            return None if pd.isna(v) else str(v)
         return v
 
 
-def text_blank(s: pd.Series) -> np.ndarray:
-    return (s.isna() | (s.str.strip() == "")).to_numpy(dtype=bool, copy=True)
+def text_series(s: pd.Series) -> pd.Series:
+    """Text cells stripped, blank ones NA: what every text Column holds."""
+    s = s.str.strip()
+    return s.mask(s == "").reset_index(drop=True)
 
 
 def empty_column(n: int) -> Column:
@@ -132,8 +136,9 @@ def from_arrow(array, other: dict[int, object]) -> Column:
     elif pa.types.is_boolean(t):
         col = Column("bool", np.array(array.to_pylist(), dtype=object))
     else:
-        col = Column("text", array.to_pandas().astype("str") if not pa.types.is_string(t) and not
-                     pa.types.is_large_string(t) else array.to_pandas())
+        text = array.to_pandas()
+        col = Column("text", text_series(text if pa.types.is_string(t) or pa.types.is_large_string(t)
+                                         else text.astype("str")))
     if other and col.kind == "empty":
         col = Column("text", pd.Series([None] * len(array), dtype="str"))
     col.other = other
@@ -189,7 +194,7 @@ def _typed(code: np.ndarray, values: list) -> Column:
     kind = KINDS[kind_code]
     other_rows = np.flatnonzero((code != 0) & (code != kind_code))
     if kind == "text":
-        return Column("text", pd.Series([cell_text(v) for v in values], dtype="str"))
+        return Column("text", text_series(pd.Series([cell_text(v) for v in values], dtype="str")))
     other = {int(i): values[i] for i in other_rows}
     if kind == "date":
         out = np.full(n, NAT)
@@ -210,4 +215,4 @@ def _typed(code: np.ndarray, values: list) -> Column:
 
 def text_columns(columns: list[list[str]]) -> list[Column]:
     """Columns of text cells (a CSV), blank as ''."""
-    return [Column("text", pd.Series([v if v != "" else None for v in c], dtype="str")) for c in columns]
+    return [Column("text", text_series(pd.Series(c, dtype="str"))) for c in columns]

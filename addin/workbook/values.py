@@ -62,10 +62,17 @@ def text_column(values) -> np.ndarray:
 
 def map_unique(values, func) -> np.ndarray:
     """func applied once per distinct value (a column of a million has few distinct statuses)."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+    codes, uniques = pd.factorize(values if isinstance(values, pd.Series) else pd.Series(values, dtype=object),
+                                  use_na_sentinel=False)
     mapped = np.empty(len(uniques), dtype=object)
     mapped[:] = [func(u) for u in uniques]
     return mapped[codes]
+
+
+def map_text(values: pd.Series, func) -> pd.Series:
+    """A text Series with func applied once per distinct value; None becomes NA."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return pd.Series(pd.array([func(u) for u in uniques], dtype="str").take(codes))
 
 
 def blank_series(s: pd.Series) -> np.ndarray:
@@ -141,8 +148,7 @@ def _serial_dates(nums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def text_date_values(col) -> list[str]:
     """Distinct text values of a column that could be d/m/y dates (to decide the order)."""
     if col.kind == "text":
-        s = col.values.dropna().str.strip()
-        distinct = s.unique()
+        distinct = col.values.dropna().unique()
     else:
         distinct = [v for v in col.other.values() if isinstance(v, str)]
     return [t for t in distinct if _DMY_TEXT.fullmatch(t)]
@@ -245,7 +251,7 @@ def reads_all(texts, conv: Conventions) -> bool:
 def amount_texts(col) -> list[str]:
     """Distinct text values of a column that are not plain numbers (to decide the separators)."""
     if col.kind == "text":
-        distinct = col.values.dropna().str.strip().unique()
+        distinct = col.values.dropna().unique()
     else:
         distinct = [v.strip() for v in col.other.values() if isinstance(v, str)]
     return [t for t in distinct if t and not _PLAIN_NUMBER.fullmatch(t)]
@@ -342,11 +348,19 @@ def _decimal_or_none(text: str, conv: Conventions) -> Decimal | None:
 
 # --- text ---------------------------------------------------------------------------------------
 
+def column_strings(col) -> pd.Series:
+    """The column as a text Series ('' for blank), stripped: a text column stays in Arrow (no Python
+    object per cell); other kinds render as column_text does."""
+    if col.kind == "text" and not col.other:
+        return col.values.fillna("")
+    return pd.Series(column_text(col), dtype="str")
+
+
 def column_text(col) -> np.ndarray:
     """Object array of stripped strings ('' for blank): numbers without '.0', dates as ISO."""
     n = len(col)
     if col.kind == "text":
-        out = col.values.fillna("").str.strip().to_numpy(dtype=object)
+        out = col.values.fillna("").to_numpy(dtype=object)
     elif col.kind == "number":
         nums = col.values
         whole = np.isfinite(nums) & (np.abs(nums) < 1e15) & (nums == np.floor(np.nan_to_num(nums)))

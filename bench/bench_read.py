@@ -1,0 +1,53 @@
+"""Read benchmark: `arcollect age` against fastexcel reading the same sheet to Arrow, in one run.
+
+    .venv/bin/python bench/bench_read.py [--rows 1048575] [--runs 3]
+
+Uses bench_engine's book (bench/out/receivables-<rows>.xlsx, built once: a
+full-height Receivables table, no Settings, so the mapping is found by the
+reader). Each command runs in its own process, alternating, ``--runs`` times;
+wall time and peak RSS (the child's, from wait4) are its own. Prints each
+run, the medians, the ratio of the medians (the issue's target: age <= 1.3x
+the bare read) and the worst peak (target: <= 1.5 GiB).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_engine import AS_OF, BARE_READ, build, measure  # noqa: E402
+
+TARGET_RATIO, TARGET_PEAK_MIB = 1.3, 1.5 * 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_048_575)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    book = build(args.rows)
+    commands = {"fastexcel to Arrow (bare)": [sys.executable, "-c", BARE_READ, str(book)],
+                "arcollect age": [sys.executable, "-m", "addin.cli", "age", str(book), "--as-of", AS_OF]}
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for k in range(args.runs):
+        for name, cmd in commands.items():
+            runs[name].append(measure(cmd))
+            wall, rss = runs[name][-1]
+            print(f"run {k + 1}: {name:28}{wall:8.2f} s{rss:8.0f} MiB", flush=True)
+    print(f"\nrows: {args.rows:,}  book: {book.stat().st_size / 2**20:.0f} MiB  runs: {args.runs}")
+    print(f"{'':28}{'median s':>9}{'ratio':>8}{'peak MiB':>10}")
+    bare = statistics.median(w for w, _ in runs["fastexcel to Arrow (bare)"])
+    for name, results in runs.items():
+        wall = statistics.median(w for w, _ in results)
+        print(f"{name:28}{wall:9.2f}{wall / bare:8.2f}{max(r for _, r in results):10.0f}")
+    age = statistics.median(w for w, _ in runs["arcollect age"]) / bare
+    peak = max(r for _, r in runs["arcollect age"])
+    print(f"\ntargets: age <= {TARGET_RATIO}x ({'met' if age <= TARGET_RATIO else 'NOT met'}: {age:.2f}x), "
+          f"peak <= {TARGET_PEAK_MIB:.0f} MiB ({'met' if peak <= TARGET_PEAK_MIB else 'NOT met'}: {peak:.0f})")
+
+
+if __name__ == "__main__":
+    main()
