@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from addin.documents.pdf import write_letters  # noqa: E402
 from addin.documents.render import render  # noqa: E402
 from addin.documents.sample import sample_communication, sample_settings  # noqa: E402
-from addin.mail.outbox import draft_emails  # noqa: E402
+from addin.app.draft import draft_emails  # noqa: E402
 
 
 def comms(n: int):

@@ -16,16 +16,60 @@ import pandas as pd
 from ..core.model import Communication, HistoryEntry, Problem
 from ..core.settings import Settings
 from ..documents.callsheet import call_sheet
-from ..documents.handover import handover_pack
-from ..documents.pdf import safe_filename, write_letters
+from ..documents.handover import handover_filename, handover_pack
+from ..documents.pdf import write_letters
 from ..documents.render import render_batch
 from ..documents.sources import letters_dir
 from ..documents.sms import sms_batch
 from ..workbook.history import contact_entry
-from ..mail.message import AddressProblem, build_message, message_id
-from ..mail.outbox import draft_emails, write_draft
+from ..mail.message import AddressProblem, message_bytes, message_id
+from ..mail.outbox import write_draft
 
 PARALLEL_FROM = 500  # emails in a batch from which drafting uses two processes
+
+
+def _draft_chunk(args) -> tuple[list[str], list[Problem]]:
+    """Render and write the .eml drafts of a chunk of communications (runs in a worker process)."""
+    comms, settings, folder, template_dir, sender = args
+    rendered, problems = render_batch(comms, settings, template_dir, parts=("subject", "text", "html"))
+    paths = []
+    for comm, r in zip(comms, rendered):
+        if r is None:
+            paths.append("")
+            continue
+        try:
+            msg = message_bytes(comm, r, settings, sender=sender, draft=True)
+        except AddressProblem as exc:
+            problems.append(exc.problem)
+            paths.append("")
+            continue
+        paths.append(str(write_draft(msg, comm, folder)))
+    return paths, problems
+
+
+def draft_emails(comms, settings: Settings, folder, *, template_dir=None, sender=None,
+                 workers: int = 1) -> tuple[list[Path | None], list[Problem]]:
+    """Render and write one .eml draft per communication (no letters attached).
+
+    Returns the draft path per communication (None where it could not be
+    drafted) and the problems (template problems, bad addresses naming their
+    cell). ``workers`` > 1 spreads the batch over that many processes.
+    """
+    comms = list(comms)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    if workers <= 1 or len(comms) < 200:
+        paths, problems = _draft_chunk((comms, settings, str(folder), template_dir, sender))
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+        size = -(-len(comms) // (workers * 4))
+        chunks = [(comms[i:i + size], settings, str(folder), template_dir, sender)
+                  for i in range(0, len(comms), size)]
+        paths, problems = [], []
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for p, probs in pool.map(_draft_chunk, chunks):
+                paths += p
+                problems += [x for x in probs if x not in problems]
+    return [Path(p) if p else None for p in paths], problems
 
 
 @dataclass
@@ -58,11 +102,6 @@ def _history_for(history: pd.DataFrame, key: str, currency: str) -> list[History
                          message_id=mid)
             for d, c, lv, ch, act, out, mid in zip(rows["date"], rows["customer"], rows["level"], rows["channel"],
                                                   rows["action"], rows["outcome"], rows["message_id"])]
-
-
-def _as_problems(problems) -> list[Problem]:
-    """Problems from documents and mail, which report Problem values or 'Sheet!A1: text' lines."""
-    return [p if isinstance(p, Problem) else Problem("", str(p)) for p in problems]
 
 
 def draft_batch(comms: list[Communication], settings: Settings, history: pd.DataFrame, outbox: Path, *,
@@ -100,13 +139,13 @@ def draft_batch(comms: list[Communication], settings: Settings, history: pd.Data
     plain = [c for c in todo if c.channels == ("email",) and not c.final]
     paths, problems = draft_emails(plain, settings, outbox, sender=sender or None, template_dir=tdir,
                                    workers=2 if len(plain) >= PARALLEL_FROM else 1)
-    result.problems += _as_problems(problems)
+    result.problems += problems
     for comm, path in zip(plain, paths):
         if path is not None:
             log(comm, "email", path)
     rest = [c for c in todo if not (c.channels == ("email",) and not c.final)]
     rendered, problems = render_batch(rest, settings, tdir)
-    result.problems += _as_problems(problems)
+    result.problems += problems
     ok = [(c, r) for c, r in zip(rest, rendered) if r is not None]
 
     letters = [(c, r) for c, r in ok if "letter" in c.channels]
@@ -118,7 +157,7 @@ def draft_batch(comms: list[Communication], settings: Settings, history: pd.Data
         if "email" in comm.channels:
             pdf = Path(letter_of[comm.key]).read_bytes() if comm.key in letter_of else None
             try:
-                msg = build_message(comm, r, settings, sender=sender or None, draft=True, letter_pdf=pdf)
+                msg = message_bytes(comm, r, settings, sender=sender or None, draft=True, letter_pdf=pdf)
             except AddressProblem as exc:
                 result.problems.append(exc.problem)
                 continue
@@ -128,19 +167,19 @@ def draft_batch(comms: list[Communication], settings: Settings, history: pd.Data
         if comm.final:
             documents = [e.document for e in result.entries if (e.customer_id, e.currency) == comm.key.approval[:2]]
             pack = handover_pack(comm, settings, _history_for(history, comm.customer_id, comm.currency), documents,
-                                 outbox / safe_filename(*comm.key.parts, "handover", suffix=".pdf"), base=base)
+                                 outbox / handover_filename(comm), base=base)
             result.files.append(Path(pack))
     calls = [c for c, _ in ok if "phone" in c.channels]
     if calls:
         sheet = call_sheet(calls, settings, now, outbox, calls[0].run_date)
-        result.problems += _as_problems(sheet.problems)
+        result.problems += sheet.problems
         for comm in calls:
             if comm.customer_id in sheet.callable:
                 log(comm, "phone", sheet.path)
     texts = [c for c, _ in ok if "sms" in c.channels]
     if texts:
         path, drafts, bad = sms_batch(texts, settings, outbox, texts[0].run_date, tdir)
-        result.problems += _as_problems(bad)
+        result.problems += bad
         listed = {getattr(d, "customer_id", "") for d in drafts}
         for comm in texts:
             if comm.customer_id in listed:

@@ -5,6 +5,7 @@ Each record that comes from the workbook carries the cell it came from
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -92,6 +93,20 @@ class OpenItem:
     invoice_date: date | None = None
     amount: Decimal | None = None
     cell: str = ""
+
+
+def safe_filename(*parts, suffix: str) -> str:
+    """A file name from customer id, level, date...: only [A-Za-z0-9._-], never a path.
+
+    When characters had to be replaced, a short hash of the original keeps names
+    of different customers apart ("a/b" and "a_b").
+    """
+    raw = "_".join(str(p) for p in parts)
+    safe = re.sub(r"[^A-Za-z0-9.-]+", "_", raw).strip("._") or "x"
+    safe = safe[:80]
+    if safe != raw:
+        safe += "-" + hashlib.sha1(raw.encode("utf-8")).hexdigest()[:8]
+    return safe + suffix
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ as callable; they are reported (and shown in a separate section).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -24,6 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from addin.core.model import Communication, Problem
 from addin.core.settings import Settings
+from addin.files.atomic import write_atomic
 
 from .render import build_context, format_date, format_money, item_labels, item_sections
 from .sms import normalise_phone
@@ -185,7 +185,5 @@ def call_sheet(comms, settings: Settings, run_at: datetime, folder, run_date: da
     html = _template.render(calls=calls, not_now=not_now, regf=regf, labels=labels,
                             company=settings.company.name,
                             run_at=run_at.strftime("%Y-%m-%d %H:%M %Z").strip())
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, html.encode("utf-8"))
     return sheet

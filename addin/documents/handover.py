@@ -12,7 +12,6 @@ ones are listed in the pack rather than failing it. Merging pages uses pypdf.
 from __future__ import annotations
 
 import io
-import os
 from email import policy
 from email.parser import BytesParser
 from html import escape
@@ -25,8 +24,11 @@ from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, 
 
 from addin.core.model import Communication, HistoryEntry
 from addin.core.settings import Settings
+from addin.files.atomic import atomic_writer
 
-from .pdf import FONT, _items_flowables, _styles, _table, safe_filename
+from addin.core.model import safe_filename
+
+from .pdf import FONT, _items_flowables, _styles, _table
 from .render import build_context, format_date, format_days, format_money, item_labels
 
 HANDOVER_LANGUAGE = "en"  # the pack is for the agency or solicitor, not the customer
@@ -172,8 +174,6 @@ def handover_pack(comm: Communication, settings: Settings, history: list[History
             missing.append(f"{p.name}: could not be read ({type(exc).__name__})")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
+    with atomic_writer(path) as fh:
         writer.write(fh)
-    os.replace(tmp, path)
     return path

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,7 +38,8 @@ from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Flowable, Frame,
                                 PageBreak, PageTemplate, Paragraph, Spacer,
                                 Table, TableStyle)
 
-from addin.core.model import Communication
+from addin.core.model import Communication, safe_filename
+from addin.files.atomic import write_atomic
 from addin.core.settings import Settings
 
 from .render import Rendered, build_context, format_date, format_money, item_labels, item_sections
@@ -391,21 +391,6 @@ def _split(data: bytes, starts: list[int]) -> list[bytes]:
     return out
 
 
-def safe_filename(*parts: str, suffix: str) -> str:
-    """A file name from customer id, level, date...: only [A-Za-z0-9._-], never a path.
-
-    When characters had to be replaced, a short hash of the original keeps names
-    of different customers apart ("a/b" and "a_b").
-    """
-    import hashlib
-    raw = "_".join(str(p) for p in parts)
-    safe = re.sub(r"[^A-Za-z0-9.-]+", "_", raw).strip("._") or "x"
-    safe = safe[:80]
-    if safe != raw:
-        safe += "-" + hashlib.sha1(raw.encode("utf-8")).hexdigest()[:8]
-    return safe + suffix
-
-
 def letter_filename(comm: Communication) -> str:
     """The letter's file name, from the communication's key: 'C042_GBP_L2_2026-11-30.pdf'."""
     return safe_filename(*comm.key.parts, suffix=".pdf")
@@ -418,7 +403,7 @@ def _write_part(args) -> tuple[list[Path], bytes]:
     paths = []
     for (comm, _), pdf in zip(batch, _split(data, starts)):
         path = folder / letter_filename(comm)
-        _write_atomic(path, pdf)
+        write_atomic(path, pdf)
         paths.append(path)
     return paths, data
 
@@ -472,11 +457,7 @@ def write_letters(batch, folder, settings: Settings, *,
     else:
         with pool:
             results = list(pool.map(_write_part, parts))
-    _write_atomic(combined, results[0][1] if len(results) == 1 else _merge([data for _, data in results]))
+    write_atomic(combined, results[0][1] if len(results) == 1 else _merge([data for _, data in results]))
     return [path for paths, _ in results for path in paths], combined
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)

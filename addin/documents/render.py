@@ -127,8 +127,7 @@ import jinja2
 from jinja2 import FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-import addin
-from addin.core.model import Communication
+from addin.core.model import Communication, Problem
 from addin.core.settings import Settings
 
 from addin.documents.sources import letters_dir
@@ -553,21 +552,21 @@ def check_templates(communications, settings: Settings, template_dir=None,
     disclosure is a problem too. (``render_batch`` does the same and also returns
     the rendered messages, so a batch is rendered only once.)
     """
-    return render_batch(communications, settings, template_dir, parts=parts)[1]
+    return [p.message for p in render_batch(communications, settings, template_dir, parts=parts)[1]]
 
 
 def render_batch(communications, settings: Settings, template_dir=None,
-                 parts=("subject", "text", "html", "letter")) -> tuple[list[Rendered | None], list[str]]:
-    """Render a batch once: (rendered per communication, None where it failed; problems)."""
+                 parts=("subject", "text", "html", "letter")) -> tuple[list[Rendered | None], list[Problem]]:
+    """Render a batch once: (rendered per communication, None where it failed; problems, each naming its template)."""
     tdir = _template_dir(template_dir)
-    problems: list[str] = []
+    problems: list[Problem] = []
     seen: set[str] = set()
     results: list[Rendered | None] = []
 
     def add(p: str):
         if p not in seen:
             seen.add(p)
-            problems.append(p)
+            problems.append(Problem("", p))
 
     markers: dict[str, str | None] = {}
     for comm in communications:

@@ -14,7 +14,7 @@ and only then shortened, with a problem reported.
 from __future__ import annotations
 
 import csv
-import os
+import io
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -25,6 +25,7 @@ import jinja2
 
 from addin.core.model import Communication, Problem
 from addin.core.settings import Settings
+from addin.files.atomic import write_atomic
 
 from .render import (TemplateProblem, _describe, _environment, _language_dir, _template_dir,
                      build_context, customer_number)
@@ -128,14 +129,12 @@ def sms_batch(comms, settings: Settings, folder, run_date: date,
         text, probs = sms_text(comm, settings, template_dir)
         problems += probs
         drafts.append(SmsDraft(comm.customer_id, comm.customer, customer_number(comm), phone, text))
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel opens UTF-8 right
-        w = csv.writer(fh)
-        w.writerow(["phone", "customer", "customer_number", "text"])
-        for d in drafts:
-            w.writerow([_csv_safe(d.phone), _csv_safe(d.customer), _csv_safe(d.customer_number),
-                        _csv_safe(d.text)])
-    os.replace(tmp, path)
+    out = io.StringIO(newline="")
+    w = csv.writer(out)
+    w.writerow(["phone", "customer", "customer_number", "text"])
+    for d in drafts:
+        w.writerow([_csv_safe(d.phone), _csv_safe(d.customer), _csv_safe(d.customer_number), _csv_safe(d.text)])
+    write_atomic(path, out.getvalue().encode("utf-8-sig"))  # BOM: Excel opens UTF-8 right
     return path, drafts, problems
 
 

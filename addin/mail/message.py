@@ -31,12 +31,21 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, formataddr, parseaddr
+from typing import Protocol
 
-from addin.core.model import Communication, Problem
+from addin.core.model import Communication, Problem, safe_filename
 from addin.core.settings import Settings
 
-from ..documents.render import Rendered
-from ..documents.pdf import safe_filename
+
+class Rendered(Protocol):
+    """What a message is built from: the rendered subject and bodies (documents' ``Rendered`` is one).
+
+    Mail takes rendered documents and never imports the renderer: the use case joins them.
+    """
+
+    subject: str
+    text: str
+    html: str
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
 _LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")

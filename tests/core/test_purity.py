@@ -1,4 +1,4 @@
-"""addin.core is pure: no files, clock, environment, network, Excel or CLI (DESIGN.md rule 1)."""
+"""addin.core is pure: no files, clock, environment, network, Excel or CLI; hashing names is pure too."""
 import ast
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import pytest
 
 CORE = Path(__file__).resolve().parents[2] / "addin" / "core"
 ALLOWED = {"__future__", "bisect", "collections", "dataclasses", "datetime", "decimal", "typing",
-           "dateutil", "pandas", "numpy", "re", "math", "functools", "itertools", "enum"}
+           "dateutil", "pandas", "numpy", "re", "math", "functools", "itertools", "enum", "hashlib"}
 BANNED_CALLS = ("today(", "now(", "open(", "os.environ", "getenv", "read_text", "utcnow(", "time.time")
 
 

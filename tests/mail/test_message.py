@@ -112,14 +112,6 @@ def test_outbox_round_trip_and_safe_names(tmp_path):
     assert draft_filename(c2) != draft_filename(c)
 
 
-def test_draft_emails_batch_reports_bad_addresses(tmp_path):
-    from addin.mail.outbox import draft_emails
-    comms = [sample_communication(1), sample_communication(2, email="x@@y", email_cell="Receivables!F3")]
-    paths, problems = draft_emails(comms, SETTINGS, tmp_path)
-    assert paths[0].is_file() and paths[1] is None
-    assert problems == ["Receivables!F3: email 'x@@y' is not a valid address"]
-
-
 def test_message_bytes_are_stable_7bit_and_read_back_as_rendered():
     c = sample_communication(2, level=2, language="de", contact_name="Weiß, Jürgen",
                              email="a@exämple.de; b@x.example")
