@@ -78,7 +78,8 @@ else:
 
 
 def lock_path(book) -> Path:
-    book = Path(book)
+    """Beside the file itself: a book reached through a symlink and by its own path has one lock."""
+    book = Path(book).resolve()
     return book.with_name(f".~arcollect.{book.name}.lock")
 
 

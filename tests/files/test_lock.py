@@ -67,6 +67,18 @@ def test_the_waiter_gets_the_book_as_soon_as_the_holder_is_done(book):
     proc.wait(10)
 
 
+def test_a_book_reached_through_a_symlink_has_the_same_lock(book, tmp_path):
+    link = tmp_path / "shortcut.xlsx"
+    link.symlink_to(book)
+    proc = holder("lock", link)
+    try:
+        with pytest.raises(BookBusy):
+            with book_lock(book, wait=0):
+                pass
+    finally:
+        proc.communicate("")
+
+
 def test_a_lock_left_by_a_killed_process_never_blocks(book):
     proc = holder("lock", book)
     proc.kill()
