@@ -215,8 +215,10 @@ def verdict(code: int | None, out: str, err: str, documents: list[str]) -> str |
 
 
 def kind(failure: str) -> str:
-    """A failure's kind, for the campaign's summary: its first words."""
-    return re.sub(r"[:(].*", "", failure).strip()
+    """A failure's kind, for the campaign's summary: its first words, and the warning and where it comes from."""
+    warning = re.search(r"(addin/\S+?:\d+): (\w+Warning)", failure)
+    head = re.sub(r"[:(].*", "", failure).strip()
+    return f"{head} ({warning.group(2)} at {warning.group(1)})" if warning else head
 
 
 def campaign(folder: Path, seeds, *, memory: int, timeout: float, workers: int = 1) -> list[tuple[int, str | None, object]]:

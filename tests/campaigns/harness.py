@@ -60,8 +60,11 @@ def _child(cases, memory, timeout, env) -> list[Outcome]:
     proc = subprocess.Popen([sys.executable, "-c", f"from tests.campaigns.harness import serve; serve({memory})"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
                             env=dict(env or os.environ, PYTHONPATH=str(ROOT)))
-    proc.stdin.write(json.dumps(cases).encode())
-    proc.stdin.close()
+    try:
+        proc.stdin.write(json.dumps(cases).encode())
+        proc.stdin.close()
+    except BrokenPipeError:                 # the child died before reading its cases: reported below
+        pass
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     done: list[Outcome] = []
