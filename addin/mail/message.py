@@ -208,17 +208,21 @@ def message_bytes(comm: Communication, rendered: Rendered, settings: Settings, *
     to, problems = recipients(comm)
     if problems:
         raise AddressProblem(problems[0])
-    frm = _sender(sender or settings.mail_from or settings.company.email)
-    if not frm.display_name and settings.company.name:
+    # No sender known: the draft goes without From (Outlook fills in the clerk's account); send needs one.
+    address = sender or settings.mail_from or settings.company.email
+    frm = _sender(address) if address else None
+    if frm is not None and not frm.display_name and settings.company.name:
         frm = Address(display_name=clean_header_text(settings.company.name)[:100],
                       username=frm.username, domain=frm.domain)
-    headers = [_header("Subject", clean_header_text(rendered.subject)[:250]), f"From: {_mailbox(frm)}",
-               "To: " + ",\r\n ".join(_mailbox(a) for a in to)]
+    headers = [_header("Subject", clean_header_text(rendered.subject)[:250])]
+    if frm is not None:
+        headers.append(f"From: {_mailbox(frm)}")
+    headers.append("To: " + ",\r\n ".join(_mailbox(a) for a in to))
     if reply_to:
         headers.append(f"Reply-To: {_mailbox(_sender(reply_to))}")
     headers += [
         "Date: " + format_datetime(datetime.combine(comm.run_date, time(12, 0), tzinfo=timezone.utc)),
-        f"Message-ID: {message_id(comm, frm.domain)}",
+        f"Message-ID: {message_id(comm, frm.domain if frm else '')}",
         _header("X-Arcollect-Customer", clean_header_text(comm.customer_id)[:100]),
         _header("X-Arcollect-Currency", clean_header_text(comm.currency)[:3]),
         f"X-Arcollect-Level: {int(comm.level)}",
@@ -226,8 +230,9 @@ def message_bytes(comm: Communication, rendered: Rendered, settings: Settings, *
     ]
     if settings.regulation == "regF":
         company = parse_address(settings.company.email)
-        mailto = company.addr_spec if company else frm.addr_spec
-        headers.append(f"List-Unsubscribe: <mailto:{mailto}?subject=STOP>")
+        mailto = company.addr_spec if company else (frm.addr_spec if frm else "")
+        if mailto:
+            headers.append(f"List-Unsubscribe: <mailto:{mailto}?subject=STOP>")
     if draft:
         headers.append("X-Unsent: 1")
     headers.append("MIME-Version: 1.0")
