@@ -233,8 +233,13 @@ def campaign(folder: Path, seeds, *, memory: int, timeout: float, workers: int =
         planted[str(seed)] = documents
     results = []
     for o in run_cases(cases, memory=memory, timeout=timeout, workers=workers):
-        failure = (f"{o.failure} {_where(o.detail)}" if o.failure == "traceback" else o.failure) if o.failure else \
-            verdict(o.code, o.out, o.err, planted[o.case])
+        logged = re.search(r"The details are in (\S+\.log)", o.err)   # the CLI caught what escaped: see where
+        if o.failure:
+            failure = f"{o.failure} {_where(o.detail)}" if o.failure == "traceback" else o.failure
+        elif logged and Path(logged.group(1)).exists():
+            failure = f"unexpected error {_where(Path(logged.group(1)).read_text(errors='replace'))}"
+        else:
+            failure = verdict(o.code, o.out, o.err, planted[o.case])
         results.append((int(o.case), failure, o))
     return results
 
@@ -242,5 +247,6 @@ def campaign(folder: Path, seeds, *, memory: int, timeout: float, workers: int =
 def _where(detail: str) -> str:
     """``ExcType at addin/file.py:line``: the last line of a traceback and its innermost frame in addin."""
     frames = re.findall(r'File "[^"]*?(addin/[^"]+)", line (\d+)', detail)
-    last = detail.strip().splitlines()[-1] if detail.strip() else ""
-    return f"{last.split(':')[0]} at {frames[-1][0]}:{frames[-1][1]}" if frames else last
+    raised = re.findall(r"^([A-Za-z_][\w.]*(?:Error|Exception|Operation|Warning))\b", detail, re.MULTILINE)
+    what = raised[-1] if raised else "an exception"
+    return f"{what} at {frames[-1][0]}:{frames[-1][1]}" if frames else what

@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 
 from tests.campaigns.harness import GiB, run_cases
-from tests.campaigns.hostile import AS_OF, hostile_files
+from tests.campaigns.hostile import (
+    AS_OF,
+    SHEET,
+    base_book,
+    hostile_files,
+    members,
+    write_members,
+)
 
 MEMORY, TIMEOUT = 2 * GiB, 60
 
@@ -74,3 +81,16 @@ def test_a_macro_enabled_book_is_refreshed_and_its_macros_kept_byte_identical(ca
             with zipfile.ZipFile(book) as after, zipfile.ZipFile(h.path) as made:
                 assert after.read("xl/vbaProject.bin") == made.read("xl/vbaProject.bin")
                 assert "xl/worksheets/sheet7.xml" in after.namelist()          # the refreshed sheets are there
+
+
+@pytest.mark.xfail(strict=True, reason="reader: fastexcel's CalamineError (addin/workbook/bulk.py, read_text_columns) "
+                                       "reaches the CLI's catch-all instead of a BookUnreadable naming the sheet")
+def test_a_shared_string_index_past_the_table_is_refused_in_one_sentence(tmp_path):
+    """The issue's first traceback: calamine cannot find shared string 999 of 1; the guard does not read values."""
+    parts = members(base_book(tmp_path / "base.xlsx"))
+    parts[SHEET] = parts[SHEET].replace(b't="s"><v>0</v>', b't="s"><v>999</v>', 1)
+    book = write_members(tmp_path / "sst.xlsx", parts)
+    before = book.read_bytes()
+    (o,) = run_cases([("age", ["age", str(book), "--json"])], memory=MEMORY, timeout=TIMEOUT)
+    assert o.failure is None and o.code == 2 and o.err.startswith("arcollect: sst.xlsx ")
+    assert "did not expect" not in o.err and len(o.err.splitlines()) == 1 and book.read_bytes() == before
