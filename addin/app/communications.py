@@ -58,6 +58,8 @@ def build_communications(a, keys: set | None = None) -> list[Communication]:
     layout = a.book.layout
     cell = layout.cell if layout and "document" in layout.columns else None
     items: dict[tuple, list[OpenItem]] = {}
+    numbers = aged.loc[aged["customer_id"] != ""].drop_duplicates("customer_key")
+    numbers = dict(zip(numbers["customer_key"], numbers["customer_id"]))  # the id the customer knows
     for r in eligible.itertuples(index=False):  # one pass over the items, not one filter per customer
         items.setdefault((r.customer_key, r.currency), []).append(OpenItem(
             document=r.document, due_date=r.due_date.date() if pd.notna(r.due_date) else None,
@@ -81,6 +83,7 @@ def build_communications(a, keys: set | None = None) -> list[Communication]:
         interest, compensation = _interest(list(mine), settings, as_of, d.currency, rates)
         out.append(Communication(
             run_date=as_of, customer_id=d.customer_key, customer=d.customer, level=int(d.level),
+            customer_number=numbers.get(d.customer_key, ""),
             level_name=d.level_name, channels=tuple(d.channels), template=d.template, currency=d.currency,
             items=mine, total_due=quantize(total, d.currency), pay_by=pay_by(as_of, settings),
             contact_name=get("contact"), email=get("email"), email_cell=get("email_cell"), phone=get("phone"),

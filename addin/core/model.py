@@ -142,7 +142,7 @@ class Communication:
     """
 
     run_date: date
-    customer_id: str
+    customer_id: str  # the workbook's key for the customer: its id, else its folded name
     customer: str
     level: int
     level_name: str
@@ -152,6 +152,7 @@ class Communication:
     items: tuple[OpenItem, ...]
     total_due: Decimal
     pay_by: date
+    customer_number: str = ""  # the id the clerk and the customer know ("" when the book has none)
     contact_name: str = ""
     email: str = ""
     email_cell: str = ""

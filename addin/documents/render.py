@@ -298,19 +298,9 @@ def _as_date(value) -> date | None:
         return None
 
 
-def customer_number(comm: Communication) -> str:
-    """The customer id as the clerk knows it; "" when the key is only the folded customer name.
-
-    The workbook keys a customer without an id by its name folded for case and
-    spacing ("acme ltd"): that key is internal and never shown to a customer.
-    """
-    folded = " ".join(str(comm.customer).casefold().split())
-    return "" if comm.customer_id == folded else comm.customer_id
-
-
 def reference(comm: Communication) -> str:
     """Stable human reference of a communication, from its key: "C042-GBP-L2-20261130"."""
-    customer = re.sub(r"\W+", "", customer_number(comm) or comm.customer_id).upper() or "X"
+    customer = re.sub(r"\W+", "", comm.customer_number or comm.customer_id).upper() or "X"
     return f"{customer}-{comm.currency}-L{comm.level}-{comm.run_date:%Y%m%d}"
 
 
@@ -361,7 +351,7 @@ def build_context(comm: Communication, settings: Settings) -> dict:
         },
         "customer": _clean(comm.customer),
         "customer_id": _clean(comm.customer_id),
-        "customer_number": _clean(customer_number(comm)),
+        "customer_number": _clean(comm.customer_number),
         "contact_name": _clean(comm.contact_name),
         "greeting_name": _clean(comm.contact_name) or _clean(comm.customer),
         "email": _clean(comm.email),

@@ -57,7 +57,7 @@ def sample_communication(n: int = 1, *, level: int = 1, language: str = "en",
         ))
     total = sum((i.balance for i in its if i.days_past_due > 0), Decimal(0))
     values = dict(
-        run_date=run_date, customer_id=f"C{n:05d}",
+        run_date=run_date, customer_id=f"C{n:05d}", customer_number=f"C{n:05d}",
         customer=f"Müller & Söhne GmbH {n}" if language == "de" else f"Acme Trading {n} Ltd",
         level=level, level_name=name, channels=channels, template=template or tmpl,
         currency=currency, items=tuple(its), total_due=total,

@@ -28,7 +28,7 @@ from addin.core.settings import Settings
 from addin.files.atomic import write_atomic
 
 from .render import (TemplateProblem, _describe, _environment, _language_dir, _template_dir,
-                     build_context, customer_number)
+                     build_context)
 
 SMS_LIMIT = 160
 GSM_BASIC = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -128,7 +128,7 @@ def sms_batch(comms, settings: Settings, folder, run_date: date,
             continue
         text, probs = sms_text(comm, settings, template_dir)
         problems += probs
-        drafts.append(SmsDraft(comm.customer_id, comm.customer, customer_number(comm), phone, text))
+        drafts.append(SmsDraft(comm.customer_id, comm.customer, comm.customer_number, phone, text))
     out = io.StringIO(newline="")
     w = csv.writer(out)
     w.writerow(["phone", "customer", "customer_number", "text"])

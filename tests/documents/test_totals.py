@@ -253,7 +253,8 @@ def test_call_sheet_sections_add_up(tmp_path):
 
 
 def test_a_customer_without_an_id_is_named_never_shown_its_internal_key(tmp_path):
-    comm = replace(comms("reminder", "en")[0], customer_id="acme trading ltd", customer="Acme  Trading Ltd")
+    comm = replace(comms("reminder", "en")[0], customer_id="acme trading ltd", customer="Acme  Trading Ltd",
+                   customer_number="")
     r = render(comm, SETTINGS)
     text, _ = sms_text(comm, SETTINGS)
     for part in (r.subject, r.text, r.html, r.letter, text):
