@@ -26,7 +26,7 @@ from .schema import STRENGTH, assign, groups_found
 from .statuses import status_key, status_of
 from .typed import Column, empty_column
 from .values import (amount_texts, column_amounts, column_dates, column_strings, column_text, map_text, map_unique,
-                     reads_all, swapped)
+                     reads_all, swapped, text_by_code)
 
 READ_FIELDS = ("customer_id", "document", "doc_type", "invoice_date", "due_date", "paid_date", "balance",
                "amount", "paid", "currency", "status", "hold_until", "customer", "email", "contact", "phone",
@@ -130,14 +130,16 @@ def _content_header(data: SheetData) -> int | None:
 
 def _attempts(sheets: list[SheetData], overrides) -> list[tuple[SheetData, int]]:
     """(sheet, head index) to try, best first: header rows naming two of what, when and how much (a sheet
-    named Receivables first), then rows that only look like a header above data."""
+    named Receivables first), then rows that only look like a header above data, then rows naming one."""
     scored = [(_best_header(d, overrides), k, d) for k, d in enumerate(sheets)]
     named = [(s, k, d) for s, k, d in scored if norm_key(d.name) == "receivables" and s[0][0] >= 2]
     by_words = named + sorted((x for x in scored if x[0][0][0] >= 2 and x not in named),
                               key=lambda x: (x[0][0], -x[1]), reverse=True)
-    by_content = [(d, i) for _, _, d in scored if (i := _content_header(d)) is not None
-                  and all(d is not w[2] for w in by_words)]
-    return [(d, s[1]) for s, _, d in by_words] + by_content
+    tried = {id(d) for _, _, d in by_words}
+    by_content = [(d, i) for _, _, d in scored if id(d) not in tried and (i := _content_header(d)) is not None]
+    tried |= {id(d) for d, _ in by_content}
+    one_word = [(d, s[1]) for s, _, d in scored if id(d) not in tried and s[0][0] == 1]
+    return [(d, s[1]) for s, _, d in by_words] + by_content + one_word
 
 
 def read_receivables(path, wb, candidates: list[str], settings: Settings, setting_cells: dict[str, str] | None = None,
@@ -218,7 +220,7 @@ def build(data: SheetData, columns: list[Column], mapping: Mapping, settings: Se
     default_currency = mapping.currency_hint if currency_from_headers and mapping.currency_hint else settings.currency
     codes, found = pd.factorize(text("currency"), use_na_sentinel=False)
     currencies = [c.upper() or default_currency for c in found]
-    currency = pd.Series(pd.array(currencies, dtype="str").take(codes))
+    currency = text_by_code(currencies, codes)
     digits = np.array([minor_digits(c) for c in currencies], dtype="int64")[codes]
     valid_currency = np.array([bool(re.fullmatch(r"[A-Z]{3}", c)) for c in currencies], dtype=bool)[codes]
     parsed_dates = {f: column_dates(col[f], order) if f in col else (np.full(n, np.datetime64("NaT", "D")), {})

@@ -72,7 +72,12 @@ def map_unique(values, func) -> np.ndarray:
 def map_text(values: pd.Series, func) -> pd.Series:
     """A text Series with func applied once per distinct value; None becomes NA."""
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return pd.Series(pd.array([func(u) for u in uniques], dtype="str").take(codes))
+    return text_by_code([func(u) for u in uniques], codes)
+
+
+def text_by_code(texts: list, codes: np.ndarray) -> pd.Series:
+    """A text Series of texts[codes] built once per distinct text (None stays NA)."""
+    return pd.Series(texts, dtype="str").take(codes).reset_index(drop=True)
 
 
 def blank_series(s: pd.Series) -> np.ndarray:
