@@ -71,10 +71,6 @@ class Receivables:
     problems: list[Problem] = field(default_factory=list)
     skipped: int = 0
 
-    @property
-    def notes(self) -> list[Problem]:
-        return self.layout.mapping.notes if self.layout.mapping else []
-
 
 def customer_keys(ids, names) -> pd.Series:
     """Customer id when given, else the name folded for case and spacing (text arrays or Series)."""
@@ -86,19 +82,6 @@ def customer_keys(ids, names) -> pd.Series:
     out = ids.copy()
     out.iloc[unnamed] = folded.to_numpy(dtype=object)
     return out
-
-
-def empty_items() -> pd.DataFrame:
-    dates = pd.Series([], dtype="datetime64[s]")
-    return pd.DataFrame({
-        "row": pd.Series([], dtype="int64"), "customer_key": [], "customer": [], "customer_id": [],
-        "document": [], "currency": [], "amount_minor": pd.Series([], dtype="int64"),
-        "paid_minor": pd.Series([], dtype="int64"), "paid_date": dates, "invoice_date": dates,
-        "due_date": dates, "status": [], "hold_until": dates})
-
-
-def empty_contacts() -> pd.DataFrame:
-    return pd.DataFrame(columns=["customer_key", *CONTACT_FIELDS, "email_cell"])
 
 
 # --- which sheet, which header row ----------------------------------------------------------
@@ -388,7 +371,10 @@ def _repeats(columns: list[Column], candidates: np.ndarray, document: pd.Series)
     idx = np.flatnonzero(candidates)
     if len(idx) < 2:
         return out
-    idx = idx[document.iloc[idx].duplicated(keep=False).to_numpy(dtype=bool)]
+    codes, distinct = pd.factorize(document.iloc[idx])
+    if len(distinct) == len(idx):
+        return out
+    idx = idx[np.bincount(codes)[codes] > 1]
     if len(idx):
         whole = pd.DataFrame({j: column_text(c.take(idx)) for j, c in enumerate(columns)})
         out[idx[whole.duplicated(keep="first").to_numpy()]] = True

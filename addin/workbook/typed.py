@@ -139,6 +139,8 @@ def from_arrow(array, other: dict[int, object]) -> Column:
         text = array.to_pandas()
         col = Column("text", text_series(text if pa.types.is_string(t) or pa.types.is_large_string(t)
                                          else text.astype("str")))
+    if col.kind == "text" and not col.values.notna().any():
+        col = empty_column(len(array))  # all blank: fastexcel could not guess its type
     if other and col.kind == "empty":
         col = Column("text", pd.Series([None] * len(array), dtype="str"))
     col.other = other

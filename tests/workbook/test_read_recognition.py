@@ -31,6 +31,14 @@ def test_headers_matched_by_their_words(tmp_path):
     assert book.layout.inferred
 
 
+def test_with_only_a_customer_id_a_missing_customer_is_reported_at_the_id(tmp_path):
+    rows = [["Invoice #", "Customer No", "Due Date", "Amount"], ["I1", "C1", date(2026, 10, 1), 5],
+            ["I2", None, date(2026, 10, 1), 7]]
+    book = read_book(plain_book(tmp_path / "id.xlsx", rows))
+    assert messages(book) == ["AR!B3: customer is empty"]
+    assert book.items["customer_key"].tolist() == ["C1"]
+
+
 LANGUAGES = {
     "de": ["Kunde", "Rechnungsnr.", "Zahlbar bis", "Betrag", "Offener Betrag"],
     "fr": ["Client", "N° facture", "Échéance", "Montant", "Solde"],
