@@ -28,6 +28,7 @@ import pandas as pd
 
 from .typed import Column, columns_from_rows, empty_column, error_value, from_arrow
 from .values import cell_text
+from .sheetpatch import RPH, T_ATTR, T_ELEMENT, V_ELEMENT
 from .xlsx_xml import col_index, split_range
 
 HEAD_ROWS = 40
@@ -35,11 +36,7 @@ _ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*?)(/>|>(.*?)</(?:\w+:)?row>)", re.S)
 _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
 _CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
-_CELL_TYPE = re.compile(rb'\bt="(\w+)"')
-_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
-_T = re.compile(rb"<(?:\w+:)?t\b[^>]*>([^<]*)</(?:\w+:)?t>|<(?:\w+:)?t\b[^>]*/>")
 _SI = re.compile(rb"<(?:\w+:)?si>(.*?)</(?:\w+:)?si>|<(?:\w+:)?si/>", re.S)
-_PHONETIC = re.compile(rb"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+\d+:[A-Z]+\d+)"')
 _OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # fastexcel logs every all-blank column ("falling back to string"): expected here, noise on a clerk's terminal
@@ -100,8 +97,8 @@ def _shared_strings(zf: zipfile.ZipFile, part: str | None, upto: int) -> list[st
             end = 0
             for m in _SI.finditer(buffer):
                 end = m.end()
-                body = _PHONETIC.sub(b"", m.group(1) or b"")
-                out.append(_unescape(b"".join(t.group(1) or b"" for t in _T.finditer(body))))
+                body = RPH.sub(b"", m.group(1) or b"")
+                out.append(_unescape(b"".join(t.group(1) for t in T_ELEMENT.finditer(body))))
             buffer = buffer[end:]
             if not chunk:
                 break
@@ -127,12 +124,12 @@ def _head_cells(path, sheet: str, rows: int):
                     cells = []
                     for c in _CELL.finditer(m.group(3) or b""):
                         attrs, body = c.group(1), c.group(2) or b""
-                        ctype = _CELL_TYPE.search(attrs)
+                        ctype = T_ATTR.search(attrs)
                         ctype = ctype.group(1) if ctype else b"n"
                         if ctype == b"inlineStr":
-                            value = b"".join(t.group(1) or b"" for t in _T.finditer(body))
+                            value = b"".join(t.group(1) for t in T_ELEMENT.finditer(body))
                         else:
-                            v = _V.search(body)
+                            v = V_ELEMENT.search(body)
                             if v is None:
                                 continue
                             value = v.group(1)
