@@ -14,7 +14,6 @@ the History and Customers adapters, which read sheets as text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
