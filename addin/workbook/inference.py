@@ -24,8 +24,8 @@ from .schema import (LABELS, Candidate, assign, concepts, groups_found, header_c
                      unit_hint)
 from .statuses import status_of
 from .typed import Column, empty_column
-from .values import (column_amounts, column_dates, column_text, feasible_orders, plausible_serials,
-                     read_text_date, text_date_values)
+from .values import (column_amounts, column_dates, column_strings, column_text, feasible_orders, plausible_serials,
+                     read_text_date, swapped, text_date_values)
 from .xlsx_xml import col_letter
 
 SAMPLE = 5000
@@ -137,21 +137,16 @@ class Profiles:
             _, blank, bad = column_amounts(col, np.full(len(col), 2), self.conv)
             good = int((~blank).sum())
             if col.kind == "text" and good < n:  # the other decimal convention may read the rest
-                swapped = Conventions(decimal="," if self.conv.decimal == "." else ".",
-                                      group="." if self.conv.decimal == "." else ",")
-                good = max(good, int((~column_amounts(col, np.full(len(col), 2), swapped)[1]).sum()))
+                good = max(good, int((~column_amounts(col, np.full(len(col), 2), swapped(self.conv))[1]).sum()))
             return good / n
         return self._memo(("numbers", j), compute)
-
-    def texts(self, j: int) -> np.ndarray:
-        return self._memo(("texts", j), lambda: column_text(self.columns[j]))
 
     def unique(self, j: int) -> float:
         """Distinct values per filled cell over all rows (1.0: every row its own value)."""
         def compute():
-            t = self.texts(j)
-            t = t[t != ""]
-            return len(set(t.tolist())) / len(t) if len(t) else 0.0
+            t = column_strings(self.columns[j])
+            t = t[(t != "").to_numpy(dtype=bool)]
+            return len(pd.unique(t)) / len(t) if len(t) else 0.0
         return self._memo(("unique", j), compute)
 
     def distinct(self, j: int, limit: int = 50) -> list[str] | None:
