@@ -49,8 +49,10 @@ def main() -> None:
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(pool.map(one, [args.days] * args.seeds, range(1, args.seeds + 1)))
     done, by_rule = Counter(), defaultdict(list)
+    peak = "most call attempts in 7 days"
     for r in results:
-        done.update(r["counts"])
+        done.update({k: v for k, v in r["counts"].items() if k != peak})
+        done[peak] = max(done[peak], r["counts"].get(peak, 0))
         for rule, text in r["breaches"]:
             by_rule[rule].append(f"seed {r['seed']}: {text}")
     print(f"{args.seeds} simulations of {args.days} days: " + ", ".join(f"{k} {v}" for k, v in sorted(done.items())))

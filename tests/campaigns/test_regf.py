@@ -120,14 +120,14 @@ def simulate(folder: Path, *, days: int, seed: int, customers: int, smtp_port: i
             if outcome == "no-answer" and (customer == NEVER_ANSWERS or rng.random() < 0.3):  # again, same hour
                 log_contact(book, customer, "no-answer", now=at + timedelta(minutes=40))
                 sim.counts["logged no-answer"] += 1
+        sent = send(book, approve_all=True, now=now + timedelta(hours=1), today=day, environ=environ)
+        sim.counts["emails sent"] += len(sent.report.sent) if sent.report else 0
         for customer in sorted(disputed):
-            if rng.random() < 0.15:                               # the dispute is looked into and settled
+            if rng.random() < 0.15:              # looked into and settled, after the day's send
                 log_contact(book, customer, "note", now=now + timedelta(hours=2), reason="dispute resolved",
                             channel="email")
                 disputed.discard(customer)
                 sim.counts["disputes resolved"] += 1
-        sent = send(book, approve_all=True, now=now + timedelta(hours=1), today=day, environ=environ)
-        sim.counts["emails sent"] += len(sent.report.sent) if sent.report else 0
     sim.breaches = check(book, zones, folder / "consumer outbox")
     sim.counts["most call attempts in 7 days"] = attempt_peak(history(book))
     return sim
