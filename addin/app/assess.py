@@ -11,15 +11,16 @@ import numpy as np
 import pandas as pd
 
 from ..core.aging import age_items, bucket_totals, open_balances
-from ..core.dunning import CONTACT, HANDED_OVER, HOLD, REVIEW, decide, summarise_history
+from ..core.dunning import CONTACT, HANDED_OVER, HOLD, REVIEW, action_counts, decide, summarise_history
 from ..core.model import Problem, quote
+from ..core.money import format_plain, from_minor
 from ..core.settings import Settings
 from ..documents.sources import letters_dir
 from ..refdata import unchecked_warning
-from ..core.money import format_plain, from_minor
 from ..workbook.plans import PlanReview, review_plans
 from ..workbook.reader import Book, read_book
 from ..workbook.xlsx_xml import col_letter
+
 
 @dataclass
 class Assessment:
@@ -78,10 +79,6 @@ def reference_problems(settings: Settings, as_of: date, folder) -> list[Problem]
     return out
 
 
-def handed_over(d: pd.DataFrame) -> pd.Series:
-    """Decisions that hand the account over: already handed over, or contacted at a final level now."""
-    return (d["action"] == HANDED_OVER) | ((d["action"] == CONTACT) & d["final"].astype(bool))
-
 
 def item_cells(a: Assessment) -> np.ndarray:
     """The cell naming each aged item: its document cell (column A when there is no number column)."""
@@ -127,11 +124,9 @@ def summary_text(a: Assessment) -> str:
         if b == "Total":
             lines.append("-" * len(head))
         lines.append(f"{b:<12}" + "".join(f"{from_minor(int(t.at[c, b]), c):>18,}" for c in cur))
-    d = a.decisions
-    over = handed_over(d)
-    counts = d.loc[~over, "action"].value_counts()
+    counts = action_counts(a.decisions)
     lines += ["", "To contact: {}   To review: {}   On hold: {}   Handed over: {}".format(
-        *(int(counts.get(k, 0)) for k in (CONTACT, REVIEW, HOLD)), int(over.sum()))]
+        *(counts[k] for k in (CONTACT, REVIEW, HOLD, HANDED_OVER)))]
     if a.later_events:
         lines.append(f"Counted {a.later_events} History event(s) logged after the as-of date "
                      f"{a.as_of.isoformat()} (promises, disputes, cease requests, payments): they happened")

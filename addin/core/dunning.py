@@ -14,8 +14,8 @@ Inputs are frames (see ``aging`` for items) plus:
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass, field, fields
-from functools import lru_cache
 from datetime import date, timedelta
+from functools import lru_cache
 
 import pandas as pd
 
@@ -287,3 +287,11 @@ def _decide_one(rec, ladder, by_level, settings: Settings, as_of: date, hist: Cu
 def pay_by(as_of: date, settings: Settings) -> date:
     """The date a reminder asks payment by."""
     return as_of + timedelta(days=settings.pay_within_days)
+
+
+def action_counts(decisions: pd.DataFrame) -> dict[str, int]:
+    """Customers to contact, review, hold and handed over; a contact at a final level is a handover."""
+    over = (decisions["action"] == HANDED_OVER) | ((decisions["action"] == CONTACT) & decisions["final"].astype(bool))
+    counts = decisions.loc[~over, "action"].value_counts()
+    return {CONTACT: int(counts.get(CONTACT, 0)), REVIEW: int(counts.get(REVIEW, 0)), HOLD: int(counts.get(HOLD, 0)),
+            HANDED_OVER: int(over.sum())}

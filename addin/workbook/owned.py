@@ -4,6 +4,7 @@ Bulk money columns are written from integer minor units divided by the
 currency's scale: the shortest repr of that float is the exact decimal
 (1234.5 for 123450 cents), which is what lands in the cell's XML.
 """
+from ..core.dunning import action_counts
 from __future__ import annotations
 
 import numpy as np
@@ -78,8 +79,8 @@ def summary_sheet(totals: pd.DataFrame, decisions: pd.DataFrame, as_of, problems
                + [Column(" ", 3), Column("Measure", 26), Column("Value", 14)])
     left = [[b] + [from_minor(totals.at[c, b], c) for c in currencies] for b in buckets]
     left.append(["Total"] + [from_minor(totals.at[c, "Total"], c) for c in currencies])
-    counts = decisions["action"].value_counts()
-    right = [[label, int(counts.get(key, 0))] for label, key in (
+    counts = action_counts(decisions)
+    right = [[label, counts[key]] for label, key in (
         ("Customers to contact", "contact"), ("Customers to review", "review"), ("Customers on hold", "hold"),
         ("Customers handed over", "handed over"))]
     right += [["Input problems", problems], ["As of", as_of.isoformat()]]
