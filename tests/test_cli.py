@@ -75,7 +75,7 @@ def test_nothing_could_be_done_exits_2(args, tmp_path, monkeypatch):
 def test_unreadable_book_exits_2(tmp_path, capsys):
     (tmp_path / "junk.xlsx").write_bytes(b"PK\x03\x04 not really")
     assert main(["age", str(tmp_path / "junk.xlsx")]) == 2
-    assert "junk.xlsx cannot be read" in capsys.readouterr().err
+    assert "junk.xlsx is damaged: its zip directory is missing" in capsys.readouterr().err
 
 
 def test_run_refuses_a_book_open_in_excel_and_leaves_it_untouched(book, capsys):
