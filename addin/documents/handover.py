@@ -111,7 +111,7 @@ def handover_pack(comm: Communication, settings: Settings, history: list[History
               _p(f"Oldest item {format_days(ctx['max_days_overdue'], HANDOVER_LANGUAGE)} overdue.", st["body"])]
 
     story.append(Paragraph("Contact history", st["subject"]))
-    head = ["When (UTC)", "Level", "Channel", "Action", "Outcome", "Promise", "Document / message"]
+    head = ["When (UTC)", "Lvl", "Channel", "Action", "Outcome", "Promise", "Document / message"]
     rows = [[Paragraph(f"<b>{h}</b>", st["headcell"]) for h in head]]
     for h in history:
         promise = ""
@@ -125,7 +125,7 @@ def handover_pack(comm: Communication, settings: Settings, history: list[History
                                               h.message_id) if x), st["cell"])])
     if len(rows) == 1:
         rows.append([_p("no contact recorded", st["cell"])] + [""] * 6)
-    story.append(_table(rows, [w * width for w in (0.14, 0.08, 0.11, 0.13, 0.18, 0.12, 0.24)], st))
+    story.append(_table(rows, [w * width for w in (0.15, 0.07, 0.12, 0.13, 0.17, 0.12, 0.24)], st))
 
     pdfs: list[Path] = []
     missing: list[str] = []
