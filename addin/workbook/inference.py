@@ -149,13 +149,21 @@ class Profiles:
             return len(pd.unique(t)) / len(t) if len(t) else 0.0
         return self._memo(("unique", j), compute)
 
-    def distinct(self, j: int, limit: int = 50) -> list[str] | None:
-        """The distinct non-blank texts of the sample, or None when there are more than ``limit``."""
+    def values(self, j: int) -> list[str]:
+        """The distinct non-blank texts of the sample."""
         def compute():
             t = column_text(self.sample(j))
-            values = sorted(set(t[t != ""].tolist()))
-            return values if len(values) <= limit else None
-        return self._memo(("distinct", j), compute)
+            return sorted(set(t[t != ""].tolist()))
+        return self._memo(("values", j), compute)
+
+    def distinct(self, j: int, limit: int = 50) -> list[str] | None:
+        """The distinct non-blank texts of the sample, or None when there are more than ``limit``."""
+        values = self.values(j)
+        return values if len(values) <= limit else None
+
+    def dates(self, j: int) -> np.ndarray:
+        """The column's dates over all rows, its text read in a day/month order that fits it."""
+        return self._memo(("all dates", j), lambda: _dates_in_order(self.columns[j]))
 
     def share_of(self, j: int, test) -> float:
         values = self.distinct(j)
@@ -262,14 +270,14 @@ def _by_content(chosen: dict[str, Candidate], header: list, p: Profiles) -> None
              and p.number_share(j) < 0.5]
     if not chosen.keys() & {"customer", "customer_id"}:
         names = [j for j in texts if p.share_of(j, lambda v: status_of(v)) < 0.5 and p.unique(j) < 0.98
-                 and p.share_of(j, lambda v: v.upper() in p.currencies) < 0.5 and len(p.distinct(j) or "xx") > 1]
+                 and p.share_of(j, lambda v: v.upper() in p.currencies) < 0.5 and len(p.values(j)) > 1]
         if names:
-            chosen["customer"] = _content("customer", max(names, key=lambda j: len(p.distinct(j, 10**6) or ())))
+            chosen["customer"] = _content("customer", max(names, key=lambda j: len(p.values(j))))
     _dates_by_content(chosen, [j for j in _free(chosen, width) if p.filled(j) and p.date_share(j) >= 0.8], p)
     if not chosen.keys() & {"balance", "amount"}:
         money = [j for j in _free(chosen, width) if p.filled(j) and p.number_share(j) >= 0.9
                  and not said_not[j] & {"days", "percent", "limit", "number", "tax", "date"}
-                 and len(p.distinct(j) or "xx") > 1]
+                 and len(p.values(j)) > 1]
         _money_by_content(chosen, money, p)
     free = [j for j in _free(chosen, width) if p.filled(j) and p.columns[j].kind == "text"]
     for f, test in (("status", lambda v: status_of(v) is not None), ("currency", lambda v: v in p.currencies)):
@@ -290,10 +298,6 @@ def _dates_in_order(col: Column) -> np.ndarray:
     return column_dates(col, "DMY" if "DMY" in _orders(col) else "MDY")[0]
 
 
-def _dates_of(p: Profiles, j: int) -> np.ndarray:
-    return _dates_in_order(p.columns[j])
-
-
 def _orders(col: Column) -> set:
     return feasible_orders(text_date_values(col)) or {"DMY"}
 
@@ -307,20 +311,20 @@ def _dates_by_content(chosen: dict[str, Candidate], dated: list[int], p: Profile
     """A column of dates on or after the invoice date is the due date; of two, the earlier is the invoice date."""
     if "due_date" in chosen or not dated:
         if "invoice_date" not in chosen and "due_date" in chosen:
-            due = _dates_of(p, chosen["due_date"].column)
-            hit = next((j for j in dated if _on_or_after(due, _dates_of(p, j))), None)
+            due = p.dates(chosen["due_date"].column)
+            hit = next((j for j in dated if _on_or_after(due, p.dates(j))), None)
             if hit is not None:
                 chosen["invoice_date"] = _content("invoice_date", hit)
         return
     if "invoice_date" in chosen:
-        inv = _dates_of(p, chosen["invoice_date"].column)
-        hit = next((j for j in dated if _on_or_after(_dates_of(p, j), inv)), None)
+        inv = p.dates(chosen["invoice_date"].column)
+        hit = next((j for j in dated if _on_or_after(p.dates(j), inv)), None)
         if hit is not None:
             chosen["due_date"] = _content("due_date", hit)
         return
     for a in dated:
         for b in dated:
-            if a != b and _on_or_after(_dates_of(p, b), _dates_of(p, a)):
+            if a != b and _on_or_after(p.dates(b), p.dates(a)):
                 chosen["invoice_date"], chosen["due_date"] = _content("invoice_date", a), _content("due_date", b)
                 return
     chosen["due_date"] = _content("due_date", dated[0])
