@@ -262,7 +262,7 @@ def _catalogue():
     add("calc.ods", "(.ods)", lambda p, base: write_members(p, {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
                                                            "content.xml": b"<office:document-content/>"}))
     add("strict.xlsx", "Strict Open XML", lambda p, base: _strict(base, p))
-    add("export.xlsx", "it looks like a CSV or text file",
+    add("export.xlsx", "is not an Excel workbook (it looks like",
         lambda p, base: p.write_text("Customer,Invoice,Due Date,Amount\nAcme,INV-1,2026-10-01,100.00\n") and p)
     add("page.xls", "web page (HTML)", lambda p, base: p.write_text("<html><body><table><tr><td>1</td></tr></table></body></html>") and p)
     add("statement.xlsx", "PDF document", lambda p, base: p.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n") and p)
