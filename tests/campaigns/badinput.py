@@ -155,42 +155,36 @@ def _policy(wb, rnd: random.Random) -> None:
         po.append(row)
 
 
-def _history(wb, rnd: random.Random, seed: int) -> None:
-    if rnd.random() < 0.4:
+def _sheet(wb, rnd: random.Random, name: str, columns, *, skip: float, rows: int, row, first: int, most: int, wrong):
+    """``name`` (none, ``skip`` of the time) holding up to ``rows`` copies of ``row(k)``, each with up to
+    ``most`` of its cells from column ``first`` on replaced by ``wrong()``."""
+    if rnd.random() < skip:
         return
-    hi = wb.create_sheet("History")
-    hi.append(list(HISTORY_COLUMNS))
-    for _ in range(rnd.randint(0, 6)):
-        row = ["2026-11-20T10:00:00Z", "run-1", f"G{seed}-0", "Good Customer 0", "GBP", f"GOOD-{seed}-0", 1, "email",
-               "courtesy", "sent", "", None, None, 100, "me", "", "<m@x>"]
-        for col in rnd.sample(range(len(row)), rnd.randint(1, 4)):
-            row[col] = _wrong(rnd)
-        hi.append(row)
+    ws = wb.create_sheet(name)
+    ws.append(list(columns))
+    for k in range(rnd.randint(0, rows)):
+        values = row(k)
+        for col in rnd.sample(range(first, len(values)), rnd.randint(1, most)):
+            values[col] = wrong()
+        ws.append(values)
+
+
+def _history(wb, rnd: random.Random, seed: int) -> None:
+    _sheet(wb, rnd, "History", HISTORY_COLUMNS, skip=0.4, rows=6, first=0, most=4, wrong=lambda: _wrong(rnd),
+           row=lambda k: ["2026-11-20T10:00:00Z", "run-1", f"G{seed}-0", "Good Customer 0", "GBP", f"GOOD-{seed}-0", 1,
+                          "email", "courtesy", "sent", "", None, None, 100, "me", "", "<m@x>"])
 
 
 def _plans(wb, rnd: random.Random) -> None:
-    if rnd.random() < 0.6:
-        return
-    pl = wb.create_sheet("Plans")
-    pl.append(list(PLAN_COLUMNS))
-    for _ in range(rnd.randint(0, 4)):
-        row = ["G1-0", "Good Customer 0", 1200, 0.05, 12, "monthly", AS_OF, "GBP", "active"]
-        for col in rnd.sample(range(len(row)), rnd.randint(1, 4)):
-            row[col] = rnd.choice([1e308, "nan", "inf", 10**9, -1, "yearly?", "TBD", 0, *ERRORS, *FORMULAS])
-        pl.append(row)
+    _sheet(wb, rnd, "Plans", PLAN_COLUMNS, skip=0.6, rows=4, first=0, most=4,
+           wrong=lambda: rnd.choice([1e308, "nan", "inf", 10**9, -1, "yearly?", "TBD", 0, *ERRORS, *FORMULAS]),
+           row=lambda k: ["G1-0", "Good Customer 0", 1200, 0.05, 12, "monthly", AS_OF, "GBP", "active"])
 
 
 def _customers(wb, rnd: random.Random, seed: int) -> None:
-    if rnd.random() < 0.5:
-        return
-    cu = wb.create_sheet("Customers")
-    cu.append(list(CUSTOMER_COLUMNS))
-    for k in range(rnd.randint(0, 4)):
-        row = [f"G{seed}-{k}", f"Good Customer {k}", "Ann", f"g{k}@example.com", "", "1 Street", "en", "Europe/London",
-               "business", "no", None]
-        for col in rnd.sample(range(2, len(row)), rnd.randint(1, 3)):
-            row[col] = _wrong(rnd)
-        cu.append(row)
+    _sheet(wb, rnd, "Customers", CUSTOMER_COLUMNS, skip=0.5, rows=4, first=2, most=3, wrong=lambda: _wrong(rnd),
+           row=lambda k: [f"G{seed}-{k}", f"Good Customer {k}", "Ann", f"g{k}@example.com", "", "1 Street", "en",
+                          "Europe/London", "business", "no", None])
 
 
 def verdict(code: int | None, out: str, err: str, documents: list[str]) -> str | None:
