@@ -7,12 +7,15 @@ full-height Receivables table, no Settings, so the mapping is found by the
 reader). Each command runs in its own process, alternating, ``--runs`` times;
 wall time and peak RSS (the child's, from wait4) are its own. Prints each
 run, the medians, the ratio of the medians (the issue's target: age <= 1.3x
-the bare read) and the worst peak (target: <= 1.5 GiB).
+the bare read) and the worst peak (target: <= 1.5 GiB). Then one more process
+says where ``age``'s time goes: the file check, the reader past fastexcel's
+own read, the aging and decisions.
 """
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,6 +24,24 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_engine import AS_OF, BARE_READ, build, measure  # noqa: E402
 
 TARGET_RATIO, TARGET_PEAK_MIB = 1.3, 1.5 * 1024
+PHASES = """\
+import sys, time
+from datetime import date
+t = time.perf_counter()
+from addin.app.assess import assess_book
+from addin.workbook import guard
+from addin.workbook.reader import read_book
+import fastexcel
+spent = {"imports": time.perf_counter() - t}
+def timed(name, f):
+    t = time.perf_counter(); out = f(); spent[name] = time.perf_counter() - t; return out
+timed("fastexcel to Arrow (bare)", lambda: fastexcel.read_excel(sys.argv[1]).load_sheet(0).to_arrow())
+timed("guard.check (file check)", lambda: guard.check(sys.argv[1]))
+book = timed("read_book (check cached)", lambda: read_book(sys.argv[1]))
+timed("assess_book (age, decide)", lambda: assess_book(book, date.fromisoformat(sys.argv[2]), today=date.today()))
+for name, s in spent.items():
+    print(f"  {name:30}{s:8.2f} s{s / spent['fastexcel to Arrow (bare)']:7.2f}x")
+"""
 
 
 def main() -> None:
@@ -47,6 +68,8 @@ def main() -> None:
     peak = max(r for _, r in runs["arcollect age"])
     print(f"\ntargets: age <= {TARGET_RATIO}x ({'met' if age <= TARGET_RATIO else 'NOT met'}: {age:.2f}x), "
           f"peak <= {TARGET_PEAK_MIB:.0f} MiB ({'met' if peak <= TARGET_PEAK_MIB else 'NOT met'}: {peak:.0f})")
+    print("\nwhere age's time goes (one process; x = share of the bare read in the same process):", flush=True)
+    subprocess.run([sys.executable, "-c", PHASES, str(book), AS_OF], check=True)
 
 
 if __name__ == "__main__":

@@ -309,8 +309,10 @@ def _on_or_after(later: np.ndarray, earlier: np.ndarray) -> bool:
 
 def _dates_by_content(chosen: dict[str, Candidate], dated: list[int], p: Profiles) -> None:
     """A column of dates on or after the invoice date is the due date; of two, the earlier is the invoice date."""
-    if "due_date" in chosen or not dated:
-        if "invoice_date" not in chosen and "due_date" in chosen:
+    if not dated:
+        return
+    if "due_date" in chosen:
+        if "invoice_date" not in chosen:
             due = p.dates(chosen["due_date"].column)
             hit = next((j for j in dated if _on_or_after(due, p.dates(j))), None)
             if hit is not None:
@@ -336,8 +338,8 @@ def _money_by_content(chosen: dict[str, Candidate], money: list[int], p: Profile
     if not money:
         return
     if "paid" in chosen or len(money) == 1:
-        chosen["amount" if "paid" in chosen else "balance"] = _content("amount" if "paid" in chosen else "balance",
-                                                                       money[0])
+        lone = "amount" if "paid" in chosen else "balance"
+        chosen[lone] = _content(lone, money[0])
         return
     a, b = money[0], money[1]
     x, y = (np.abs(np.nan_to_num(column_amounts(p.columns[j], np.full(len(p.columns[j]), 2), p.conv)[0]))
