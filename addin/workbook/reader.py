@@ -24,7 +24,7 @@ from .conventions import read_settings
 from .csvbook import read_csv_receivables
 from .fileformat import read_kind
 from .history import read_history
-from .package import BookUnreadable
+from .package import BookUnreadable, read_marks
 from .receivables import CONTACT_FIELDS, Layout, customer_keys, read_receivables
 from .schema import map_headers
 from .values import is_blank, map_unique, parse_dates, text_column
@@ -128,8 +128,10 @@ def read_book(path) -> Book:
 
     column_cells = {norm_key(k)[len(COLUMN_PREFIX):]: cell for k, (_, cell) in raw_settings.items()
                     if norm_key(k).startswith(COLUMN_PREFIX)}
-    found = read_receivables(path, wb, _receivables_candidates(names, by_norm), settings, column_cells,
-                             currency_from_headers=norm_key(SETTINGS) not in by_norm)
+    marks = read_marks(path)
+    found = read_receivables(path, wb, _receivables_candidates(names, by_norm, set(marks.sheets.values())),
+                             settings, column_cells, currency_from_headers=norm_key(SETTINGS) not in by_norm,
+                             owned_columns=marks.columns)
     problems += found.problems
     customers, bad = _read_customers(path, wb, by_norm, settings)
     problems += bad
@@ -176,12 +178,17 @@ PLAN_FIELDS = {"customer": "customer", "customerid": "customer_id", "principal":
                "status": "status", "currency": "currency"}
 
 
-def _receivables_candidates(names, by_norm):
-    """The Receivables sheet first, then every sheet that is not one of the others."""
-    others = {norm_key(x) for x in (RECEIVABLES, SETTINGS, POLICY, HISTORY, PLANS, CUSTOMERS, *OWNED_SHEETS,
-                                    "Plan Schedule")}
-    return ([by_norm[norm_key(RECEIVABLES)]] if norm_key(RECEIVABLES) in by_norm else []) + [
-        n for n in names if norm_key(n) not in others]
+def _receivables_candidates(names, by_norm, owned: set[str]):
+    """The Receivables sheet first, then every other sheet of the user's, then unmarked sheets named like
+    arcollect's (a user's sheet called Summary, or one of ours from before sheets were marked).
+
+    Sheets arcollect marks as its own output are never read as receivables."""
+    inputs = {norm_key(x) for x in (RECEIVABLES, SETTINGS, POLICY, HISTORY, PLANS, CUSTOMERS)}
+    like_ours = {norm_key(x) for x in (*OWNED_SHEETS, "Plan Schedule")}
+    first = [by_norm[norm_key(RECEIVABLES)]] if norm_key(RECEIVABLES) in by_norm else []
+    free = [n for n in names if n not in owned and n not in first]
+    return ([n for n in first if n not in owned] + [n for n in free if norm_key(n) not in inputs | like_ours]
+            + [n for n in free if norm_key(n) in like_ours])
 
 
 CUSTOMER_FRAME = ["customer_key", "customer", "email", "contact", "phone", "address", "language",

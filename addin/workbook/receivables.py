@@ -126,15 +126,21 @@ def _attempts(sheets: list[SheetData], overrides) -> list[tuple[SheetData, int]]
 
 
 def read_receivables(path, wb, candidates: list[str], settings: Settings, setting_cells: dict[str, str] | None = None,
-                     currency_from_headers: bool = False) -> Receivables:
-    """The receivables of the best candidate sheet; NoReceivables or MissingColumn when there are none."""
+                     currency_from_headers: bool = False, owned_columns: dict | None = None) -> Receivables:
+    """The receivables of the best candidate sheet; NoReceivables or MissingColumn when there are none.
+
+    setting_cells: {Column setting key: its cell}, to report a setting naming no header.
+    currency_from_headers: a currency an amount header names ("Balance (ILS)") is the rows' default.
+    owned_columns: {sheet: (c1, r1, c2, r2)} of the header cells of arcollect's own columns (never input).
+    """
     sheets = [bulk.open_sheet(path, wb, name) for name in candidates]
     return read_from_sheets(path, sheets, settings, setting_cells, currency_from_headers,
-                            reopen=lambda name: bulk.open_sheet(path, wb, name, fast=False))
+                            reopen=lambda name: bulk.open_sheet(path, wb, name, fast=False),
+                            owned_columns=owned_columns)
 
 
 def read_from_sheets(path, sheets: list[SheetData], settings: Settings, setting_cells=None,
-                     currency_from_headers: bool = False, reopen=None) -> Receivables:
+                     currency_from_headers: bool = False, reopen=None, owned_columns=None) -> Receivables:
     """The receivables of the first sheet whose columns are complete (see read_receivables)."""
     book = getattr(path, "name", str(path))
     overrides = settings.column_map
@@ -150,7 +156,8 @@ def read_from_sheets(path, sheets: list[SheetData], settings: Settings, setting_
                 continue
             columns = data.load(hidx)
         header_row = data.first_row + hidx
-        mapping, unmatched = infer(data.name, header_row, data.head[hidx], columns, data.offset, overrides,
+        header, inputs = _without_owned(data, hidx, columns, (owned_columns or {}).get(data.name))
+        mapping, unmatched = infer(data.name, header_row, header, inputs, data.offset, overrides,
                                    settings.conventions)
         if mapping.complete:
             problems = unmatched_setting_problems(unmatched, setting_cells or {}, data.name,
@@ -167,6 +174,18 @@ def read_from_sheets(path, sheets: list[SheetData], settings: Settings, setting_
     data, mapping = failed
     raise MissingColumn(missing_message(book, data.name, mapping.header_row, mapping,
                                         list(mapping.headers.values())))
+
+
+def _without_owned(data: SheetData, hidx: int, columns: list[Column], owned) -> tuple[list, list[Column]]:
+    """(header row, columns) with arcollect's own columns (its flags, by their mark) left out of both."""
+    header, columns = list(data.head[hidx]), list(columns)
+    if owned and owned[1] == data.first_row + hidx:
+        for j in range(max(owned[0] - 1 - data.offset, 0), owned[2] - data.offset):
+            if j < len(header):
+                header[j] = None
+            if j < len(columns):
+                columns[j] = empty_column(len(columns[j]))
+    return header, columns
 
 
 # --- rows to items ----------------------------------------------------------------------------

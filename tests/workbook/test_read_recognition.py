@@ -183,3 +183,20 @@ def test_the_template_book_is_matched_exactly_and_not_reported_as_inferred(tmp_p
     lines = mapping_lines(book.layout.mapping)
     assert lines[0] == 'Receivables read from sheet "Receivables", header on row 1:'
     assert '  due date         H  "Due Date"  (exact)' in lines
+
+
+def test_columns_and_sheets_arcollect_marks_as_its_own_are_never_read(tmp_path):
+    from addin.workbook.package import XlsxPackage
+
+    rows = [["Customer", "Invoice", "Due Date", "Amount"], ["Acme", "I1", date(2026, 10, 1), 5]]
+    path = plain_book(tmp_path / "own.xlsx", rows, title="Summary")
+    with XlsxPackage.open(path) as pkg:
+        pkg.update_columns("Summary", 1, ["Bucket", "Days Past Due"], [2], [["1-30"], [45.0]])
+        pkg.write_sheet("Aging", [c for c in ("Customer", "Document", "Due Date", "Balance")],
+                        [["Other", "X9", date(2026, 1, 1), 99.0]])
+        pkg.save()
+    book = read_book(path)
+    assert book.layout.sheet == "Summary"  # the user's sheet, whatever its name; the marked Aging is ours
+    assert set(book.layout.columns) == {"customer", "document", "due_date", "amount"}
+    assert list(book.layout.mapping.headers.values()) == ["Customer", "Invoice", "Due Date", "Amount"]
+    assert book.items["document"].tolist() == ["I1"]
