@@ -151,15 +151,3 @@ def _run_date(run_id) -> pd.Timestamp:
     """The as-of date in a run id written by arcollect ('run-20261130-101500Z'), else NaT."""
     m = re.match(r"run-(\d{4})(\d{2})(\d{2})-", str(run_id or ""))
     return pd.Timestamp(int(m[1]), int(m[2]), int(m[3])) if m else pd.NaT
-
-
-def _mask(indexes: dict, n: int) -> np.ndarray:
-    m = np.zeros(n, bool)
-    m[list(indexes)] = True
-    return m
-
-
-def _run_date(run_id) -> pd.Timestamp:
-    """The as-of date in a run id written by arcollect ('run-20261130-101500Z'), else NaT."""
-    m = re.match(r"run-(\d{4})(\d{2})(\d{2})-", str(run_id or ""))
-    return pd.Timestamp(int(m[1]), int(m[2]), int(m[3])) if m else pd.NaT
