@@ -384,24 +384,28 @@ def unmatched_setting_problems(unmatched: list[tuple], cells: dict[str, str], sh
     return out
 
 
-def date_note(sheet: str, cell_for: dict[str, str], columns: dict[str, Column], conv: Conventions
-              ) -> tuple[str, Problem | None]:
-    """(the day/month order to read this sheet's text dates in, a note when it is not the locale's).
+def date_orders(cell_for: dict[str, str], columns: dict[str, Column], conv: Conventions
+                ) -> tuple[dict[str, str], Problem | None]:
+    """({field: the day/month order to read its text dates in}, a note when one is not the locale's);
+    ``columns`` in sheet order.
 
-    The locale's order is used unless some column's text dates are impossible
-    in it while the other order fits every one of them.
+    A column whose text dates are impossible in the locale's order while the
+    other fits every one is read the other way; so are the sheet's other date
+    columns when the other order fits them too (one system wrote them all).
     """
     own = conv.date_order
     other = "MDY" if own == "DMY" else "DMY"
     feasible = {f: _orders(c) for f, c in columns.items() if text_date_values(c)}
-    if not feasible or all(own in o for o in feasible.values()):
-        return own, None
-    if not all(other in o for o in feasible.values()):
-        return own, None
-    sample = next(t for c in columns.values() for t in text_date_values(c) if own not in feasible_orders([t]))
+    flipped = {f for f, o in feasible.items() if own not in o and other in o}
+    if flipped and all(other in o for o in feasible.values()):
+        flipped = set(feasible)
+    orders = {f: other if f in flipped else own for f in columns}
+    if not flipped:
+        return orders, None
+    sample = next(t for f in columns if f in flipped for t in text_date_values(columns[f])
+                  if own not in feasible_orders([t]))
     first = "month" if other == "MDY" else "day"
+    where = ", ".join(cell_for[f] for f in columns if f in flipped)
     read = read_text_date(sample, other)
-    where = ", ".join(cell_for[f] for f in feasible)
-    return other, Problem(where, f"text dates read {first} first ({sample} is {read:%d %B %Y}): "
-                                 f"the locale's order does not fit them")
-
+    return orders, Problem(where, f"text dates read {first} first ({sample} is {read:%d %B %Y}): the locale's "
+                                  f"order does not fit them")

@@ -20,7 +20,7 @@ from ..core.settings import Settings, norm_key
 from . import bulk
 from .bulk import HeadMismatch, SheetData
 from .cells import address
-from .inference import (Mapping, MissingColumn, NoReceivables, date_note, infer, missing_message,
+from .inference import (Mapping, MissingColumn, NoReceivables, date_orders, infer, missing_message,
                         unmatched_setting_problems)
 from .schema import STRENGTH, assign, groups_found
 from .statuses import status_key, status_of
@@ -213,8 +213,9 @@ def build(data: SheetData, columns: list[Column], mapping: Mapping, settings: Se
         return address(data.name, fields[f] + data.offset, header_row)
 
     conv = settings.conventions
-    order, note = date_note(data.name, {f: header_cell(f) for f in col},
-                            {f: c for f, c in col.items() if f in DATE_FIELDS}, conv)
+    in_order = sorted(col, key=fields.get)
+    orders, note = date_orders({f: header_cell(f) for f in col}, {f: col[f] for f in in_order if f in DATE_FIELDS},
+                               conv)
     money_conv, money_note = _separators({f: c for f, c in col.items() if f in MONEY_FIELDS}, conv, header_cell)
     mapping.notes += [x for x in (note, money_note) if x]
 
@@ -225,7 +226,7 @@ def build(data: SheetData, columns: list[Column], mapping: Mapping, settings: Se
     currency = text_by_code(currencies, codes)
     digits = np.array([minor_digits(c) for c in currencies], dtype="int64")[codes]
     valid_currency = np.array([bool(re.fullmatch(r"[A-Z]{3}", c)) for c in currencies], dtype=bool)[codes]
-    parsed_dates = {f: column_dates(col[f], order) if f in col else (np.full(n, np.datetime64("NaT", "D")), {})
+    parsed_dates = {f: column_dates(col[f], orders[f]) if f in col else (np.full(n, np.datetime64("NaT", "D")), {})
                     for f in DATE_FIELDS}
     parsed_money = {f: column_amounts(col[f], digits, money_conv) for f in MONEY_FIELDS if f in col}
 

@@ -200,3 +200,14 @@ def test_columns_and_sheets_arcollect_marks_as_its_own_are_never_read(tmp_path):
     assert set(book.layout.columns) == {"customer", "document", "due_date", "amount"}
     assert list(book.layout.mapping.headers.values()) == ["Customer", "Invoice", "Due Date", "Amount"]
     assert book.items["document"].tolist() == ["I1"]
+
+
+def test_only_the_column_whose_dates_need_it_is_read_the_other_way(tmp_path):
+    rows = [["Customer", "Invoice", "Invoice Date", "Due Date", "Amount"],
+            ["Acme", "1", "25/01/2013", "1/26/2013", 5],  # invoice dates day first, due dates month first
+            ["Acme", "2", "03/02/2013", "3/4/2013", 5]]
+    book = read_book(plain_book(tmp_path / "mixed.xlsx", rows))
+    assert messages(book) == []
+    assert [d.date() for d in book.items["invoice_date"]] == [date(2013, 1, 25), date(2013, 2, 3)]
+    assert [d.date() for d in book.items["due_date"]] == [date(2013, 1, 26), date(2013, 3, 4)]
+    assert [p.cell for p in book.notes] == ["AR!D1"]
