@@ -118,3 +118,12 @@ def tls_cert(tmp_path_factory):
     except (OSError, subprocess.SubprocessError):
         pytest.skip("openssl not available to make a test certificate")
     return key, cert
+
+
+@pytest.fixture
+def smtp_env(smtp_server, monkeypatch):
+    """The real server, with arcollect's environment pointing at it (no TLS on loopback)."""
+    monkeypatch.setenv("ARCOLLECT_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("ARCOLLECT_SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("ARCOLLECT_SMTP_TLS", "none")
+    return smtp_server.handler

@@ -36,14 +36,6 @@ def actions(book) -> list[dict]:
 
 
 @pytest.fixture
-def smtp(smtp_server, monkeypatch):
-    monkeypatch.setenv("ARCOLLECT_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("ARCOLLECT_SMTP_PORT", str(smtp_server.port))
-    monkeypatch.setenv("ARCOLLECT_SMTP_TLS", "none")
-    return smtp_server.handler
-
-
-@pytest.fixture
 def pinned(tmp_path):
     """Settings pin the as-of date, as the old demo did."""
     rows = [item("C1", "Acme Ltd", "INV-1", 5, 100), item("C2", "Birch LLP", "INV-2", 8, 250)]
@@ -51,7 +43,7 @@ def pinned(tmp_path):
                                                                   "As-of date": AS_OF})
 
 
-def test_send_withdraws_a_draft_whose_customer_promised_after_it_was_drafted(pinned, smtp, capsys):
+def test_send_withdraws_a_draft_whose_customer_promised_after_it_was_drafted(pinned, smtp_env, capsys):
     """Finding 2: the promise logged after drafting holds the customer at send time."""
     assert main(["run", str(pinned)]) == 0
     assert main(["log", str(pinned), "--customer", "Acme Ltd", "--outcome", "promise", "--date", "2026-12-07",
@@ -60,11 +52,11 @@ def test_send_withdraws_a_draft_whose_customer_promised_after_it_was_drafted(pin
     assert main(["send", str(pinned), "--approve-all"]) == 0
     out = capsys.readouterr().out
     assert "Withdrawn, not sent: Acme Ltd (GBP, level 2): hold: held until 2026-12-07" in out
-    assert [m["X-Arcollect-Customer"] for _, _, m in smtp.messages] == ["C2"]
+    assert [m["X-Arcollect-Customer"] for _, _, m in smtp_env.messages] == ["C2"]
     rows = history(pinned)
     assert [r["Customer ID"] for r in rows if r["Action"] == "withdrawn"] == ["C1"]
     assert main(["send", str(pinned), "--approve-all"]) == 0  # the withdrawn draft stays unsent
-    assert len(smtp.messages) == 1
+    assert len(smtp_env.messages) == 1
 
 
 def test_a_promise_logged_today_holds_the_next_run_although_settings_pin_an_earlier_date(pinned, capsys):
@@ -80,7 +72,7 @@ def test_a_promise_logged_today_holds_the_next_run_although_settings_pin_an_earl
     assert birch["action"] == "hold" and "dispute" in birch["reason"]
 
 
-def test_a_customer_owing_in_two_currencies_gets_one_reminder_per_currency(tmp_path, smtp):
+def test_a_customer_owing_in_two_currencies_gets_one_reminder_per_currency(tmp_path, smtp_env):
     """Finding 4: two drafts, two files, two approvals, two History keys, two messages sent."""
     rows = [item("C1", "Acme Ltd", "INV-1", 5, 100), item("C1", "Acme Ltd", "INV-2", 6, 200, "EUR")]
     book = build_workbook(tmp_path / "book.xlsx", rows, settings={"From": "ar@northwind.example"})
@@ -91,7 +83,7 @@ def test_a_customer_owing_in_two_currencies_gets_one_reminder_per_currency(tmp_p
     docs = {r["Currency"]: r["Document"] for r in actions(book)}
     assert docs == {"GBP": "book outbox/C1_GBP_L2_2026-11-30.eml", "EUR": "book outbox/C1_EUR_L2_2026-11-30.eml"}
     assert main(["send", str(book), "--approve-all"]) == 0
-    assert sorted(str(m["X-Arcollect-Currency"]) for _, _, m in smtp.messages) == ["EUR", "GBP"]
+    assert sorted(str(m["X-Arcollect-Currency"]) for _, _, m in smtp_env.messages) == ["EUR", "GBP"]
     assert sorted(r["Currency"] for r in history(book) if r["Action"] == "sent") == ["EUR", "GBP"]
 
 

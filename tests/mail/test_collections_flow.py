@@ -44,14 +44,6 @@ def history(book):
     return [[r[at[h]] if h in at else "" for h in HISTORY_COLUMNS] for r in rows[1:]]
 
 
-@pytest.fixture
-def smtp_env(smtp_server, monkeypatch):
-    monkeypatch.setenv("ARCOLLECT_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("ARCOLLECT_SMTP_PORT", str(smtp_server.port))
-    monkeypatch.setenv("ARCOLLECT_SMTP_TLS", "none")
-    return smtp_server.handler
-
-
 def test_draft_approve_send_exactly_once(book, smtp_env, capsys):
     assert main(["run", str(book), "--as-of", "2026-11-30"]) == 1  # Delta's address is reported
     err = capsys.readouterr().err
