@@ -102,13 +102,15 @@ def _content_header(data: SheetData) -> int | None:
     for i, row in enumerate(data.head[:-1]):
         texts = {j: v.strip() for j, v in enumerate(row) if isinstance(v, str) and v.strip()}
         below = data.head[i + 1]
-        typed = sum(1 for j in texts if j < len(below) and below[j] is not None and not isinstance(below[j], str))
-        dated = sum(1 for j in texts if j < len(below) and isinstance(below[j], str)
-                    and re.match(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", below[j]))
+        typed = sum(1 for j in texts if j < len(below) and below[j] is not None
+                    and (not isinstance(below[j], str) or _NUMBER_OR_DATE.fullmatch(below[j].strip())))
         if len(texts) >= 3 and len(set(texts.values())) == len(texts) and \
-                len(texts) == sum(v is not None for v in row) and typed + dated >= 2:
+                len(texts) == sum(v is not None for v in row) and typed >= 2:
             return i
     return None
+
+
+_NUMBER_OR_DATE = re.compile(r"-?[\d.,]+|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 
 
 def _attempts(sheets: list[SheetData], overrides) -> list[tuple[SheetData, int]]:

@@ -92,3 +92,16 @@ def test_files_that_are_not_workbooks_say_what_they_are(tmp_path, capsys, name, 
     assert says in str(info.value) and "EOCD" not in str(info.value)
     assert main(["age", str(path)]) == 2
     assert "calamine" not in capsys.readouterr().err.lower()
+
+
+def test_a_csv_whose_headers_no_word_matches_is_read_by_content(tmp_path):
+    path = tmp_path / "ctas.csv"
+    path.write_text("codcli,coddoc,numsun,fecdoc,fecvct,mondoc,sldacl\n"
+                    "000001,01,101,2025-12-05,2025-12-30,100.00,60.00\n"
+                    "000001,01,102,2025-12-05,2025-12-30,200.00,200.00\n"
+                    "000002,01,201,2025-12-06,2026-01-05,50.00,50.00\n")
+    found = read_csv_receivables(path)
+    assert {f: (c.header, c.reason) for f, c in found.layout.mapping.choices.items()} == {
+        "customer_id": ("codcli", "token"), "document": ("numsun", "content"), "invoice_date": ("fecdoc", "token"),
+        "due_date": ("fecvct", "token"), "amount": ("mondoc", "content"), "balance": ("sldacl", "content")}
+    assert found.items["amount_minor"].tolist() == [6000, 20000, 5000]
