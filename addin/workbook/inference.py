@@ -20,7 +20,7 @@ import pandas as pd
 from ..core.model import Problem
 from ..core.parse import Conventions
 from .package import BookUnreadable
-from .schema import (LABELS, Candidate, assign, concepts, groups_found, header_candidates, setting_candidates,
+from .schema import (LABELS, Candidate, assign, concepts, header_candidates, setting_candidates,
                      unit_hint)
 from .statuses import status_of
 from .typed import Column, empty_column
@@ -31,7 +31,7 @@ from .xlsx_xml import col_letter
 SAMPLE = 5000
 DATE_FIELDS = ("invoice_date", "due_date", "paid_date", "hold_until")
 MONEY_FIELDS = ("balance", "amount", "paid")
-WHAT, WHEN, HOW_MUCH = ("document", "customer", "customer_id"), ("due_date", "invoice_date"), ("balance", "amount")
+WHEN, HOW_MUCH = ("due_date", "invoice_date"), ("balance", "amount")
 
 
 class MissingColumn(BookUnreadable):
@@ -79,7 +79,19 @@ class Mapping:
 
     @property
     def complete(self) -> bool:
-        return groups_found(self.choices) == 3
+        """A document, a date and an amount are there (the customer may come from section headings)."""
+        return missing_field(self) is None
+
+
+MISSING = {"amount": ("open balance or amount", "open balance"), "date": ("due date (or invoice date)", "due date"),
+           "document": ("document (invoice number)", "document"), "customer": ("customer (or customer id)", "customer")}
+
+
+def missing_field(mapping: Mapping) -> str | None:
+    """Which required field no column was found for ("amount", "date", "document"), or None."""
+    found = set(mapping.choices)
+    return next((f for f, group in (("amount", HOW_MUCH), ("date", WHEN), ("document", ("document",)))
+                 if not found & set(group)), None)
 
 
 def mapping_lines(mapping: Mapping) -> list[str]:
@@ -222,6 +234,7 @@ def infer(sheet: str, header_row: int, header: list, columns: list[Column], offs
 
     chosen = dict(assign(header, overrides, accept))
     _, unmatched = setting_candidates(header, overrides)
+    _drop_empty(chosen, columns, header, rejected)
     _by_content(chosen, header, profiles)
     labels = {j: str(h).strip() for j, h in enumerate(header) if isinstance(h, (str, int, float)) and str(h).strip()}
     pool = [c for j, h in enumerate(header) for c in header_candidates(h, j)]
@@ -237,6 +250,19 @@ def infer(sheet: str, header_row: int, header: list, columns: list[Column], offs
     mapping = Mapping(sheet, header_row, choices, {j + offset: h for j, h in labels.items()},
                       hint if hint in profiles.currencies else "")
     return mapping, unmatched
+
+
+def _drop_empty(chosen: dict[str, Candidate], columns: list[Column], header: list, rejected: dict) -> None:
+    """A required column with nothing in it, beside others that hold items, is as good as missing
+    (so it is found elsewhere or named once, never reported empty on every row)."""
+    required = [f for f in ("customer", "customer_id", "document", "due_date", "invoice_date", "balance", "amount")
+                if f in chosen and chosen[f].reason != "setting"]
+    filled = {f: bool(columns[chosen[f].column].filled().any()) for f in required}
+    if any(filled.values()):
+        for f in required:
+            if not filled[f]:
+                c = chosen.pop(f)
+                rejected.setdefault(f, {})[c.column] = f'"{header[c.column]}" ({c.reason}; empty)'
 
 
 def _free(chosen: dict[str, Candidate], width: int) -> list[int]:
@@ -352,19 +378,12 @@ def _money_by_content(chosen: dict[str, Candidate], money: list[int], p: Profile
         chosen["balance"] = _content("balance", a)
 
 
-def missing_message(book: str, sheet: str, header_row: int, mapping: Mapping | None,
-                    headers: list[str]) -> str:
-    """The one sentence for a required field no column was found for."""
-    found = set(mapping.choices) if mapping else set()
-    if not found & set(HOW_MUCH):
-        what, key = "open balance or amount", "open balance"
-    elif not found & set(WHEN):
-        what, key = "due date (or invoice date)", "due date"
-    else:
-        what, key = "document (invoice number) or customer", "document"
-    listed = ", ".join(f'"{h}"' for h in headers) or "none"
-    return (f"{book}: no {what} column found on sheet \"{sheet}\" (headers on row {header_row}: {listed}). "
-            f"If one of these is the {key}, add the line `Column: {key} = <that header>` to the Settings "
+def missing_message(book: str, mapping: Mapping, missing: str) -> str:
+    """The one sentence for a required field (a key of MISSING) no column was found for."""
+    what, key = MISSING[missing]
+    listed = ", ".join(f'"{h}"' for h in mapping.headers.values()) or "none"
+    return (f"{book}: no {what} column found on sheet \"{mapping.sheet}\" (headers on row {mapping.header_row}: "
+            f"{listed}). If one of these is the {key}, add the line `Column: {key} = <that header>` to the Settings "
             f"sheet (the key in column A, the header in column B). Nothing was written.")
 
 

@@ -20,7 +20,7 @@ from ..core.settings import Settings, norm_key
 from . import bulk
 from .bulk import HeadMismatch, SheetData
 from .cells import address
-from .inference import (Mapping, MissingColumn, NoReceivables, date_orders, infer, missing_message,
+from .inference import (Mapping, MissingColumn, NoReceivables, date_orders, infer, missing_field, missing_message,
                         unmatched_setting_problems)
 from .schema import STRENGTH, assign, groups_found
 from .statuses import status_key, status_of
@@ -165,17 +165,17 @@ def read_from_sheets(path, sheets: list[SheetData], settings: Settings, setting_
             problems = unmatched_setting_problems(unmatched, setting_cells or {}, data.name,
                                                   list(mapping.headers.values()))
             got = build(data, columns, mapping, settings, currency_from_headers)
+            if got is None:  # neither a customer column nor section headings naming the customers
+                raise MissingColumn(missing_message(book, mapping, "customer"))
             got.problems[:0] = problems
             return got
-        failed = failed or (data, mapping)
+        failed = failed or mapping
     if failed is None:
         names = ", ".join(f'"{d.name}"' for d in sheets) or "none"
         raise NoReceivables(f"{book}: no receivables sheet found (sheets: {names}): expected a header row with "
                             f"columns such as Customer, Invoice #, Due Date and Amount or Open Balance. "
                             f"Nothing was written.")
-    data, mapping = failed
-    raise MissingColumn(missing_message(book, data.name, mapping.header_row, mapping,
-                                        list(mapping.headers.values())))
+    raise MissingColumn(missing_message(book, failed, missing_field(failed)))
 
 
 def _without_owned(data: SheetData, hidx: int, columns: list[Column], owned) -> tuple[list, list[Column]]:
@@ -193,8 +193,9 @@ def _without_owned(data: SheetData, hidx: int, columns: list[Column], owned) -> 
 # --- rows to items ----------------------------------------------------------------------------
 
 def build(data: SheetData, columns: list[Column], mapping: Mapping, settings: Settings,
-          currency_from_headers: bool = False) -> Receivables:
-    """Typed items from the columns below the header; totals, sections, blanks and repeats recognised."""
+          currency_from_headers: bool = False) -> Receivables | None:
+    """Typed items from the columns below the header; totals, sections, blanks and repeats recognised.
+    None when items have no customer: no customer column and no section headings naming them."""
     n = len(columns[0]) if columns else 0
     header_row = mapping.header_row
     fields = {f: c.column - data.offset for f, c in mapping.choices.items() if f in READ_FIELDS}
@@ -238,6 +239,8 @@ def build(data: SheetData, columns: list[Column], mapping: Mapping, settings: Se
     if "customer" not in col and "customer_id" in col:
         customer = cust_id  # a customer id alone serves as the customer
     elif "customer" not in col:  # exports grouping items under a customer heading
+        if data_rows.any() and not is_section.any():
+            return None
         customer = column_strings(columns[0]).where(is_section).ffill().fillna("")
 
     def report(mask, fld, message):

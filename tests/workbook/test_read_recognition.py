@@ -211,3 +211,15 @@ def test_only_the_column_whose_dates_need_it_is_read_the_other_way(tmp_path):
     assert [d.date() for d in book.items["invoice_date"]] == [date(2013, 1, 25), date(2013, 2, 3)]
     assert [d.date() for d in book.items["due_date"]] == [date(2013, 1, 26), date(2013, 3, 4)]
     assert [p.cell for p in book.notes] == ["AR!D1"]
+
+
+def test_an_empty_required_column_is_named_once_not_reported_on_every_row(tmp_path):
+    rows = [["Customer", "Invoice #", "Due Date", "Amount"]] + [["Acme", None, date(2026, 10, 1), 5]] * 3
+    with pytest.raises(MissingColumn, match=r'e.xlsx: no document \(invoice number\) column found on sheet "AR"'):
+        read_book(plain_book(tmp_path / "e.xlsx", rows))
+
+
+def test_items_with_no_customer_column_and_no_section_headings_name_the_customer_once(tmp_path):
+    rows = [["Invoice #", "Due Date", "Amount"], ["I1", date(2026, 10, 1), 5], ["I2", date(2026, 10, 1), 6]]
+    with pytest.raises(MissingColumn, match=r"no customer \(or customer id\) column found"):
+        read_book(plain_book(tmp_path / "nc.xlsx", rows))
