@@ -29,8 +29,10 @@ def _date(text: str) -> date:
 
 
 def _notes(a) -> None:
+    """What the clerk should know that is not an input error: the columns as understood when they were
+    recognised rather than matched exactly, a missing Settings sheet, a sheet name already taken."""
     for note in a.notes:
-        print(f"Note: {note}")
+        print(f"\n{note}" if note.startswith("Receivables read from") else f"Note: {note}")
 
 
 def _report(book: Path, problems) -> int:

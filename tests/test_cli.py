@@ -140,3 +140,18 @@ def test_the_demo_walks_the_clerks_day_and_withdraws_the_held_customers(tmp_path
     assert sum(r[action] == "withdrawn" for r in rows[1:]) == 2
     after = out.split("6.")[1]
     assert after.count(": hold: ") == 2
+
+
+def test_age_says_once_how_it_read_columns_it_recognised_and_that_init_sets_the_book_up(tmp_path, capsys):
+    rows = [["Document_Ref", "Client", "pduedate", "Outstanding value"], ["D-1", "Acme", date(2026, 10, 1), 120.5],
+            ["D-2", "Birch", date(2026, 11, 20), 80]]
+    from openpyxl import Workbook
+    wb = Workbook()
+    for r in rows:
+        wb.active.append(r)
+    wb.save(tmp_path / "my export.xlsx")
+    assert main(["age", str(tmp_path / "my export.xlsx"), "--as-of", "2026-11-30"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Receivables read from sheet") == 1
+    assert '"pduedate"  (token)' in out and '"Outstanding value"  (token)' in out
+    assert 'Run `arcollect init "my export.xlsx"`' in out

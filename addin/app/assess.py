@@ -17,6 +17,7 @@ from ..core.money import format_plain, from_minor
 from ..core.settings import Settings
 from ..documents.sources import letters_dir
 from ..refdata import unchecked_warning
+from ..workbook.inference import mapping_lines
 from ..workbook.plans import PlanReview, review_plans
 from ..workbook.reader import Book, read_book
 from ..workbook.xlsx_xml import col_letter
@@ -57,11 +58,18 @@ def assess_book(book: Book, as_of: date | None = None, *, today: date) -> Assess
     plans = review_plans(book, as_of, settings.plan_formulas)
     decisions = decide(aged, book.ladder, settings, as_of, history, book.customers, plans.statuses)
     problems = list(book.problems) + plans.problems + reference_problems(settings, as_of, book.path.parent)
-    notes = [] if "settings" in {n.strip().lower() for n in book.sheet_names} else [
-        f"{book.path.name} has no Settings sheet: the defaults are used. Run `arcollect init {book.path.name}` "
+    layout = book.layout
+    notes = ["\n".join(mapping_lines(layout.mapping))] if layout is not None and layout.inferred else []
+    notes += [] if "settings" in {n.strip().lower() for n in book.sheet_names} else [
+        f"{book.path.name} has no Settings sheet: the defaults are used. Run `arcollect init {_arg(book.path.name)}` "
         f"to add Settings, Policy, Customers, History and Plans, then fill in your company details."]
     return Assessment(book, as_of, aged, decisions, bucket_totals(aged), book.contacts,
                       problems, plans, history.later_events, notes)
+
+
+def _arg(name: str) -> str:
+    """A file name as it is typed on a command line (quoted when it holds a space)."""
+    return f'"{name}"' if " " in name else name
 
 
 def reference_problems(settings: Settings, as_of: date, folder) -> list[Problem]:
