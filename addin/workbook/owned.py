@@ -4,12 +4,12 @@ Bulk money columns are written from integer minor units divided by the
 currency's scale: the shortest repr of that float is the exact decimal
 (1234.5 for 123450 cents), which is what lands in the cell's XML.
 """
-from ..core.dunning import action_counts
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from ..core.dunning import action_counts
 from ..core.money import from_minor, minor_digits
 from .chart import Chart
 from .xlsx_xml import Column, Link, col_letter
