@@ -37,7 +37,7 @@ GiB = 1 << 30
 
 @dataclass(frozen=True)
 class Limits:
-    """What a workbook may cost. The figures are justified in the README's reliability section.
+    """What a workbook may cost, each limit set well above what real books were measured to need.
 
     A full-height book (1,048,575 rows x 17 columns of inline strings, bench/out) has one
     802 MB worksheet part compressed 9.2x; after ``arcollect run`` adds three flag columns and an
@@ -52,8 +52,8 @@ class Limits:
     ratio: int = 200                 # uncompressed / compressed, for members above ``ratio_from``
     ratio_from: int = 8 * MiB        # smaller members cannot be a bomb whatever their ratio
     tree_part: int = 64 * MiB        # parts parsed whole (content types, relationships, workbook, styles, tables)
-    range_cells: int = 64 * MiB      # cells in a sheet's used range: calamine holds 32 bytes per cell, 2 GiB
-    sparse_cells: int = 4 * MiB      # a used range this small is harmless however little data it holds
+    range_cells: int = 1 << 26       # 67 million cells in a sheet's used range: calamine holds 32 bytes each, 2 GiB
+    sparse_cells: int = 1 << 22      # 4 million cells: a used range this small is harmless however empty
     cells_per_byte: int = 1          # otherwise at most one used-range cell per byte of sheet XML
 
 
@@ -473,7 +473,7 @@ class _Part:
         if m is None:
             raise _refuse(self.book, f"is damaged: its {self.label} does not start with an XML element")
         if m.group(1) == b"<!DOCTYPE":
-            raise safexml._refuse(self.book, self.info.filename)
+            raise safexml.refused(self.book, self.info.filename)
         return m.group(2)
 
     def _sheet_data(self, head: bytes, chunks):

@@ -26,7 +26,8 @@ def _parser() -> etree.XMLParser:
     return etree.XMLParser(**_OPTIONS)
 
 
-def _refuse(book: str, part: str):
+def refused(book: str, part: str):
+    """The refusal of a part that declares a document type."""
     from .package import BookUnreadable  # package imports this module
 
     what = (f"its part {part or 'of the workbook'} declares a document type (<!DOCTYPE>), which Excel never "
@@ -42,10 +43,10 @@ def _has_doctype(tree) -> bool:
 def parse(data: bytes, book: str = "", part: str = "") -> etree._Element:
     """The root element of one XML part; ``BookUnreadable`` if it declares a DOCTYPE."""
     if b"<!DOCTYPE" in data[:4096]:
-        raise _refuse(book, part)
+        raise refused(book, part)
     root = etree.fromstring(data, _parser())
     if _has_doctype(root.getroottree()):   # declared further down, or in another encoding
-        raise _refuse(book, part)
+        raise refused(book, part)
     return root
 
 
@@ -53,13 +54,13 @@ def iterparse(source: IO[bytes], book: str = "", part: str = "", **kwargs) -> It
     """``etree.iterparse`` with the same protections, for parts too large to hold as a tree."""
     head = source.read(4096)
     if b"<!DOCTYPE" in head:
-        raise _refuse(book, part)
+        raise refused(book, part)
     checked = False
     for event, el in etree.iterparse(_Rejoined(head, source), **_OPTIONS, **kwargs):
         if not checked:
             # the prolog (and any DOCTYPE) precedes the first element, so it is known by now
             if _has_doctype(el.getroottree()):
-                raise _refuse(book, part)
+                raise refused(book, part)
             checked = True
         yield event, el
 
