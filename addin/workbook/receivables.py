@@ -25,8 +25,8 @@ from .inference import (Mapping, MissingColumn, NoReceivables, date_orders, infe
 from .schema import STRENGTH, assign, groups_found
 from .statuses import status_key, status_of
 from .typed import Column, empty_column
-from .values import (amount_texts, column_amounts, column_dates, column_strings, column_text, map_text, map_unique,
-                     reads_all, swapped, text_by_code)
+from .values import (amount_texts, column_amounts, column_codes, column_dates, column_strings, column_text, map_text,
+                     map_unique, reads_all, swapped, text_by_code)
 
 READ_FIELDS = ("customer_id", "document", "doc_type", "invoice_date", "due_date", "paid_date", "balance",
                "amount", "paid", "currency", "status", "hold_until", "customer", "email", "contact", "phone",
@@ -224,7 +224,7 @@ def build(data: SheetData, columns: list[Column], mapping: Mapping, settings: Se
 
     document, customer, cust_id, doc_type = text("document"), text("customer"), text("customer_id"), text("doc_type")
     default_currency = mapping.currency_hint if currency_from_headers and mapping.currency_hint else settings.currency
-    codes, found = pd.factorize(text("currency"), use_na_sentinel=False)
+    codes, found = column_codes(col["currency"]) if "currency" in col else (np.zeros(n, np.intp), [""])
     currencies = [c.upper() or default_currency for c in found]
     currency = text_by_code(currencies, codes)
     digits = np.array([minor_digits(c) for c in currencies], dtype="int64")[codes]
@@ -272,10 +272,10 @@ def build(data: SheetData, columns: list[Column], mapping: Mapping, settings: Se
         m = m & ~skip
         report(m, fld, message)
         skip |= m
-    status_raw = text("status")
-    status = map_text(status_raw, status_of)
+    codes, words = column_codes(col["status"]) if "status" in col else (np.zeros(n, np.intp), [""])
+    status = text_by_code([status_of(w) for w in words], codes)
     m = status.isna().to_numpy(dtype=bool) & ~skip & data_rows
-    problems += _unknown_statuses(m, status_raw, layout, rows)
+    problems += _unknown_statuses(m, codes, words, layout, rows)
     skip |= m
     repeats = _repeats(columns, data_rows & ~skip, document)
     if repeats.any():
@@ -374,18 +374,17 @@ def _separators(columns: dict[str, Column], conv: Conventions, cell) -> tuple[Co
                           f"fit them")
 
 
-def _unknown_statuses(mask: np.ndarray, raw: pd.Series, layout: Layout, rows: np.ndarray) -> list[tuple]:
+def _unknown_statuses(mask: np.ndarray, codes: np.ndarray, words: list[str], layout: Layout,
+                      rows: np.ndarray) -> list[tuple]:
     """One problem per distinct unknown status, at its first cell, with how many rows have it."""
     idx = np.flatnonzero(mask)
-    if not len(idx):
-        return []
-    keys = pd.Series(map_unique(raw.iloc[idx], status_key))
+    keys = pd.Series(np.array([status_key(w) for w in words], dtype=object)[codes[idx]])
     out = []
     for _, group in keys.groupby(keys, sort=False):
         first = idx[group.index[0]]
         rows_text = f"{len(group)} rows like it are skipped" if len(group) > 1 else "the row is skipped"
         out.append((int(first), Problem(layout.cell("status", rows[first]),
-                                        f"status {quote(raw.iat[first])} is not one of open, disputed, promise, "
+                                        f"status {quote(words[codes[first]])} is not one of open, disputed, promise, "
                                         f"plan, legal, closed ({rows_text})")))
     return out
 

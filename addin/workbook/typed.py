@@ -9,7 +9,6 @@ so the problem it causes can quote it and name its cell.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import islice
 
@@ -22,7 +21,6 @@ NAT = np.datetime64("NaT", "D")
 KINDS = ("empty", "number", "date", "text", "bool")
 
 
-@dataclass
 class Column:
     """One column's values below the header row.
 
@@ -30,14 +28,27 @@ class Column:
     "bool" (object: True/False/None), "text" (pandas str Series, stripped, NA blank;
     every cell rendered as text, dates as "2026-11-30 00:00:00") or "empty".
     other: {row index: the cell's own value} where a cell is not of the kind.
+    Text read in bulk is stripped when first asked for (``raw``): a column no
+    field uses, or one read only at a few rows, is never stripped whole.
     """
 
-    kind: str
-    values: object
-    other: dict[int, object] = field(default_factory=dict)
+    __slots__ = ("kind", "_values", "other", "_raw")
+
+    def __init__(self, kind: str, values, other: dict[int, object] | None = None, raw: bool = False):
+        self.kind, self._values, self.other, self._raw = kind, values, other or {}, raw
+
+    @property
+    def values(self):
+        if self._raw:
+            self._values, self._raw = text_series(self._values), False
+        return self._values
+
+    def raw_text(self) -> pd.Series:
+        """A text column's cells as read (stripped or not), for work done once per distinct value."""
+        return self._values
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self._values)
 
     def filled(self) -> np.ndarray:
         """True where the cell holds something (of the kind or not)."""
@@ -57,9 +68,9 @@ class Column:
 
     def take(self, rows: np.ndarray) -> "Column":
         """The column at these row indexes (others renumbered)."""
-        values = self.values.iloc[rows].reset_index(drop=True) if self.kind == "text" else self.values[rows]
+        values = self._values.iloc[rows].reset_index(drop=True) if self.kind == "text" else self._values[rows]
         if not self.other:
-            return Column(self.kind, values)
+            return Column(self.kind, values, raw=self._raw)
         position = {int(r): k for k, r in enumerate(rows)}
         return Column(self.kind, values, {position[i]: v for i, v in self.other.items() if i in position})
 
@@ -136,11 +147,12 @@ def from_arrow(array, other: dict[int, object]) -> Column:
     elif pa.types.is_boolean(t):
         col = Column("bool", np.array(array.to_pylist(), dtype=object))
     else:
-        text = array.to_pandas()
-        col = Column("text", text_series(text if pa.types.is_string(t) or pa.types.is_large_string(t)
-                                         else text.astype("str")))
-    if col.kind == "text" and not col.values.notna().any():
-        col = empty_column(len(array))  # all blank: fastexcel could not guess its type
+        if array.null_count == len(array):
+            col = empty_column(len(array))  # all blank: fastexcel could not guess its type
+        else:
+            text = array.to_pandas()
+            col = Column("text", text if pa.types.is_string(t) or pa.types.is_large_string(t) else
+                         text.astype("str"), raw=True)
     if other and col.kind == "empty":
         col = Column("text", pd.Series([None] * len(array), dtype="str"))
     col.other = other

@@ -352,6 +352,14 @@ def _decimal_or_none(text: str, conv: Conventions) -> Decimal | None:
 
 # --- text ---------------------------------------------------------------------------------------
 
+def column_codes(col) -> tuple[np.ndarray, list[str]]:
+    """(a code per row, the stripped text of each code): for columns of few distinct values, factorized
+    before they are stripped."""
+    raw = col.raw_text() if col.kind == "text" and not col.other else column_strings(col)
+    codes, uniques = pd.factorize(raw, use_na_sentinel=False)
+    return codes, ["" if pd.isna(u) else str(u).strip() for u in uniques]
+
+
 def column_strings(col) -> pd.Series:
     """The column as a text Series ('' for blank), stripped: a text column stays in Arrow (no Python
     object per cell); other kinds render as column_text does."""
