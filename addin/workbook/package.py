@@ -35,7 +35,7 @@ from ..files.lock import BookLocked, Fingerprint, ScratchFolder
 from . import guard, safexml
 from .chart import Chart, chart_xml, drawing_xml
 from .xlsx_xml import (MAX_COLS, MAX_ROWS, NS_CT, NS_MAIN, NS_PKG_REL, NS_REL, CellContext, Column,
-                       Formula, Link, attr, cell_xml, col_index, col_letter, encode_rows, quote_sheet, range_ref,
+                       Columns, Formula, Link, attr, cell_xml, col_index, col_letter, encode_block, quote_sheet, range_ref,
                        split_range, split_ref, text_xml)
 from .sheetpatch import (HAS_VALUE, R_ATTR, R_COL, RPH, S_ATTR, T_ATTR, T_ELEMENT, V_ELEMENT, Patches,
                          RowPatcher, Rx, insert_pos, prefixed, top_level)
@@ -63,7 +63,7 @@ CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+
 CT_RELS = "application/vnd.openxmlformats-package.relationships+xml"
 
 _SHEET_BLOCK = 8 << 20      # worksheet XML is patched in blocks of about this size
-CHUNK_ROWS = 4096
+CHUNK_ROWS = 16384
 
 
 class BookUnreadable(Exception):
@@ -142,6 +142,13 @@ def _tolist(v) -> list:
     if hasattr(v, "tolist"):
         return v.tolist()
     return list(v)
+
+
+def _column_values(v):
+    """A column of values for encode_block: numeric and datetime64 arrays stay arrays (encoded in bulk)."""
+    if getattr(getattr(v, "dtype", None), "kind", "") in ("i", "u", "f", "M"):
+        return v.to_numpy() if hasattr(v, "to_numpy") else v
+    return _tolist(v)
 
 
 def _unescape(b: bytes) -> str:
@@ -679,22 +686,13 @@ class XlsxPackage:
                     f'<c r="{letters[i]}1" s="{head_s}" t="inlineStr"><is><t xml:space="preserve">{text_xml(h)}</t></is></c>'
                     for i, h in enumerate(headers))
                 body.write(f'<row r="1">{hdr}</row>'.encode())
-                it = iter(rows)
                 r0 = 2
-                while True:
-                    chunk = list(itertools.islice(it, CHUNK_ROWS))
-                    if not chunk:
-                        break
-                    n = len(chunk)
+                for cols in _column_chunks(rows, ncols):
+                    n = len(cols[0])
                     if r0 + n - 1 > MAX_ROWS:
                         raise ValueError(f"more rows than an Excel sheet holds ({MAX_ROWS:,})")
-                    cols = list(itertools.zip_longest(*chunk))
-                    if len(cols) > ncols:
-                        raise ValueError(f"a row has {len(cols)} values but the sheet has {ncols} columns")
-                    if len(cols) < ncols:
-                        cols += [(None,) * n] * (ncols - len(cols))
                     rs = list(map(str, range(r0, r0 + n)))
-                    body.write("".join(encode_rows(letters, rs, cols, S, ctx, isdate, True)).encode("utf-8"))
+                    body.write(encode_block(letters, rs, cols, S, ctx, isdate, True).encode("utf-8"))
                     if ctx.links:
                         lf.write("".join(f'<hyperlink ref="{ref}" location="{attr(loc)}" display="{attr(disp)}"/>'
                                          for ref, loc, disp in ctx.links).encode("utf-8"))
@@ -1143,7 +1141,7 @@ class XlsxPackage:
         rows = _tolist(rows)
         if set(map(type, rows)) - {int}:
             rows = [int(r) for r in rows]
-        values = [_tolist(v) for v in values]
+        values = [_column_values(v) for v in values]
         if len(values) != len(headers):
             raise ValueError("update_columns: one list of values per header")
         for h, v in zip(headers, values):
@@ -1213,7 +1211,7 @@ class XlsxPackage:
         if rows != sorted(rows) or len(set(rows)) != len(rows):
             idx = sorted(range(len(rows)), key=rows.__getitem__)
             rows = [rows[i] for i in idx]
-            values = [[v[i] for i in idx] for v in values]
+            values = [v[idx] if hasattr(v, "dtype") else [v[i] for i in idx] for v in values]
             if any(rows[i] == rows[i + 1] for i in range(len(rows) - 1)):
                 raise ValueError("update_columns: a row number is listed twice")
         mincol = min(cols)
@@ -1227,11 +1225,11 @@ class XlsxPackage:
         try:
             for a in range(0, len(rows), step):
                 rs = list(map(str, rows[a:a + step]))
-                txt = "\x00".join(encode_rows(o_letters, rs, [v[a:a + step] for v in o_values], [""] * len(order),
-                                              ctx, [False] * len(order), False))
+                txt = encode_block(o_letters, rs, [v[a:a + step] for v in o_values], [""] * len(order), ctx,
+                                   [False] * len(order), False, "\x00")
                 if p:
                     txt = prefixed(txt, p)
-                cells += txt.encode("utf-8").split(b"\x00")
+                cells += txt.encode("utf-8").split(b"\x00")[:-1]
         finally:
             if gc_was:
                 gc.enable()
@@ -1525,6 +1523,23 @@ class XlsxPackage:
             raise BookUnreadable(f"{self.path.name}: bad zip header for {info.filename}")
         n, m = struct.unpack("<HH", h[26:30])
         return info.header_offset + 30 + n + m, info.compress_size
+
+
+def _column_chunks(rows, ncols: int):
+    """``rows`` (``Columns``, or an iterable of row sequences) as chunks of ``CHUNK_ROWS`` rows, one list per column."""
+    if isinstance(rows, Columns):
+        if len(rows.columns) > ncols:
+            raise ValueError(f"{len(rows.columns)} columns of values but the sheet has {ncols} columns")
+        for cols in rows.chunks(CHUNK_ROWS):
+            yield cols + [[None] * len(cols[0])] * (ncols - len(cols))
+        return
+    it = iter(rows)
+    while chunk := list(itertools.islice(it, CHUNK_ROWS)):
+        n = len(chunk)
+        cols = list(itertools.zip_longest(*chunk))
+        if len(cols) > ncols:
+            raise ValueError(f"a row has {len(cols)} values but the sheet has {ncols} columns")
+        yield cols + [[None] * n] * (ncols - len(cols))
 
 
 _OWNED_SUFFIX = re.compile(r"\s*\(arcollect\)$", re.I)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+import numpy as np
+
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -267,140 +269,207 @@ def cell_xml(ref: str, v, s: str, ctx: CellContext, col_is_date: bool = False) -
     return _str_cell(ref, str(v), s)
 
 
-def encode_column(letter: str, rs: list[str], vals, s: str, ctx: CellContext, col_is_date: bool) -> list[str]:
-    """Cells of one column for a chunk of rows (rs: row numbers as text). Fast paths for uniform columns."""
-    types = set(map(type, vals))
-    types.discard(type(None))
-    if len(types) == 1:
-        (t,) = types
-        if t is str:
-            joined = "\n".join([v for v in vals if v is not None])
-            if ("&" in joined or "<" in joined or ">" in joined or '"' in joined or "_x" in joined
-                    or _ILLEGAL.search(joined) or len(joined) > MAX_TEXT and max(map(len, (v for v in vals if v is not None))) > MAX_TEXT):
-                pass  # slow path
-            else:
-                pre = f'<c r="{letter}'
-                post = f'"{s} t="inlineStr"><is><t xml:space="preserve">'
-                return ["" if v is None else f"{pre}{r}{post}{v}</t></is></c>" for r, v in zip(rs, vals)]
-        elif t is int:
-            pre = f'<c r="{letter}'
-            post = f'"{s}><v>'
-            return ["" if v is None else f"{pre}{r}{post}{v}</v></c>" for r, v in zip(rs, vals)]
-        elif t is date and not ctx.date1904:
-            pre = f'<c r="{letter}'
-            post = f'"{s if col_is_date else ctx.date_s}><v>'
-            base = _EPOCH_1900.toordinal()
-            return ["" if v is None else f"{pre}{r}{post}{v.toordinal() - base - (v < _LEAP_BUG)}</v></c>"
-                    for r, v in zip(rs, vals)]
-        elif t is float:
-            if all(map(math.isfinite, (v for v in vals if v is not None))):
-                pre = f'<c r="{letter}'
-                post = f'"{s}><v>'
-                return ["" if v is None else f"{pre}{r}{post}{v!r}</v></c>" for r, v in zip(rs, vals)]
-    return [cell_xml(letter + r, v, s, ctx, col_is_date) for r, v in zip(rs, vals)]
-
-
 # --------------------------------------------------------------------------- chunk encoding (fast path)
+
+class Columns:
+    """Rows handed over column by column: equal-length lists, numpy arrays or pandas Series.
+
+    ``write_sheet`` encodes such a chunk a column at a time, so a million rows never become a
+    million row tuples that are taken apart again; numpy columns are typed (numbers, NaN and NaT
+    for no cell), so they are formatted without looking at each value's type, and a Series becomes
+    Python values one chunk at a time (a million strings are never all alive at once).
+    """
+
+    def __init__(self, columns: list):
+        self.columns = list(columns)
+        lengths = {len(c) for c in self.columns}
+        if len(lengths) > 1:
+            raise ValueError(f"Columns: columns of different lengths {sorted(lengths)}")
+        self.n = lengths.pop() if lengths else 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def chunks(self, size: int):
+        for a in range(0, self.n, size):
+            yield [c.iloc[a:a + size] if hasattr(c, "iloc") else c[a:a + size] for c in self.columns]
+
 
 # a string needs the slow path if it holds markup characters, characters XML cannot hold, a literal
 # _xHHHH_ escape or the \x00 used to join a column; edge whitespace only needs xml:space="preserve"
 _SPECIAL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_")
 _XML_WS = (" ", "\t", "\n", "\r")
-_TEMPLATES: dict = {}
 _DATE_SERIALS: dict = {}
+_UNIX = date(1970, 1, 1)
+_UNIX_SERIAL = {False: (_UNIX - _EPOCH_1900).days, True: (_UNIX - _EPOCH_1904).days}
+_LEAP_BUG_DAY = (_LEAP_BUG - _UNIX).days
 
 
-def _column_kind(vals, ctx: CellContext) -> tuple[str, list] | None:
-    """('t' | 'T' | 'v' | 'd', values ready for %s) for a uniform column without None, else None."""
-    if not vals:
+def _text_kind(vals: list) -> tuple[str, list] | None:
+    """('t' | 'T', the strings escaped) for a column of plain strings, None when one needs cell_xml."""
+    joined = "\x00".join(vals)
+    if joined.count("\x00") != len(vals) - 1:
         return None
-    types = set(map(type, vals))
+    plain = joined.isascii() and joined.replace("\x00", "").isprintable()
+    if (not plain or "_x" in joined) and _SPECIAL.search(joined):
+        return None
+    if len(joined) > MAX_TEXT and max(map(len, vals)) > MAX_TEXT:
+        return None
+    if "&" in joined or "<" in joined or ">" in joined:
+        vals = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split("\x00")
+    if plain:
+        edge = joined[:1] == " " or joined[-1:] == " " or "\x00 " in joined or " \x00" in joined
+    else:
+        edge = joined[:1] in _XML_WS or joined[-1:] in _XML_WS or any(
+            ("\x00" + w) in joined or (w + "\x00") in joined for w in _XML_WS)
+    return ("T" if edge else "t"), vals
+
+
+def _list_kind(vals: list, types: set, ctx: CellContext) -> tuple[str, list] | None:
+    """(kind, values as text) for a list of one type (str, int, finite float, date), else None."""
     if len(types) != 1:
         return None
     t0 = types.pop()
     if t0 is str:
-        joined = "\x00".join(vals)
-        if joined.count("\x00") != len(vals) - 1:
-            return None
-        plain = joined.isascii() and joined.replace("\x00", "").isprintable()
-        if (not plain or "_x" in joined) and _SPECIAL.search(joined):
-            return None
-        if len(joined) > MAX_TEXT and max(map(len, vals)) > MAX_TEXT:
-            return None
-        if "&" in joined or "<" in joined or ">" in joined:
-            vals = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split("\x00")
-        if plain:
-            edge = joined[:1] == " " or joined[-1:] == " " or "\x00 " in joined or " \x00" in joined
-        else:
-            edge = joined[:1] in _XML_WS or joined[-1:] in _XML_WS or any(
-                ("\x00" + w) in joined or (w + "\x00") in joined for w in _XML_WS)
-        return ("T" if edge else "t"), vals
+        return _text_kind(vals)
     if t0 is int:
-        return "v", vals
+        return "v", list(map(str, vals))
     if t0 is float:
         if all(map(math.isfinite, vals)):
-            return "v", vals
+            return "v", list(map(repr, vals))
         return None
     if t0 is date:
         cache = _DATE_SERIALS.setdefault(ctx.date1904, {})
-        try:
-            return "d", [cache[v] for v in vals]
-        except KeyError:
-            pass
         if len(cache) > 200_000:
             cache.clear()
-        for v in vals:
-            if v not in cache:
-                cache[v] = date_serial(v, ctx.date1904)
+        for v in set(vals) - cache.keys():
+            cache[v] = str(date_serial(v, ctx.date1904))
         return "d", [cache[v] for v in vals]
     return None
 
 
-def _template(letters, S, kinds, ctx, col_is_date, row_wrap: bool) -> str:
-    key = (tuple(letters), tuple(S), kinds, ctx.date_s, tuple(col_is_date), row_wrap)
-    t = _TEMPLATES.get(key)
-    if t is not None:
-        return t
-    parts = ['<row r="%s">'] if row_wrap else []
-    for letter, s, kind, isd in zip(letters, S, kinds, col_is_date):
-        if kind == "t":
-            parts.append(f'<c r="{letter}%s"{s} t="inlineStr"><is><t>%s</t></is></c>')
-        elif kind == "T":
-            parts.append(f'<c r="{letter}%s"{s} t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>')
-        elif kind == "v":
-            parts.append(f'<c r="{letter}%s"{s}><v>%s</v></c>')
-        elif kind == "d":
-            parts.append(f'<c r="{letter}%s"{s if isd else ctx.date_s}><v>%s</v></c>')
-        else:
-            parts.append("%s")
-    if row_wrap:
-        parts.append("</row>")
-    t = "".join(parts)
-    if len(_TEMPLATES) > 256:
-        _TEMPLATES.clear()
-    _TEMPLATES[key] = t
-    return t
+def _array_kind(a: np.ndarray, ctx: CellContext) -> tuple[str, list, list] | None:
+    """(kind, values as text, rows without a cell) of a numeric or datetime64 array, else None.
 
-
-def encode_rows(letters: list[str], rs: list[str], cols: list, S: list[str], ctx: CellContext,
-                col_is_date: list[bool], row_wrap: bool) -> list[str]:
-    """XML of a chunk of rows, one string per row (``<row>`` elements if ``row_wrap``, else just the cells).
-
-    ``cols`` holds one list of values per column (same length as ``rs``, None for no cell).  Uniform
-    columns (all text, all int, all finite float, all dates) are formatted through one %-template per
-    row; anything else goes through cell_xml one value at a time.
+    NaN and NaT are no cell; integral floats are written as integers (154, not 154.0), as cell_xml does.
     """
-    kinds, args = [], [rs] if row_wrap else []
+    k = a.dtype.kind
+    if k in "iu":
+        return "v", list(map(str, a.tolist())), []
+    if k == "f":
+        ok = np.isfinite(a)
+        if not ok.all() and not np.isnan(a[~ok]).all():
+            return None                       # ±inf: cell_xml writes #NUM!
+        x = np.where(ok, a, 0.0)
+        missing = np.flatnonzero(~ok).tolist()
+        if (x == np.trunc(x)).all() and (np.abs(x) < 1e15).all():
+            return "v", list(map(str, x.astype(np.int64).tolist())), missing
+        return "v", list(map(repr, x.tolist())), missing
+    if k == "M":
+        d = a.astype("datetime64[D]")
+        nat = np.isnat(d)
+        if (d.astype(a.dtype) != a)[~nat].any():
+            return None                       # a time of day: cell_xml writes the fraction and its style
+        days = np.where(nat, 0, d.view(np.int64))
+        serial = days + _UNIX_SERIAL[ctx.date1904]
+        if not ctx.date1904:
+            serial -= days < _LEAP_BUG_DAY
+        return "d", list(map(str, serial.tolist())), np.flatnonzero(nat).tolist()
+    return None
+
+
+def _as_list(vals) -> list:
+    if hasattr(vals, "iloc"):                  # a pandas Series: NaN, NaT and NA are no cell
+        out = vals.tolist()
+        for i in np.flatnonzero(vals.isna().to_numpy()).tolist():
+            out[i] = None
+        return out
+    if isinstance(vals, np.ndarray):
+        if vals.dtype.kind == "M":
+            return vals.astype("datetime64[us]").astype(object).tolist()
+        return vals.tolist()
+    return vals if isinstance(vals, list) else list(vals)
+
+
+def _column_kind(vals, ctx: CellContext) -> tuple[str, list, list] | None:
+    """(kind 't' | 'T' | 'v' | 'd', values as text, rows without a cell), or None: cell_xml per value."""
+    if hasattr(vals, "iloc") and isinstance(vals.dtype, np.dtype) and vals.dtype.kind in "iufM":
+        vals = vals.to_numpy()
+    if isinstance(vals, np.ndarray) and vals.dtype.kind in "iufM":
+        return _array_kind(vals, ctx)
+    vals = _as_list(vals)
+    types = set(map(type, vals))
+    if type(None) not in types:
+        got = _list_kind(vals, types, ctx)
+        return got and (got[0], got[1], [])
+    types.discard(type(None))
+    missing = [i for i, v in enumerate(vals) if v is None]
+    if not types:
+        return "v", [""] * len(vals), missing
+    got = _list_kind([v for v in vals if v is not None], types, ctx)
+    if got is None:
+        return None
+    it = iter(got[1])
+    return got[0], ["" if v is None else next(it) for v in vals], missing
+
+
+def _cell_parts(letter: str, s: str, kind: str, ctx: CellContext, is_date: bool) -> tuple[str, str, str]:
+    """A cell's text around its row number and its value: (before the row, between, after the value)."""
+    pre = f'<c r="{letter}'
+    if kind == "t":
+        return pre, f'"{s} t="inlineStr"><is><t>', "</t></is></c>"
+    if kind == "T":
+        return pre, f'"{s} t="inlineStr"><is><t xml:space="preserve">', "</t></is></c>"
+    return pre, f'"{s if kind == "v" or is_date else ctx.date_s}><v>', "</v></c>"
+
+
+def encode_block(letters: list[str], rs: list[str], cols: list, S: list[str], ctx: CellContext,
+                 col_is_date: list[bool], row_wrap: bool, sep: str = "") -> str:
+    """XML of a chunk of rows, each followed by ``sep``: ``<row>`` elements if ``row_wrap``, else just the cells.
+
+    ``cols`` holds one list or numpy array per column, as long as ``rs`` (the row numbers as text);
+    None, NaN and NaT are no cell. A row is a fixed sequence of constant text, row numbers and
+    values; the chunk is that sequence repeated, the row numbers and each column's values put into
+    their slots by slice assignment, and joined once — no per-row formatting. Columns that are not
+    of one simple type go through cell_xml, one value at a time.
+    """
+    n = len(rs)
+    if not n:
+        return ""
+    seq: list = []            # constant text, or a list with one item per row
+
+    def lit(text: str) -> None:
+        if seq and isinstance(seq[-1], str):
+            seq[-1] += text
+        else:
+            seq.append(text)
+
+    if row_wrap:
+        lit('<row r="')
+        seq.append(rs)
+        lit('">')
     for k, vals in enumerate(cols):
         got = _column_kind(vals, ctx)
         if got is None:
-            kinds.append("c")
-            args.append([cell_xml(letters[k] + r, v, S[k], ctx, col_is_date[k]) for r, v in zip(rs, vals)])
+            seq.append([cell_xml(letters[k] + r, v, S[k], ctx, col_is_date[k]) for r, v in zip(rs, _as_list(vals))])
+            continue
+        kind, text, missing = got
+        pre, mid, end = _cell_parts(letters[k], S[k], kind, ctx, col_is_date[k])
+        if missing:
+            cells = [f"{pre}{r}{mid}{v}{end}" for r, v in zip(rs, text)]
+            for i in missing:
+                cells[i] = ""
+            seq.append(cells)
         else:
-            kinds.append(got[0])
-            args.append(rs)
-            args.append(got[1])
-    tmpl = _template(letters, S, tuple(kinds), ctx, col_is_date, row_wrap)
-    if not args:
-        return [""] * len(rs)
-    return [tmpl % t for t in zip(*args)]
+            lit(pre)
+            seq.append(rs)
+            lit(mid)
+            seq.append(text)
+            lit(end)
+    lit(("</row>" if row_wrap else "") + sep)
+    m = len(seq)
+    out = [x if isinstance(x, str) else "" for x in seq] * n
+    for j, x in enumerate(seq):
+        if not isinstance(x, str):
+            out[j::m] = x
+    return "".join(out)
