@@ -955,6 +955,7 @@ class XlsxPackage:
 
         def blocks():
             # ``carry`` is the partial row after the last </row> yielded; each new read is searched once
+            # and copied once (joined to ``carry``)
             carry, data = b"", buf
             le = len(end_tag) - 1
             try:
@@ -966,7 +967,7 @@ class XlsxPackage:
                         if j >= 0:
                             k, found = j - len(carry[-le:]), True      # it starts in ``carry``
                     if found:
-                        whole = carry + data
+                        whole = b"".join((carry, data))
                         k += len(carry)
                         yield whole[:k]
                         rest = [whole[k:]]
@@ -980,7 +981,7 @@ class XlsxPackage:
                     cut = data.rfind(rc)
                     if cut >= 0:
                         cut += len(rc)
-                        yield carry + data[:cut] if carry else data[:cut]
+                        yield b"".join((carry, memoryview(data)[:cut])) if carry else data[:cut]
                         carry = data[cut:]
                     else:
                         carry += data
@@ -1006,29 +1007,57 @@ class XlsxPackage:
 
     def _rewrite_sheet(self, part: str, patches, *, head_fn=None, tail_fn=None,
                        strip: list[str] | None = None, strip_from: int = 0) -> int:
-        """Stream a worksheet part through the patcher into a compressed temp file; > 0 if stale cells went."""
+        """Stream a worksheet part through the patcher into a compressed temp file; > 0 if stale cells went.
+
+        Nothing is compressed while the output equals the input (a re-run on the same data): at the
+        first block that differs the rows passed so far are copied from the part, and a part that
+        already holds every patch is left as it is (saved as its original compressed bytes).
+        """
         if not isinstance(patches, Patches):
             patches = Patches.of(patches)
         p, head, blocks, tail_box = self._sheet_stream(part, _SHEET_BLOCK, prefetch=True)
         rx = Rx(p)
         patcher = RowPatcher()
-        out = Deflater(self._tmpfile(".sheet"))
+        new_head = head_fn(head) if head_fn else head
+        out = None                   # the compressed copy, begun at the first difference
+        held = 0                     # bytes of rows after the head passed through unchanged until then
         state = [0, 0, 0]
+
+        def begin() -> Deflater:
+            d = Deflater(self._tmpfile(".sheet"))
+            d.write(new_head)
+            self._copy_part(part, len(head), held, d)
+            return d
         gc_was = gc.isenabled()
         gc.disable()
         try:
-            out.write(head_fn(head) if head_fn else head)
             for body in blocks:
-                patcher.patch_block(body, patches, out, rx, strip, strip_from, state)
+                if out is not None:
+                    patcher.patch_block(body, patches, out, rx, strip, strip_from, state)
+                    continue
+                got = _Collected()
+                patcher.patch_block(body, patches, got, rx, strip, strip_from, state)
+                if got.equals(body):
+                    held += len(body)
+                    continue
+                out = begin()
+                for b in got:
+                    out.write(b)
+            tail = tail_box[0]
+            new_tail = tail_fn(tail) if tail_fn else tail
+            if out is None:
+                if state[0] == len(patches) and new_head == head and new_tail == tail:
+                    return 0
+                out = begin()
             ro, rc = rx.rowopen, rx.rowclose
             for i in range(state[0], len(patches)):
                 r, _c, cells = patches[i]
                 out.write(ro + b' r="' + str(r).encode() + b'">' + cells + rc)
-            tail = tail_box[0]
-            out.write(tail_fn(tail) if tail_fn else tail)
+            out.write(new_tail)
             seg = out.close()
         except BaseException:
-            out.abort()
+            if out is not None:
+                out.abort()
             if hasattr(blocks, "close"):
                 blocks.close()
             raise
@@ -1037,6 +1066,19 @@ class XlsxPackage:
                 gc.enable()
         self._put(part, DeflatedPart([seg]))
         return state[2]
+
+    def _copy_part(self, part: str, skip: int, n: int, out) -> None:
+        """Bytes [skip, skip + n) of a part's XML into ``out``: the rows a rewrite passed unchanged."""
+        with self._stream(part) as f:
+            for copy in (False, True):
+                left = n if copy else skip
+                while left:
+                    b = f.read(min(left, _SHEET_BLOCK))
+                    if not b:
+                        raise BookUnreadable(f"{part}: the worksheet XML ends early")
+                    left -= len(b)
+                    if copy:
+                        out.write(b)
 
     @staticmethod
     def _update_dimension(head: bytes, c1: int, r1: int, c2: int, r2: int) -> bytes:
@@ -1523,6 +1565,16 @@ class XlsxPackage:
             raise BookUnreadable(f"{self.path.name}: bad zip header for {info.filename}")
         n, m = struct.unpack("<HH", h[26:30])
         return info.header_offset + 30 + n + m, info.compress_size
+
+
+class _Collected(list):
+    """A block's output, held to be compared with its input."""
+    write = list.append
+
+    def equals(self, body: bytes) -> bool:
+        if len(self) == 1:
+            return self[0] is body or self[0] == body
+        return sum(map(len, self)) == len(body) and b"".join(self) == body
 
 
 def _column_chunks(rows, ncols: int):

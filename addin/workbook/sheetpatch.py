@@ -132,10 +132,12 @@ def insert_pos(tail: bytes, element: bytes) -> int:
 
 
 class RowPatcher:
-    """Patches the row blocks of one sheet; remembers whether stale flag cells were cut so far."""
+    """Patches the row blocks of one sheet; remembers whether stale flag cells were cut so far, and
+    whether every block so far already held exactly the cells it is given (a re-run on the same data)."""
 
     def __init__(self):
         self.cut_first = False
+        self.same_so_far = True
 
     @staticmethod
     def merge_cells(content: bytes, cells: bytes, rownum: int, rx: Rx) -> bytes:
@@ -288,15 +290,67 @@ class RowPatcher:
             return content[:i] + own.sub(b"", tail)
         return strip
 
+    @staticmethod
+    def row_numbers(body: bytes, pieces: list[bytes], rx: Rx) -> tuple[list[int] | None, bool]:
+        """(row number of each piece, whether no row has attributes besides r), None when unusual.
+
+        Consecutive rows written as ``<row r="n"`` are recognised by comparing each piece's start with
+        the expected text (no pass over the block); anything else is counted with a regex.
+        """
+        n = len(pieces)
+        m = rx.row_r.match(pieces[0])
+        if m:
+            r0 = int(m.group(1))
+            pre = rx.rowopen + b' r="'
+            exact = [b'%s%d">' % (pre, r) for r in range(r0, r0 + n)]
+            if all(map(bytes.startswith, pieces, exact)):
+                return list(range(r0, r0 + n)), True
+            if all(map(bytes.startswith, pieces, [e[:-1] for e in exact])):
+                return list(range(r0, r0 + n)), False
+        nums = rx.row_r.findall(body)
+        if len(nums) != n or body.count(rx.rowopen) != n:
+            return None, False
+        return list(map(int, nums)), False
+
+    @staticmethod
+    def holds_already(pieces, R, patches, p, k_end, cr, own, rx, no_spans) -> bool:
+        """Whether every row of a block already ends with exactly its patch's cells (and a row without a
+        patch holds no cell of ours): then patching the block changes nothing."""
+        n = len(pieces)
+        first = cr + col_letter(min(own)).encode()
+        cuts = list(map(bytes.rfind, pieces, itertools.repeat(first, n)))
+        cells = patches.cells[p:k_end]
+        if k_end - p == n and patches.rows[p:k_end] == R:
+            if -1 in cuts or not no_spans:
+                return False
+            return [pc[i:] for pc, i in zip(pieces, cuts)] == cells
+        if R[-1] - R[0] != n - 1 or (k_end > p and (patches.rows[p] < R[0] or not no_spans)):
+            return False                     # rows to insert, or spans to drop
+        full = [b""] * n
+        for r, c in zip(patches.rows[p:k_end], cells):
+            full[r - R[0]] = c
+        if [pc[i:] if i >= 0 else b"" for pc, i in zip(pieces, cuts)] != full:
+            return False
+        lcr, low = len(cr), min(own)
+        for pc, c in zip(pieces, full):        # rows without a patch: their last cell is left of ours
+            if not c:
+                j = pc.rfind(cr)
+                m = _LETTERS_AT.match(pc, j + lcr) if j >= 0 else None
+                if (m and col_index(m.group(0)) >= low) or pc.rfind(rx.copen) != j:
+                    return False
+        return True
+
     def patch_block(self, body: bytes, patches: "Patches", out, rx: Rx, strip: list[str] | None,
                      strip_from: int, state: list[int]) -> None:
         """``patch_rows`` for a block of whole rows, vectorised over the rows where it is safe.
 
         Splits the block at ``</row>`` once and appends each patch's cells to its row (after cutting
         stale cells of ``strip`` columns that end a row), when every row is ``<row r="n" ...>...</row>``
-        with ascending numbers, every patch row exists, and no remaining cell sits at or right of the
-        patch's first column.  Anything else (inserted rows, cells to merge, rows without r, odd
-        markup) goes through ``patch_rows``, row by row.
+        with ascending numbers, every patch row exists, each row's last cell has ``r`` and ends the row,
+        and no remaining cell sits at or right of the patch's first column.  Anything else (inserted
+        rows, cells to merge, rows without r, odd markup) goes through ``patch_rows``, row by row.
+        The checks are C-level maps over the pieces (``bytes.rfind``, ``startswith``), not passes
+        over the block: a block is split once and joined once.
         """
         p, prev, stripped = state
         rc = rx.rowclose
@@ -304,16 +358,15 @@ class RowPatcher:
         if p >= len(prow) and not strip:
             out.write(body)
             return
+        slow = lambda: self.patch_rows(body, patches, out, rx, strip, strip_from, state)  # noqa: E731
         pieces = body.split(rc)
         last = pieces.pop()
         n = len(pieces)
         if n < 16 or last.strip():
-            return self.patch_rows(body, patches, out, rx, strip, strip_from, state)
-        nums = rx.row_r.findall(body)
-        if len(nums) != n or body.count(rx.rowopen) != n:
-            return self.patch_rows(body, patches, out, rx, strip, strip_from, state)
-        spans = b" spans=" in body
-        R = list(map(int, nums))
+            return slow()
+        R, plain = self.row_numbers(body, pieces, rx)
+        if R is None:
+            return slow()
         # rows the fast path leaves alone: those above strip_from (header rows), row by row
         j0 = 0
         if strip:
@@ -331,7 +384,7 @@ class RowPatcher:
             body = body[k:]
         if R[0] <= prev or (R[-1] - R[0] != n - 1 or R != list(range(R[0], R[0] + n))) and (
                 R != sorted(R) or len(set(R)) != n):
-            return self.patch_rows(body, patches, out, rx, strip, strip_from, state)
+            return slow()
         k_end = bisect.bisect_right(prow, R[-1], p)
         npatch = k_end - p
         if npatch == 0 and not strip:
@@ -342,12 +395,18 @@ class RowPatcher:
         cr = rx.copen + b' r="'
         own = {col_index(x) for x in strip} if strip else set()
         lcr = len(cr)
-        slow = lambda: self.patch_rows(body, patches, out, rx, strip, strip_from, state)  # noqa: E731
+        ends = (b"</" + rx.p + b"c>", b"/>")
+        if own and self.same_so_far:
+            if self.holds_already(pieces, R, patches, p, k_end, cr, own, rx, plain or b" spans=" not in body):
+                out.write(body)
+                state[:] = [k_end, R[-1], stripped]
+                return
+            self.same_so_far = False
+
         def cut_flags():
             # stale flag cells ending rows (a re-run): cut each row at its first flag cell, provided
             # everything cut is a flag cell; returns the rows cut, or None when that is not safe
-            cx = cr + col_letter(min(own)).encode()
-            cuts = [pc.rfind(cx) for pc in pieces]
+            cuts = list(map(bytes.rfind, pieces, itertools.repeat(cr + col_letter(min(own)).encode(), n)))
             gone = b"\x00".join([pc[i:] for pc, i in zip(pieces, cuts) if i >= 0])
             lg = rx.cell_letters.findall(gone)
             if ({col_index(x) for x in set(lg)} - own or gone.count(rx.copen + b" ") != len(lg)
@@ -363,16 +422,20 @@ class RowPatcher:
             stripped += k
         cut_done = False
         for _round in range(len(own) + 2):
-            tails = [pc[pc.rfind(cr):] for pc in pieces]
-            jt = b"\x00".join(tails)
-            empty = tails.count(b">")       # rows without a cell with r (rfind gave -1)
-            if empty and any((rx.copen + b" ") in pc or (rx.copen + b">") in pc
-                             for pc, t in zip(pieces, tails) if t == b">"):
+            # each row's last cell: found as the last "<c r=" and as the last "<c" (no cell without r
+            # after it), and the row ends with it (no extension list or comment after the cells)
+            lasts = list(map(bytes.rfind, pieces, itertools.repeat(cr, n)))
+            if lasts != list(map(bytes.rfind, pieces, itertools.repeat(rx.copen, n))):
                 return slow()
-            if (jt.count(cr) != n - empty or jt.count(rx.copen + b" ") != n - empty
-                    or jt.count(rx.copen + b">") or b"extLst" in jt):
-                return slow()
-            lets = [t[lcr:lcr + 3] for t in tails]
+            ended = list(map(bytes.endswith, pieces, itertools.repeat(ends, n)))
+            if -1 in lasts:                 # rows without cells
+                if not all(e or i < 0 for e, i in zip(ended, lasts)):
+                    return slow()
+                lets = [pc[i + lcr:i + lcr + 3] if i >= 0 else b"" for pc, i in zip(pieces, lasts)]
+            else:
+                if False in ended:
+                    return slow()
+                lets = [pc[i + lcr:i + lcr + 3] for pc, i in zip(pieces, lasts)]
             cols = {}
             for x in set(lets):
                 m = _LETTERS_AT.match(x)
@@ -390,12 +453,13 @@ class RowPatcher:
             # stale flag cells still ending rows: cut them one at a time and look again
             for i, x in enumerate(lets):
                 if x in hit:
-                    pieces[i] = pieces[i][:len(pieces[i]) - len(tails[i])]
+                    pieces[i] = pieces[i][:lasts[i]]
                     stripped += 1
         else:
             return slow()
         if max(cols.values()) >= mm:
             return slow()
+        spans = not plain and b" spans=" in body
         cl = patches.cells[p:k_end]
         if not npatch:
             cl = itertools.repeat(b"", n)
@@ -414,6 +478,6 @@ class RowPatcher:
                 if spans:
                     pieces[i] = rx.row_spans.sub(rb"\1", pieces[i], 1)
             cl = full
-        out.write(b"".join(itertools.chain.from_iterable(zip(pieces, cl, itertools.repeat(rc, n)))) + last)
+        out.write(b"".join(itertools.chain(itertools.chain.from_iterable(zip(pieces, cl, itertools.repeat(rc, n))),
+                                           (last,))))
         state[:] = [k_end, R[-1], stripped]
-

@@ -688,14 +688,27 @@ def test_update_columns_fast_and_row_by_row_paths_agree(tmp_path, monkeypatch, b
             "xl/worksheets/sheet1.xml",
             re.sub(rb'<row r="(\d+)"', rb'<row r="\1" spans="1:3"', parts["xl/worksheets/sheet1.xml"])))
 
+    from addin.workbook.sheetpatch import RowPatcher
+    fast_block = RowPatcher.patch_block
+    calls = []
+
     def run(path, rows, fast):
+        monkeypatch.setattr(RowPatcher, "patch_block", fast_block if fast else RowPatcher.patch_rows)
+        monkeypatch.setattr(RowPatcher, "patch_rows", counting(RowPatcher.patch_rows, fast))
         pk = XlsxPackage.open(path)
-        if not fast:
-            pk._patch_block = lambda body, patches, out, rx, strip, strip_from, state: pk._patch_rows(
-                body, patches, out, rx, strip, strip_from, state)
         pk.update_columns("Data", 1, FLAGS, rows, _flags(rows), tiers=TierRule())
         pk.save()
+        pk.close()
+        monkeypatch.undo()
+        monkeypatch.setattr(package, "_SHEET_BLOCK", block)
         return members(path)["xl/worksheets/sheet1.xml"]
+
+    def counting(patch_rows, fast):
+        def f(self, body, *args):
+            if fast:
+                calls.append(body.count(b"</row>"))
+            return patch_rows(self, body, *args)
+        return f
 
     a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     make(a)
@@ -713,3 +726,44 @@ def test_update_columns_fast_and_row_by_row_paths_agree(tmp_path, monkeypatch, b
     assert data[0][3:] == FLAGS
     assert data[1][3:] == [-30, "b2", 2] and data[2][3:] == ["", "", ""] and data[4][3:] == [0, "b5", 2]
     assert data[7][3:] == [30, "b8", 2] and data[8] == [""] * 6     # row 9: inserted by run 1, cleared by run 2
+    if block > 1 << 20:
+        assert sum(calls) < 3000 * 2     # runs 2-4 went the fast way (run 1 inserts rows: row by row)
+
+
+@pytest.mark.parametrize("block", [8 << 20, 20_000])
+def test_a_rerun_on_the_same_data_leaves_the_sheet_part_as_it_is(tmp_path, monkeypatch, block):
+    """A second run with the same flags compresses nothing: the part is saved as its original bytes. When a
+    late row differs, the rows held back unchanged are copied in, and the sheet is what a fresh patch gives."""
+    import addin.workbook.package as package
+    monkeypatch.setattr(package, "_SHEET_BLOCK", block)
+    path = tmp_path / "a.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws.append(["Id", "Name", "Amount"])
+    for i in range(3000):
+        ws.append([i, f"n{i}", i * 1.5])
+    wb.save(path)
+    rows = [r for r in range(2, 3002) if r % 7]            # paid items carry no flags
+    flags = _flags(rows)
+    flags[0] = np.array(flags[0], dtype="float64")          # days as NaN-able floats, as refresh passes them
+
+    def run(values):
+        with XlsxPackage.open(path) as pk:
+            pk.update_columns("Data", 1, FLAGS, rows, values, tiers=TierRule())
+            pk.save()
+        with zipfile.ZipFile(path) as z:
+            info = z.getinfo("xl/worksheets/sheet1.xml")
+            return (info.CRC, info.compress_size), z.read("xl/worksheets/sheet1.xml")
+
+    first, xml = run(flags)
+    assert b"<v>-30</v>" in xml and b"-30.0" not in xml        # integral floats written as integers
+    again, xml2 = run(flags)
+    assert again == first and xml2 == xml
+    changed = [list(v) for v in flags]
+    changed[1][-1] = "late"
+    _, xml3 = run(changed)
+    assert xml3 != xml and xml3.replace(b">late<", f">b{rows[-1]}<".encode()) == xml
+    check_package(path)
+    data = read_all(path)["Data"]
+    assert data[rows[-1] - 1][3:] == [rows[-1] * 10 - 50, "late", rows[-1] % 3] and data[6][3:] == ["", "", ""]
