@@ -14,8 +14,13 @@ import threading
 import zlib
 from dataclasses import dataclass
 
+try:    # ISA-L writes the same raw deflate as zlib's level 1, at the same ratio, 3x as fast (bench_writer)
+    from isal import isal_zlib as _bulk
+except ImportError:
+    _bulk = zlib
+
 LEVEL_SMALL = 6               # zlib level for small parts
-LEVEL_BIG = 1                 # and for big ones (sheets): ~300 MB/s
+LEVEL_BIG = 1                 # and for big ones (sheets): zlib ~220 MB/s, ISA-L ~700 MB/s
 BIG_PART = 4 << 20             # parts above this are compressed at level 1
 _BLOCK = 4 << 20               # bytes handed to the compressing thread at a time
 _ZIP64_LIMIT = (1 << 31) - 1   # sizes/offsets above this get ZIP64 fields (as zipfile does)
@@ -78,7 +83,7 @@ class Deflater:
     def __init__(self, path: str, level: int = LEVEL_BIG):
         self.path = path
         self.f = open(path, "wb")
-        self.comp = zlib.compressobj(level, zlib.DEFLATED, -15)
+        self.comp = _compressobj(level)
         self.crc = 0
         self.usize = 0
         self.buf: list[bytes] = []
@@ -97,7 +102,7 @@ class Deflater:
             if self.err is not None:
                 continue
             try:
-                crc = zlib.crc32(item, crc)
+                crc = _bulk.crc32(item, crc)
                 w(comp.compress(item))
             except BaseException as e:   # disk full...: reported to the writer
                 self.err = e
@@ -148,8 +153,15 @@ class Deflater:
             pass
 
 
+def _compressobj(level: int):
+    """A raw-deflate compressor: level 1 from ISA-L where installed, any other level from zlib."""
+    if level == LEVEL_BIG:
+        return _bulk.compressobj(level, _bulk.DEFLATED, -15)
+    return zlib.compressobj(level, zlib.DEFLATED, -15)
+
+
 def deflate_bytes(b: bytes, level: int) -> bytes:
-    c = zlib.compressobj(level, zlib.DEFLATED, -15)
+    c = _compressobj(level)
     return c.compress(b) + c.flush(zlib.Z_SYNC_FLUSH)
 
 
