@@ -304,7 +304,8 @@ def _item_rows(parsed_dates, parsed_money, has_doc, first: Column, document, cus
     """(rows that are items, rows that are section headings): not blank, not a total, not a heading.
 
     A total ("Total for Current", "TOTAL") has no number and no date; a section
-    heading ("Acme Ltd", "1 - 30 days past due") is text in the first column alone.
+    heading ("Acme Ltd", "1 - 30 days past due") is text in the first column alone,
+    and so is a note under the table (a sentence, even in the document column).
     """
     n = len(has_doc)
     money_given = np.zeros(n, bool)
@@ -323,11 +324,13 @@ def _item_rows(parsed_dates, parsed_money, has_doc, first: Column, document, cus
     named = ((customer != "") | (cust_id != "")).to_numpy(dtype=bool)
     is_blank_row = ~(has_doc | money_given | dated | named)
     is_section = np.zeros(n, bool)
-    candidates = np.flatnonzero(first.filled() & ~has_doc & ~is_total)
+    candidates = np.flatnonzero(first.filled() & ~is_total & (~has_doc | (~money_given & ~dated)))
     if len(candidates):
         label = column_strings(first.take(candidates))
         alone = pd.to_numeric(label, errors="coerce").isna().to_numpy(dtype=bool, copy=True) & (label != "").to_numpy(
             dtype=bool)
+        prose = ((label.str.len() > 40) | (label.str.count(" ") >= 4)).to_numpy(dtype=bool)
+        alone &= ~has_doc[candidates] | prose
         for c in others:
             alone &= ~c.filled()[candidates]
         is_section[candidates[alone]] = True

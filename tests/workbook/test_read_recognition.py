@@ -223,3 +223,11 @@ def test_items_with_no_customer_column_and_no_section_headings_name_the_customer
     rows = [["Invoice #", "Due Date", "Amount"], ["I1", date(2026, 10, 1), 5], ["I2", date(2026, 10, 1), 6]]
     with pytest.raises(MissingColumn, match=r"no customer \(or customer id\) column found"):
         read_book(plain_book(tmp_path / "nc.xlsx", rows))
+
+
+def test_a_note_under_the_table_is_not_an_item(tmp_path):
+    rows = [["Invoice #", "Customer", "Due Date", "Open Advance (ILS)"], ["I1", "Acme", date(2026, 10, 1), 5], [],
+            ["Snapshot of the ledger, open positions only. Amounts are the outstanding advance in ILS."]]
+    book = read_book(plain_book(tmp_path / "note.xlsx", rows))
+    assert messages(book) == [] and book.items["document"].tolist() == ["I1"]
+    assert book.items["currency"].tolist() == ["ILS"]  # a book without Settings: the header names the currency
