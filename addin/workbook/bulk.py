@@ -226,7 +226,8 @@ def xml_merges(path, sheet: str) -> list[tuple[int, int, int, int]]:
 
 
 class HeadMismatch(Exception):
-    """fastexcel found another header than the sheet XML has at that row: read the sheet another way."""
+    """fastexcel found another header than the sheet XML has at that row, or could not type a cell:
+    read the sheet another way."""
 
 
 def fast_sheet(path, sheet: str) -> SheetData | None:
@@ -246,8 +247,11 @@ def fast_sheet(path, sheet: str) -> SheetData | None:
 
 def _fast_columns(fastexcel, path, sheet: str, header: list, header_index: int) -> list[Column]:
     """Typed columns below the header; HeadMismatch unless fastexcel's header is the XML's."""
-    reader = fastexcel.read_excel(str(Path(path)))
-    ws = reader.load_sheet(sheet, header_row=header_index)
+    try:
+        reader = fastexcel.read_excel(str(Path(path)))
+        ws = reader.load_sheet(sheet, header_row=header_index)
+    except fastexcel.FastExcelError as exc:  # a cell it cannot type (a bad shared string...): read it cell by cell
+        raise HeadMismatch(sheet) from exc
     info = ws.selected_columns  # available_columns() would guess every dtype a second time
     names = {c.absolute_index: c.name for c in info if c.column_name_from == "looked_up"}
     for j, name in names.items():

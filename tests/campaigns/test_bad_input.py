@@ -19,9 +19,6 @@ KNOWN = {
     # numpy's RuntimeWarnings (invalid value encountered in cast, overflow encountered in multiply) reach the
     # user's stderr from addin/workbook/values.py converting "nan", "inf" and 1e308 amounts to minor units
     "a stderr line that is not BOOK:Sheet!A1: message: ": "RuntimeWarning",
-    # fastexcel's typed read (addin/workbook/bulk.py, _fast_columns) stops at an error value such as #NAME? in a
-    # column ("could not determine dtype"): the CLI's catch-all refuses the whole book, its good rows unread
-    "unexpected error ": "CalamineCellError at addin/workbook/bulk.py",
 }
 
 
