@@ -23,6 +23,7 @@ from ..documents.sources import letters_dir
 from ..documents.sms import sms_batch
 from ..workbook.history import contact_entry
 from ..mail.message import AddressProblem, message_bytes, message_id
+from ..files.atomic import sweep_leftovers
 from ..mail.outbox import write_draft
 
 PARALLEL_FROM = 500  # emails in a batch from which drafting uses two processes
@@ -113,6 +114,7 @@ def draft_batch(comms: list[Communication], settings: Settings, history: pd.Data
     Actions sheet still links the draft the clerk approves.
     """
     result = DraftResult()
+    sweep_leftovers(outbox)  # what a run killed while drafting left half-written
     domain = sender.rpartition("@")[2] or "arcollect.invalid"
     ids = {c.key: message_id(c, domain) for c in comms}
     drafted = history.loc[(history["action"] == "drafted") & history["message_id"].isin(set(ids.values()))]

@@ -106,3 +106,21 @@ def write_atomic(target, data: bytes) -> Path:
     with atomic_writer(target) as fh:
         fh.write(data)
     return Path(target)
+
+
+def sweep_leftovers(folder) -> None:
+    """Delete every temporary file a killed writer left in ``folder`` (an outbox); call holding the book's lock.
+
+    Only arcollect writes an outbox, always under the book's lock, so under that
+    lock no temporary file there can belong to a live writer.
+    """
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(TEMP_PREFIX):
+            try:
+                os.remove(Path(folder) / name)
+            except OSError:
+                pass
