@@ -34,20 +34,25 @@ def _temp_prefix(target: Path) -> str:
     return f"{TEMP_PREFIX}{target.name}~"
 
 
+def _remove_temporaries(folder: Path, mine) -> None:
+    """Delete the files in ``folder`` whose name ``mine`` accepts."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if mine(name):
+            try:
+                os.remove(folder / name)
+            except OSError:
+                pass
+
+
 def remove_leftovers(target) -> None:
     """Delete the temporary files a killed writer of ``target`` left beside it; call holding its lock."""
     target = Path(target)
     own = re.compile(re.escape(_temp_prefix(target)) + r"[a-z0-9_]{8}" + re.escape(target.suffix) + r"\Z")
-    try:
-        names = os.listdir(target.parent)
-    except OSError:
-        return
-    for name in names:
-        if own.match(name):
-            try:
-                os.remove(target.parent / name)
-            except OSError:
-                pass
+    _remove_temporaries(target.parent, own.match)
 
 
 def fsync_folder(folder: Path) -> None:
@@ -114,13 +119,4 @@ def sweep_leftovers(folder) -> None:
     Only arcollect writes an outbox, always under the book's lock, so under that
     lock no temporary file there can belong to a live writer.
     """
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return
-    for name in names:
-        if name.startswith(TEMP_PREFIX):
-            try:
-                os.remove(Path(folder) / name)
-            except OSError:
-                pass
+    _remove_temporaries(Path(folder), lambda name: name.startswith(TEMP_PREFIX))
