@@ -61,7 +61,7 @@ def assess_book(book: Book, as_of: date | None = None, *, today: date) -> Assess
     layout = book.layout
     notes = ["\n".join(mapping_lines(layout.mapping))] if layout is not None and layout.inferred else []
     notes += [] if "settings" in {n.strip().lower() for n in book.sheet_names} else [
-        f"{book.path.name} has no Settings sheet: the defaults are used. Run `arcollect init {_arg(book.path.name)}` "
+        f"{book.path.name} has no Settings sheet: the defaults are used. Run `arcollect init {_init_args(book.path)}` "
         f"to add Settings, Policy, Customers, History and Plans, then fill in your company details."]
     return Assessment(book, as_of, aged, decisions, bucket_totals(aged), book.contacts,
                       problems, plans, history.later_events, notes)
@@ -70,6 +70,13 @@ def assess_book(book: Book, as_of: date | None = None, *, today: date) -> Assess
 def _arg(name: str) -> str:
     """A file name as it is typed on a command line (quoted when it holds a space)."""
     return f'"{name}"' if " " in name else name
+
+
+def _init_args(path) -> str:
+    """What `init` takes for this file: the book itself, or a CSV export and the workbook to make from it."""
+    if path.suffix.lower() == ".csv":
+        return f"--from {_arg(path.name)} {_arg(path.stem + '.xlsx')}"
+    return _arg(path.name)
 
 
 def reference_problems(settings: Settings, as_of: date, folder) -> list[Problem]:

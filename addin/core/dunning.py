@@ -13,9 +13,10 @@ Inputs are frames (see ``aging`` for items) plus:
 """
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from functools import lru_cache
+from operator import attrgetter
 
 import pandas as pd
 
@@ -198,7 +199,8 @@ def decide(aged: pd.DataFrame, ladder: list[Level], settings: Settings, as_of: d
         rows.append(_decide_one(rec, ladder, by_level, settings, as_of, history.get(rec.customer_key, rec.currency),
                                 dnc.get(rec.customer_key, False), customer_hold.get(rec.customer_key),
                                 plans.get(rec.customer_key)))
-    decisions = pd.DataFrame([astuple(r) for r in rows], columns=[f.name for f in fields(Decision)])
+    names = [f.name for f in fields(Decision)]
+    decisions = pd.DataFrame(map(attrgetter(*names), rows), columns=names)  # astuple would deep-copy each
     return pd.concat([agg.reset_index(drop=True), decisions], axis=1)
 
 

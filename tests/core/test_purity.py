@@ -6,7 +6,7 @@ import pytest
 
 CORE = Path(__file__).resolve().parents[2] / "addin" / "core"
 ALLOWED = {"__future__", "bisect", "collections", "dataclasses", "datetime", "decimal", "typing",
-           "dateutil", "pandas", "numpy", "re", "math", "functools", "itertools", "enum", "hashlib"}
+           "dateutil", "pandas", "numpy", "re", "math", "functools", "itertools", "enum", "hashlib", "operator"}
 BANNED_CALLS = ("today(", "now(", "open(", "os.environ", "getenv", "read_text", "utcnow(", "time.time")
 
 
