@@ -628,13 +628,14 @@ class XlsxPackage:
     def write_sheet(self, name: str, columns: list[Column], rows: Iterable[Sequence], *, table: str | None = None,
                     freeze_header: bool = True, chart: Chart | None = None, tab_color: str | None = None,
                     owned: bool = True) -> str:
-        """Write the sheet arcollect owns for the role ``name``: header in row 1, ``rows`` from row 2 (streamed).
+        """Write the sheet arcollect owns for the role ``name``: header in row 1, ``rows`` from row 2.
 
-        Returns the sheet's name. The sheet the book's mark names is replaced. Without a mark, a sheet
-        called ``name`` is the user's and stays as it is: the owned sheet becomes "<name> (arcollect)" —
-        unless its header row is exactly ``columns``' (a book written before marks existed), then it is
-        taken over. ``owned=False`` adds an unmarked sheet for the clerk (init's Settings, History...) and
-        refuses to touch an existing one. A chart range without a sheet ("$A$2:$A$6") is on this sheet.
+        ``rows`` is streamed: row sequences, or ``Columns`` (one typed column each). Returns the sheet's
+        name. The sheet the book's mark names is replaced. Without a mark, a sheet called ``name`` is the
+        user's and stays as it is: the owned sheet becomes "<name> (arcollect)" — unless its header row
+        is exactly ``columns``' (a book written before marks existed), then it is taken over.
+        ``owned=False`` adds an unmarked sheet for the clerk (init's Settings, History...) and refuses
+        to touch an existing one. A chart range without a sheet ("$A$2:$A$6") is on this sheet.
         """
         _valid_sheet_name(name)
         columns = [c if isinstance(c, Column) else Column(str(c)) for c in columns]

@@ -14,7 +14,7 @@ import threading
 import zlib
 from dataclasses import dataclass
 
-try:    # ISA-L writes the same raw deflate as zlib's level 1, at the same ratio, 3x as fast (bench_writer)
+try:    # ISA-L writes the same raw deflate as zlib level 1 at the same ratio, 3.4x as fast on a sheet
     from isal import isal_zlib as _bulk
 except ImportError:
     _bulk = zlib
