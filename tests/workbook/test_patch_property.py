@@ -12,6 +12,7 @@ every extension list.
 """
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -119,8 +120,9 @@ def cells(xml: bytes) -> dict[tuple[int, int], object]:
 
 def value(cell):
     t = cell.get("t", "n")
-    if t == "inlineStr":
-        return "".join(x.text or "" for x in cell.iter(f"{{{MAIN}}}t") if x.getparent().tag != f"{{{MAIN}}}rPh")
+    if t == "inlineStr":       # _xHHHH_ is one character (ECMA-376 ST_Xstring): _x005F_ keeps a literal one
+        text = "".join(x.text or "" for x in cell.iter(f"{{{MAIN}}}t") if x.getparent().tag != f"{{{MAIN}}}rPh")
+        return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
     v = cell.find(f"{{{MAIN}}}v")
     if v is None or v.text is None:
         return None
