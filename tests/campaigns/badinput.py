@@ -227,11 +227,10 @@ def campaign(folder: Path, seeds, *, memory: int, timeout: float, workers: int =
         planted[str(seed)] = documents
     results = []
     for o in run_cases(cases, memory=memory, timeout=timeout, workers=workers):
-        logged = re.search(r"The details are in (\S+\.log)", o.err)   # the CLI caught what escaped: see where
         if o.failure:
             failure = f"{o.failure} {_where(o.detail)}" if o.failure == "traceback" else o.failure
-        elif logged and Path(logged.group(1)).exists():
-            failure = f"unexpected error {_where(Path(logged.group(1)).read_text(errors='replace'))}"
+        elif o.detail:                                   # the CLI caught what escaped and logged it
+            failure = f"unexpected error {_where(o.detail)}"
         else:
             failure = verdict(o.code, o.out, o.err, planted[o.case])
         results.append((int(o.case), failure, o))

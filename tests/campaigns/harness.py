@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import selectors
 import subprocess
@@ -35,7 +36,7 @@ class Outcome:
     seconds: float
     peak_mib: float           # the child's peak resident memory so far
     failure: str | None       # None, "traceback", "abort" or "hang"
-    detail: str = ""
+    detail: str = ""          # the traceback, or what the CLI logged of an error it caught
 
 
 def run_cases(cases: list[tuple[str, list[str]]], *, memory: int = 2 * GiB, timeout: float = 60,
@@ -123,6 +124,9 @@ def serve(memory: int) -> None:
                 code = main(argv)
         except BaseException:  # noqa: BLE001 - whatever escapes main reaches the user as a traceback
             failure, detail = "traceback", traceback.format_exc()
+        logged = re.search(r"The details are in (\S+\.log)", err.getvalue())
+        if logged:                  # what the CLI's catch-all logged, read before a later case reuses the name
+            detail = Path(logged.group(1)).read_text(errors="replace")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(_MARK + json.dumps({"case": case, "code": code, "out": out.getvalue(), "err": err.getvalue(),
                                   "seconds": time.perf_counter() - t, "peak_mib": peak, "failure": failure,
