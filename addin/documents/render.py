@@ -20,6 +20,12 @@ template cannot reach ``''.__class__`` and friends) with ``StrictUndefined``
 (a misspelt variable is an error, never a silent blank), and HTML and letter
 templates are autoescaped (``select_autoescape``). Values from cells are data:
 a customer called ``{{ 7*7 }}`` is printed as such, ``<script>`` is escaped.
+What a template may cost is bounded (``limits.py`` says what is and is not):
+per communication at most 1,000,000 steps (loop iterations, calls, filters,
+outputs) and 5 s, no value or part over 2,000,000 characters, 10,000,000
+characters built in all; a template file at most 100,000 bytes. A template
+that exceeds a limit is a problem naming it, and nothing in the batch is
+drafted from it.
 
 Template variables (``build_context`` is the one place that defines them)
 -------------------------------------------------------------------------
@@ -124,12 +130,13 @@ import babel.dates
 import babel.numbers
 import babel.units
 import jinja2
-from jinja2 import FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import StrictUndefined, pass_context, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from addin.core.model import Communication, Problem
 from addin.core.settings import Settings
 
+from addin.documents.limits import BoundedEnvironment, BoundedLoader, TemplateLimit, bounded, short
 from addin.documents.sources import letters_dir
 DEFAULT_TEMPLATE_DIR = letters_dir()  # the shipped templates; Settings' folder comes in as template_dir
 DEFAULT_LANGUAGE = "en"
@@ -188,19 +195,31 @@ def format_days(count: int, locale: str) -> str:
     return babel.units.format_unit(int(count), "duration-day", length="long", locale=_locale(locale))
 
 
+# The filters' arguments come from templates: each is made small before it keys a cache
+# that outlives the communication (``limits.short``).
+
+@short
 @pass_context
 def _money(ctx, value, currency: str | None = None) -> str:
+    if currency is not None and not re.fullmatch(r"[A-Z]{3}", str(currency)):
+        raise ValueError(f"money: {str(currency)[:20]!r} is not a currency code")
+    if type(value) is not Decimal and value is not None and value != "":  # a Decimal has 28 digits at most
+        value = +Decimal(value)
     return format_money(value, currency or ctx.get("currency") or "EUR", ctx.get("locale", ""))
 
 
+@short
 @pass_context
 def _date(ctx, value, format: str = "long") -> str:
+    if len(format) > 64:
+        raise ValueError("date: a format of more than 64 characters")
     return format_date(value, ctx.get("locale", ""), format)
 
 
+@short
 @pass_context
 def _days(ctx, value) -> str:
-    return format_days(value, ctx.get("locale", ""))
+    return format_days(int(value), ctx.get("locale", ""))
 
 
 @pass_context
@@ -230,8 +249,8 @@ def _environment(template_dir: str, language: str) -> SandboxedEnvironment:
     search = [str(base / language)]
     if language != DEFAULT_LANGUAGE:
         search.append(str(base / DEFAULT_LANGUAGE))
-    env = SandboxedEnvironment(
-        loader=FileSystemLoader(search, encoding="utf-8"),
+    env = BoundedEnvironment(
+        loader=BoundedLoader(search, encoding="utf-8"),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml", "html.j2",
                                                          "letter.j2", "xml.j2"),
@@ -460,6 +479,8 @@ def _describe(exc: Exception, template_dir: Path, fallback: str) -> str:
     if isinstance(exc, jinja2.UndefinedError):
         m = re.fullmatch(r"'([^']*)' is undefined", msg)
         msg = f"undefined variable '{m.group(1)}'" if m else f"undefined: {msg}"
+    elif isinstance(exc, TemplateLimit):
+        msg = f"over a template limit: {msg}"
     elif isinstance(exc, SecurityError):
         msg = f"blocked by the sandbox: {msg}"
     elif isinstance(exc, jinja2.TemplateSyntaxError):
@@ -486,6 +507,7 @@ def render(comm: Communication, settings: Settings, template_dir=None, *,
     """Render one communication; raises TemplateProblem naming the template and the cause.
 
     ``parts`` limits what is rendered (the others are ""); e.g. emails need no letter.
+    The parts share one budget (``limits.bounded``): the limits are per communication.
     """
     tdir = _template_dir(template_dir)
     language = _language_dir(tdir, comm.language)
@@ -493,30 +515,31 @@ def render(comm: Communication, settings: Settings, template_dir=None, *,
     ctx = dict(context) if context is not None else build_context(comm, settings)
     ctx["language"] = language
     out = {}
-    for part in ("subject", "text", "html", "letter"):
-        if part not in parts:
-            out[part] = ""
-            continue
-        name = f"{comm.template}.{PARTS[part]}"
-        try:
-            value = env.get_template(name).render(ctx)
-        except jinja2.TemplateNotFound as exc:
-            if exc.name != name:  # an include/extends inside the template is missing
+    with bounded():
+        for part in ("subject", "text", "html", "letter"):
+            if part not in parts:
+                out[part] = ""
+                continue
+            name = f"{comm.template}.{PARTS[part]}"
+            try:
+                value = env.get_template(name).render(ctx)
+            except jinja2.TemplateNotFound as exc:
+                if exc.name != name:  # an include/extends inside the template is missing
+                    raise TemplateProblem(_describe(exc, tdir, f"{tdir.name}/{language}/{name}")) from exc
+                raise TemplateProblem(
+                    f"{tdir.name}/{language}/{name}: template not found"
+                    + (f" (nor in {tdir.name}/{DEFAULT_LANGUAGE}/)" if language != DEFAULT_LANGUAGE else "")
+                ) from exc
+            except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, KeyError,
+                    AttributeError, RecursionError, MemoryError) as exc:
                 raise TemplateProblem(_describe(exc, tdir, f"{tdir.name}/{language}/{name}")) from exc
-            raise TemplateProblem(
-                f"{tdir.name}/{language}/{name}: template not found"
-                + (f" (nor in {tdir.name}/{DEFAULT_LANGUAGE}/)" if language != DEFAULT_LANGUAGE else "")
-            ) from exc
-        except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, KeyError,
-                AttributeError) as exc:
-            raise TemplateProblem(_describe(exc, tdir, f"{tdir.name}/{language}/{name}")) from exc
-        if part == "subject":
-            value = _one_line(value)
-        elif part == "text":
-            value = _tidy_text(value)
-        else:
-            value = value.strip() + "\n"
-        out[part] = value
+            if part == "subject":
+                value = _one_line(value)
+            elif part == "text":
+                value = _tidy_text(value)
+            else:
+                value = value.strip() + "\n"
+            out[part] = value
     return Rendered(out["subject"], out["text"], out["html"], out["letter"], language, comm.template)
 
 
@@ -559,11 +582,17 @@ def render_batch(communications, settings: Settings, template_dir=None,
             problems.append(Problem("", p))
 
     markers: dict[str, str | None] = {}
+    over_limit: set[tuple[str, str]] = set()  # a template that overspent once is not tried again
     for comm in communications:
+        if (comm.template, comm.language) in over_limit:
+            results.append(None)
+            continue
         try:
             r = render(comm, settings, tdir, parts=parts)
         except TemplateProblem as exc:
             add(str(exc))
+            if isinstance(exc.__cause__, (TemplateLimit, RecursionError, MemoryError)):
+                over_limit.add((comm.template, comm.language))
             results.append(None)
             continue
         ok = True
