@@ -21,7 +21,7 @@ from operator import attrgetter
 import pandas as pd
 
 from .model import Level
-from .money import format_plain, to_minor
+from .money import format_amount, to_minor
 from .settings import Settings
 
 HELD_STATUSES = ("disputed", "closed", "promise", "plan", "legal")
@@ -219,33 +219,33 @@ def _decide_one(rec, ladder, by_level, settings: Settings, as_of: date, hist: Cu
     if hist.disputed:
         return none(HOLD, "dispute logged in History: collection paused until it is resolved")
     if rec.credit_minor < 0:
-        return none(REVIEW, f"credit notes or unapplied cash of {format_plain(-rec.credit_minor, cur)} {cur}: "
+        return none(REVIEW, f"credit notes or unapplied cash of {format_amount(-rec.credit_minor, cur)}: "
                             f"apply them before any reminder")
     if pd.isna(rec.max_days):
         if rec.disputed_minor > 0:
-            return none(HOLD, f"disputed {format_plain(rec.disputed_minor, cur)} {cur}: on hold until resolved")
+            return none(HOLD, f"disputed {format_amount(rec.disputed_minor, cur)}: on hold until resolved")
         if rec.held_minor > 0:
             return none(HOLD, f"items held until {pd.Timestamp(rec.hold_until).date()}")
         return none(NONE, "nothing to collect")
     tolerance = _minor(settings.tolerance, cur)
     if rec.balance_minor < tolerance:
-        return none(NONE, f"balance {format_plain(rec.balance_minor, cur)} below tolerance {settings.tolerance}")
+        return none(NONE, f"balance {format_amount(rec.balance_minor, cur)} below tolerance {settings.tolerance}")
     if hold_until is not None:
         return none(HOLD, f"held until {pd.Timestamp(hold_until).date()}")
     notes = []
     if hist.promise_date is not None:
-        promise = f"promise to pay {format_plain(hist.promise_minor, cur)} by {hist.promise_date}"
+        promise = f"promise to pay {format_amount(hist.promise_minor, cur)} by {hist.promise_date}"
         if hist.promise_date >= as_of:
             return none(HOLD, f"held until {hist.promise_date}: {promise}")
         if hist.last_contact is None or hist.last_contact <= hist.promise_logged:
             notes.append(f"missed {promise}")
     if hist.reported_paid_minor > 0:
-        paid = f"customer reported paying {format_plain(hist.reported_paid_minor, cur)} {cur} on {hist.reported_paid_on}"
+        paid = f"customer reported paying {format_amount(hist.reported_paid_minor, cur)} on {hist.reported_paid_on}"
         left = rec.overdue_minor - hist.reported_paid_minor
         if left < _minor(settings.tolerance, cur):
             until = hist.reported_paid_on + timedelta(days=settings.paid_grace_days)
             return none(HOLD, f"{paid}: held until {until} for the ledger to catch up")
-        notes.append(f"{paid}; {format_plain(left, cur)} {cur} still overdue after it")
+        notes.append(f"{paid}; {format_amount(left, cur)} still overdue after it")
     if plan_status in ("on track", "late"):
         return none(HOLD, f"payment plan {plan_status}")
     if plan_status == "broken":

@@ -60,3 +60,8 @@ def from_minor(minor: int, currency: str = "") -> Decimal:
 def format_plain(minor: int, currency: str = "") -> str:
     """Decimal string of minor units, as used in JSON output ("1234.50")."""
     return str(from_minor(minor, currency))
+
+
+def format_amount(minor: int, currency: str) -> str:
+    """An amount as a reason or a message states it, grouped and with its currency ("8,720.17 GBP")."""
+    return f"{from_minor(minor, currency):,} {currency}"

@@ -75,7 +75,7 @@ def test_rerun_on_the_same_day_does_nothing():
 
 def test_balance_below_tolerance_is_not_chased():
     d = decision(overdue(40, amount=3_20))
-    assert (d.action, d.reason) == ("none", "balance 3.20 below tolerance 5.00")
+    assert (d.action, d.reason) == ("none", "balance 3.20 GBP below tolerance 5.00")
 
 
 def test_disputed_items_are_not_chased():
@@ -93,13 +93,13 @@ def test_hold_until_in_the_future_and_expired():
 def test_promise_to_pay_holds_until_its_date():
     h = history(("Acme", AS_OF - timedelta(days=2), "promise", None, date(2026, 12, 4), 500_00))
     d = decision(overdue(20), h)
-    assert (d.action, d.reason) == ("hold", "held until 2026-12-04: promise to pay 500.00 by 2026-12-04")
+    assert (d.action, d.reason) == ("hold", "held until 2026-12-04: promise to pay 500.00 GBP by 2026-12-04")
 
 
 def test_missed_promise_resumes_the_ladder_and_says_so():
     h = history(("Acme", AS_OF - timedelta(days=20), "promise", None, AS_OF - timedelta(days=5), 500_00))
     d = decision(overdue(20), h)
-    assert d.action == "contact" and "missed promise to pay 500.00 by 2026-11-25" in d.reason
+    assert d.action == "contact" and "missed promise to pay 500.00 GBP by 2026-11-25" in d.reason
 
 
 def test_credit_notes_and_unapplied_cash_go_to_review():

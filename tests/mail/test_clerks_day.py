@@ -124,7 +124,7 @@ def test_locale_is_honoured_for_log_amounts_tolerance_and_the_as_of_date(tmp_pat
     assert history(book)[-1]["Promise Amount"] == 1234.56
     assert main(["age", str(book), "--json"]) == 0
     out = capsys.readouterr().out
-    assert "balance 4.50 below tolerance 5.00" in out
+    assert "balance 4.50 EUR below tolerance 5.00" in out
 
 
 def test_a_run_past_the_rate_tables_checked_date_warns_once_naming_the_file(tmp_path, capsys):

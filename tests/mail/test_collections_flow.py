@@ -97,9 +97,9 @@ def test_log_a_promise_holds_the_customer_then_a_missed_promise_resumes(book, ca
     row = dict(zip(HISTORY_COLUMNS, rows[-1]))
     assert (row["Action"], row["Promise Date"], row["Promise Amount"]) == ("promise", date(2026, 12, 5), 100.0)
     assert main(["age", str(book), "--as-of", "2026-12-01", "--json"]) == 0
-    assert "held until 2026-12-05: promise to pay 100.00 by 2026-12-05" in capsys.readouterr().out
+    assert "held until 2026-12-05: promise to pay 100.00 GBP by 2026-12-05" in capsys.readouterr().out
     assert main(["age", str(book), "--as-of", "2026-12-08", "--json"]) == 0
-    assert "missed promise to pay 100.00 by 2026-12-05" in capsys.readouterr().out
+    assert "missed promise to pay 100.00 GBP by 2026-12-05" in capsys.readouterr().out
 
 
 def test_log_rejects_an_unknown_customer(book, capsys):
