@@ -11,13 +11,13 @@ one Receivables table holding the rows as they were.
 """
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.model import HISTORY_COLUMNS
 from ..core.policy import POLICY_COLUMNS
+from ..workbook.csvbook import read_csv_table
 from ..workbook.package import Column
 from ..workbook.reader import Book, read_book
 from ..workbook.template import (COMPANY_SETTINGS, CUSTOMER_COLUMNS, PLAN_COLUMNS, SETTINGS, WIDE_HEADERS,
@@ -110,25 +110,17 @@ _PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?")
 
 
 def read_csv_rows(path: Path) -> tuple[list[str], list[list]]:
-    """(headers, rows) of a CSV export: UTF-8 (with or without BOM) or Windows-1252, comma, semicolon or tab.
+    """(headers, rows) of a CSV export, decoded and split as ``age`` reads it (``csvbook``).
 
     Values stay the text they were, except columns of plain numbers ("1234.50", "-7"), which become
     numbers so the clerk can sum them; dates and amounts in a locale's format ("1.234,50") stay text for
-    the reader to parse by the book's locale. A minimal reader until the workbook reader reads CSV.
+    the reader to parse by the book's locale.
     """
     try:
-        raw = path.read_bytes()
+        records = read_csv_table(path).rows
     except OSError as exc:
         raise UsageError(f"{path.name}: cannot read the CSV export ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-    try:
-        dialect = csv.Sniffer().sniff(text[:65536], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    table = [r for r in csv.reader(text.splitlines(), dialect) if any(v.strip() for v in r)]
+    table = [r for r in records if any(v.strip() for v in r)]
     if not table:
         raise UsageError(f"{path.name} has no rows: export the receivables as CSV with a header row")
     width = max(map(len, table))
