@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import __version__
 from . import app as actions
+from .app.progress import TerminalWatcher, reporting
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
 
@@ -154,10 +155,16 @@ def cmd_templates_export(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="arcollect", description="Accounts-receivable collections "
                                 "in the workbook where the receivables live.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress on stderr (it is shown only on a terminal anyway)")
     sub = p.add_subparsers(dest="command", required=True)
 
+    def command(name, **kw):
+        return sub.add_parser(name, parents=[common], **kw)
+
     def book_command(name, func, help_text):
-        c = sub.add_parser(name, help=help_text, description=help_text)
+        c = command(name, help=help_text, description=help_text)
         c.add_argument("book", type=Path, help="the collections workbook (.xlsx or .xlsm)")
         c.add_argument("--as-of", type=_date, help="aging date (default: Settings, else today)")
         c.set_defaults(func=func)
@@ -168,12 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     book_command("run", cmd_run, "refresh the workbook (flags, Aging, Actions, Summary, Errors, Plans) "
                  "and draft the reminders").add_argument(
         "--no-drafts", action="store_true", help="refresh the sheets only; draft nothing")
-    snd = sub.add_parser("send", help="send the approved drafts over SMTP, exactly once",
+    snd = command("send", help="send the approved drafts over SMTP, exactly once",
                          description="Send the drafts whose Actions row is approved; log each to History.")
     snd.add_argument("book", type=Path)
     snd.add_argument("--approve-all", action="store_true", help="approve every pending draft (batch use)")
     snd.set_defaults(func=cmd_send)
-    lg = sub.add_parser("log", help="record a call or any contact in History",
+    lg = command("log", help="record a call or any contact in History",
                         description="Append one contact or event to the History sheet.")
     lg.add_argument("book", type=Path)
     lg.add_argument("--customer", required=True, help="customer id or name")
@@ -184,23 +191,23 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--reason", help="dispute reason or a note")
     lg.add_argument("--channel", default="phone", choices=["phone", "email", "letter", "sms", "visit"])
     lg.set_defaults(func=cmd_log)
-    d = sub.add_parser("demo", help="write a demo workbook and run the whole flow on it (no network)")
+    d = command("demo", help="write a demo workbook and run the whole flow on it (no network)")
     d.add_argument("dir", nargs="?", default="arcollect-demo", help="folder to write to")
     d.set_defaults(func=cmd_demo)
-    ini = sub.add_parser("init", help="add the Settings, Policy, Customers, History and Plans sheets to a workbook",
+    ini = command("init", help="add the Settings, Policy, Customers, History and Plans sheets to a workbook",
                          description="Set a workbook up for collections: the sheets arcollect reads, with "
                                      "defaults and the customers found; nothing already there changes.")
     ini.add_argument("book", type=Path, help="the workbook to set up (made from --from when given)")
     ini.add_argument("--from", dest="from_csv", type=Path, help="a CSV export to make BOOK from")
     ini.set_defaults(func=cmd_init)
-    cols = sub.add_parser("columns", help="show which column of the receivables is which, and why",
+    cols = command("columns", help="show which column of the receivables is which, and why",
                           description="For each field: the column and header read, the reason (exact, synonym, "
                                       "token, content or setting) and the other columns considered.")
     cols.add_argument("book", type=Path, help="the workbook or CSV export")
     cols.set_defaults(func=cmd_columns)
-    tp = sub.add_parser("templates", help="the email and letter templates")
+    tp = command("templates", help="the email and letter templates")
     ex = tp.add_subparsers(dest="templates_command", required=True).add_parser(
-        "export", help="copy the templates (and the empty workbook) to a folder, to edit them",
+        "export", parents=[common], help="copy the templates (and the empty workbook) to a folder, to edit them",
         description="Copy the shipped templates and the empty collections workbook to DIR; "
                     "point Settings' 'Templates folder' at DIR to use the edited templates.")
     ex.add_argument("dir", type=Path, help="folder to write to")
@@ -218,8 +225,10 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return EXIT_FAILED if exc.code else EXIT_OK
+    watcher = None if args.quiet or not sys.stderr.isatty() else TerminalWatcher(sys.stderr)
     try:
-        return args.func(args)
+        with reporting(watcher):
+            return args.func(args)
     except (BookLocked, BookUnreadable) as exc:
         print(f"arcollect: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from ..workbook.inference import mapping_lines
 from ..workbook.plans import PlanReview, review_plans
 from ..workbook.reader import Book, read_book
 from ..workbook.xlsx_xml import col_letter
+from .progress import stage
 
 
 @dataclass
@@ -45,18 +47,21 @@ class Assessment:
 
 def assess(path, as_of: date | None = None, *, today: date) -> Assessment:
     """Read the book, age every open item and decide who is contacted, as of a date."""
-    return assess_book(read_book(path), as_of, today=today)
+    with stage(f"Reading {Path(path).name}"):
+        book = read_book(path)
+    return assess_book(book, as_of, today=today)
 
 
 def assess_book(book: Book, as_of: date | None = None, *, today: date) -> Assessment:
     """Age and decide a book already read (as-of: the argument, else Settings, else today)."""
     settings = book.settings
     as_of = as_of or settings.as_of or today
-    items = open_balances(book.items, as_of)
-    aged = age_items(items, as_of, settings.basis, settings.edges)
-    history = summarise_history(book.history, as_of, settings.paid_grace_days)
-    plans = review_plans(book, as_of, settings.plan_formulas)
-    decisions = decide(aged, book.ladder, settings, as_of, history, book.customers, plans.statuses)
+    with stage(f"Ageing {len(book.items):,} items and deciding"):
+        items = open_balances(book.items, as_of)
+        aged = age_items(items, as_of, settings.basis, settings.edges)
+        history = summarise_history(book.history, as_of, settings.paid_grace_days)
+        plans = review_plans(book, as_of, settings.plan_formulas)
+        decisions = decide(aged, book.ladder, settings, as_of, history, book.customers, plans.statuses)
     problems = list(book.problems) + plans.problems + reference_problems(settings, as_of, book.path.parent)
     layout = book.layout
     notes = ["\n".join(mapping_lines(layout.mapping))] if layout is not None and layout.inferred else []

@@ -7,6 +7,8 @@ not drafted again, so re-running the same day changes nothing.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +27,7 @@ from ..workbook.history import contact_entry
 from ..mail.message import AddressProblem, message_bytes, message_id
 from ..files.atomic import sweep_leftovers
 from ..mail.outbox import write_draft
+from .progress import stage
 
 PARALLEL_FROM = 500  # emails in a batch from which drafting uses two processes
 
@@ -58,18 +61,16 @@ def draft_emails(comms, settings: Settings, folder, *, template_dir=None, sender
     """
     comms = list(comms)
     Path(folder).mkdir(parents=True, exist_ok=True)
-    if workers <= 1 or len(comms) < 200:
-        paths, problems = _draft_chunk((comms, settings, str(folder), template_dir, sender))
-    else:
-        from concurrent.futures import ProcessPoolExecutor
-        size = -(-len(comms) // (workers * 4))
-        chunks = [(comms[i:i + size], settings, str(folder), template_dir, sender)
-                  for i in range(0, len(comms), size)]
-        paths, problems = [], []
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for p, probs in pool.map(_draft_chunk, chunks):
-                paths += p
-                problems += [x for x in probs if x not in problems]
+    parallel = workers > 1 and len(comms) >= 200
+    size = -(-len(comms) // (workers * 4)) if parallel else max(len(comms), 1)
+    chunks = [(comms[i:i + size], settings, str(folder), template_dir, sender) for i in range(0, len(comms), size)]
+    paths, problems = [], []
+    with stage("Drafting emails", total=len(comms)) as progress, \
+            (ProcessPoolExecutor(max_workers=workers) if parallel else nullcontext()) as pool:
+        for p, probs in (pool.map if parallel else map)(_draft_chunk, chunks):
+            paths += p
+            problems += [x for x in probs if x not in problems]
+            progress.advance(len(p))
     return [Path(p) if p else None for p in paths], problems
 
 
@@ -146,12 +147,16 @@ def draft_batch(comms: list[Communication], settings: Settings, history: pd.Data
         if path is not None:
             log(comm, "email", path)
     rest = [c for c in todo if not (c.channels == ("email",) and not c.final)]
-    rendered, problems = render_batch(rest, settings, tdir)
+    with stage("Rendering letters, calls and SMS", total=len(rest)) as progress:
+        rendered, problems = render_batch(rest, settings, tdir)
+        progress.advance(len(rest))
     result.problems += problems
     ok = [(c, r) for c, r in zip(rest, rendered) if r is not None]
 
     letters = [(c, r) for c, r in ok if "letter" in c.channels]
-    letter_paths, combined = write_letters(letters, outbox, settings) if letters else ([], None)
+    with stage("Writing letters", total=len(letters)) as progress:
+        letter_paths, combined = write_letters(letters, outbox, settings) if letters else ([], None)
+        progress.advance(len(letters))
     letter_of = {c.key: p for (c, _), p in zip(letters, letter_paths)}
     if combined:
         result.files.append(Path(combined))

@@ -15,6 +15,7 @@ from .communications import build_communications
 from .draft import DraftResult, draft_batch, outbox_folder, sender_address
 from .send import SendResult, journal_entries, send
 from .ids import run_id
+from .progress import stage
 from .session import writing
 
 @dataclass
@@ -62,9 +63,10 @@ def _refresh(pkg, path: Path, a: Assessment, now: datetime, drafts: bool, user: 
     levels = item_levels(a)
     layout = a.book.layout
     if layout is not None:
-        pkg.update_columns(layout.sheet, layout.header_row, list(FLAG_HEADERS), a.aged["row"].to_numpy(),
-                           [a.aged["days_past_due"].to_numpy(), a.aged["bucket"].astype(str).to_numpy(dtype=object),
-                            levels], tiers=TierRule())
+        with stage(f"Writing the flags on {layout.sheet}"):
+            pkg.update_columns(layout.sheet, layout.header_row, list(FLAG_HEADERS), a.aged["row"].to_numpy(),
+                               [a.aged["days_past_due"].to_numpy(),
+                                a.aged["bucket"].astype(str).to_numpy(dtype=object), levels], tiers=TierRule())
     columns, rows, chart = owned.summary_sheet(a.totals, a.decisions, a.as_of, len(a.problems), a.home_currency,
                                                settings.edges)
     documents = result.drafts.documents if result.drafts else {}
@@ -79,7 +81,8 @@ def _refresh(pkg, path: Path, a: Assessment, now: datetime, drafts: bool, user: 
         result.written.append(a.plans.sheet)
         sheets.append(("Plan Schedule", SCHEDULE, a.plans.schedule, {"table": "PlanSchedule"}))
     for role, cols, values, options in sheets:
-        name = pkg.write_sheet(role, cols, values, **options)
+        with stage(f"Writing {role}"):
+            name = pkg.write_sheet(role, cols, values, **options)
         result.written.append(name)
         if name != role:
             a.notes.append(f"a sheet of yours is called {role!r}: it was left alone and arcollect wrote its "
@@ -88,5 +91,6 @@ def _refresh(pkg, path: Path, a: Assessment, now: datetime, drafts: bool, user: 
     if logged:
         append_history(pkg, logged)
         result.written.append("History")
-    pkg.save()
+    with stage(f"Saving {path.name}"):
+        pkg.save()
     return result
