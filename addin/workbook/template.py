@@ -18,12 +18,15 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from ..core.model import HISTORY_COLUMNS
 from ..core.policy import DEFAULT_LADDER, POLICY_COLUMNS
 from .package import unique_headers
+from .schema import EXACT
 
-RECEIVABLES_COLUMNS = ("Customer ID", "Customer", "Contact Name", "Email", "Phone", "Invoice #",
-                       "Invoice Date", "Due Date", "Amount", "Paid", "Paid Date", "Currency", "Status",
-                       "Hold Until", "Customer Type", "Language", "Notes")
-CUSTOMER_COLUMNS = ("Customer ID", "Customer", "Contact Name", "Email", "Phone", "Address", "Language",
-                    "Time Zone", "Customer Type", "Do Not Contact", "Hold Until")
+# the template's headers are the ones the reader matches exactly (schema.EXACT): one spelling of each
+RECEIVABLES_COLUMNS = tuple(EXACT[f] for f in (
+    "customer_id", "customer", "contact", "email", "phone", "document", "invoice_date", "due_date", "amount",
+    "paid", "paid_date", "currency", "status", "hold_until", "customer_type", "language", "notes"))
+CUSTOMER_COLUMNS = tuple(EXACT[f] for f in (
+    "customer_id", "customer", "contact", "email", "phone", "address", "language", "time_zone", "customer_type",
+    "do_not_contact", "hold_until"))
 PLAN_COLUMNS = ("Customer ID", "Customer", "Principal", "Annual Rate", "Installments", "Frequency",
                 "First Due Date", "Currency", "Status")
 DATE_HEADERS = {"Invoice Date", "Due Date", "Paid Date", "Hold Until", "First Due Date", "Promise Date"}
