@@ -79,12 +79,15 @@ def _print_send(book: Path, result) -> int:
         print(f"Recorded {result.recovered} message(s) an interrupted send had already delivered.")
     for w in result.withdrawn:
         print(f"Withdrawn, not sent: {w.customer} ({w.currency}, level {w.level}): {w.reason}")
+    for h in result.held:
+        print(f"Held, not sent now: {h.customer} ({h.currency}, level {h.level}): {h.reason}")
     if r is None:
-        print(f"Nothing to send: {result.not_approved} draft(s) waiting for approval on the Actions sheet "
+        print(f"Nothing sent: {len(result.held)} held; " if result.held else "Nothing to send: ", end="")
+        print(f"{result.not_approved} draft(s) waiting for approval on the Actions sheet "
               "(tick Approve, or use --approve-all).")
     else:
         print(f"Sent {len(r.sent)}, failed {len(r.failed)}, already sent {len(r.skipped_duplicates)}, "
-              f"still pending {len(r.pending)}, withdrawn {len(result.withdrawn)}; "
+              f"still pending {len(r.pending)}, withdrawn {len(result.withdrawn)}, held {len(result.held)}; "
               f"{result.not_approved} waiting for approval.")
         for mid, reason in r.failed:
             print(f"  failed {mid}: {reason}")
