@@ -103,11 +103,17 @@ def cmd_send(args) -> int:
 
 
 def cmd_log(args) -> int:
-    e = actions.log_contact(args.book, args.customer, args.outcome, now=_now(), when=args.date,
+    logged = actions.log_contact(args.book, args.customer, args.outcome, now=_now(), when=args.date,
                             amount=args.amount, currency=args.currency or "", reason=args.reason or "",
-                            channel=args.channel)
+                            channel=args.channel, again=args.again)
+    e = logged.entry
     money = f" {e.promise_amount or e.amount_due} {e.currency}" if (e.promise_amount or e.amount_due) else ""
-    print(f"Logged {e.action}{money} for {e.customer} ({e.outcome or 'no details'}) in {args.book.name}")
+    what = f"{e.action}{money} for {e.customer} ({e.outcome or 'no details'})"
+    if logged.already:
+        print(f"Already logged today: {what}, row {logged.already} of History in {args.book.name}; nothing added. "
+              "If this is another contact, log it with --again.")
+    else:
+        print(f"Logged {what} in {args.book.name}")
     return EXIT_OK
 
 
@@ -186,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--currency", help="currency of the amount, when the customer owes in several")
     lg.add_argument("--reason", help="dispute reason or a note")
     lg.add_argument("--channel", default="phone", choices=["phone", "email", "letter", "sms", "visit"])
+    lg.add_argument("--again", action="store_true",
+                    help="log it even if the same contact is already logged today (another call that rang out)")
     lg.set_defaults(func=cmd_log)
     d = sub.add_parser("demo", help="write a demo workbook and run the whole flow on it (no network)")
     d.add_argument("dir", nargs="?", default="arcollect-demo", help="folder to write to")

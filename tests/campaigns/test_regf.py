@@ -123,7 +123,7 @@ def simulate(folder: Path, *, days: int, seed: int, customers: int, smtp_port: i
             if outcome == "dispute":
                 disputed.add(customer)
             if outcome == "no-answer" and (customer == NEVER_ANSWERS or rng.random() < 0.3):  # again, same hour
-                log_contact(book, customer, "no-answer", now=at + timedelta(minutes=40))
+                log_contact(book, customer, "no-answer", now=at + timedelta(minutes=40), again=True)
                 sim.counts["logged no-answer"] += 1
         sent = send(book, approve_all=True, now=now + timedelta(hours=1), today=day, environ=environ)
         sim.counts["emails sent"] += len(sent.report.sent) if sent.report else 0
