@@ -80,12 +80,15 @@ def _print_send(book: Path, result) -> int:
         print(f"Recorded {result.recovered} message(s) an interrupted send had already delivered.")
     for w in result.withdrawn:
         print(f"Withdrawn, not sent: {w.customer} ({w.currency}, level {w.level}): {w.reason}")
+    for h in result.held:
+        print(f"Held, not sent now: {h.customer} ({h.currency}, level {h.level}): {h.reason}")
     if r is None:
-        print(f"Nothing to send: {result.not_approved} draft(s) waiting for approval on the Actions sheet "
+        print(f"Nothing sent: {len(result.held)} held; " if result.held else "Nothing to send: ", end="")
+        print(f"{result.not_approved} draft(s) waiting for approval on the Actions sheet "
               "(tick Approve, or use --approve-all).")
     else:
         print(f"Sent {len(r.sent)}, failed {len(r.failed)}, already sent {len(r.skipped_duplicates)}, "
-              f"still pending {len(r.pending)}, withdrawn {len(result.withdrawn)}; "
+              f"still pending {len(r.pending)}, withdrawn {len(result.withdrawn)}, held {len(result.held)}; "
               f"{result.not_approved} waiting for approval.")
         for mid, reason in r.failed:
             print(f"  failed {mid}: {reason}")
@@ -101,11 +104,17 @@ def cmd_send(args) -> int:
 
 
 def cmd_log(args) -> int:
-    e = actions.log_contact(args.book, args.customer, args.outcome, now=_now(), when=args.date,
+    logged = actions.log_contact(args.book, args.customer, args.outcome, now=_now(), when=args.date,
                             amount=args.amount, currency=args.currency or "", reason=args.reason or "",
-                            channel=args.channel)
+                            channel=args.channel, again=args.again)
+    e = logged.entry
     money = f" {e.promise_amount or e.amount_due} {e.currency}" if (e.promise_amount or e.amount_due) else ""
-    print(f"Logged {e.action}{money} for {e.customer} ({e.outcome or 'no details'}) in {args.book.name}")
+    what = f"{e.action}{money} for {e.customer} ({e.outcome or 'no details'})"
+    if logged.already:
+        print(f"Already logged today: {what}, row {logged.already} of History in {args.book.name}; nothing added. "
+              "If this is another contact, log it with --again.")
+    else:
+        print(f"Logged {what} in {args.book.name}")
     return EXIT_OK
 
 
@@ -190,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--currency", help="currency of the amount, when the customer owes in several")
     lg.add_argument("--reason", help="dispute reason or a note")
     lg.add_argument("--channel", default="phone", choices=["phone", "email", "letter", "sms", "visit"])
+    lg.add_argument("--again", action="store_true",
+                    help="log it even if the same contact is already logged today (another call that rang out)")
     lg.set_defaults(func=cmd_log)
     d = command("demo", help="write a demo workbook and run the whole flow on it (no network)")
     d.add_argument("dir", nargs="?", default="arcollect-demo", help="folder to write to")

@@ -60,8 +60,6 @@ def main() -> None:
         s["failed"] += bool(t.failures)
         s[f"aimed {t.moment}"] += 1
         s[f"landed {t.phase}"] += 1
-        for note in t.notes:
-            s[note] += 1
     print(f"\n{len(results)} trials in {time.monotonic() - started:.0f} s")
     for kind in kinds:
         print(f"{kind:5} " + ", ".join(f"{k}: {v}" for k, v in summary[kind].items()))

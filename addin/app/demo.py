@@ -77,7 +77,7 @@ def run_demo(folder: Path, today: date, say=print) -> int:
     promised, disputed = firsts[0], firsts[1]
     later = now + timedelta(hours=2)
     p = app.log_contact(book, promised.customer_id, "promise", now=later, when=today + timedelta(days=7),
-                        amount=promised.amount_due, currency=promised.currency, reason="will pay on Friday")
+                        amount=promised.amount_due, currency=promised.currency, reason="will pay on Friday").entry
     app.log_contact(book, disputed.customer_id, "dispute", now=later, reason="goods returned, credit note expected")
     say(f"\n4. Calls before sending: {p.customer} promises {p.promise_amount:,} {p.currency} by {p.promise_date}; "
         f"{disputed.customer} disputes the invoice (`arcollect log`).")

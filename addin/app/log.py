@@ -1,13 +1,20 @@
-"""Log: one call, promise, dispute, payment or note appended to History."""
+"""Log: one call, promise, dispute, payment or note appended to History, once.
+
+A contact is logged once: the same contact (customer, currency, day, outcome,
+amount, note, channel) already in History - a re-run of a ``log`` whose save
+landed before it could report, say - is not logged again unless the clerk says
+it is another one (``again``: a second call that rang out the same day).
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from ..core.model import HistoryEntry, quote
-from ..core.money import quantize
+from ..core.money import quantize, to_minor
 from ..core.parse import parse_amount
 from ..workbook.history import append_history, stamp
 from ..workbook.reader import Book, read_book
@@ -45,14 +52,42 @@ def customer_currencies(book: Book, key: str) -> list[str]:
     return found or [book.settings.currency]
 
 
+@dataclass(frozen=True)
+class Logged:
+    """The contact logged; or, when ``already`` is a History row number, the same contact logged there before."""
+
+    entry: HistoryEntry
+    already: int = 0
+
+
+def same_contact(history: pd.DataFrame, e: HistoryEntry) -> pd.DataFrame:
+    """History rows recording contact ``e`` on the same day: same customer, currency, channel, outcome, amounts."""
+    h = history
+    if h.empty:
+        return h
+    promise_day = pd.Timestamp(e.promise_date) if e.promise_date else pd.NaT
+    same = ((h["customer_key"] == e.customer_id) & (h["currency"] == e.currency) & (h["action"] == e.action)
+            & (h["date"] == pd.Timestamp(e.timestamp[:10])) & (h["outcome"] == e.outcome.strip())
+            & (h["channel"].str.lower() == e.channel.lower())
+            & (h["promise_minor"] == _minor_or_0(e.promise_amount, e.currency))
+            & (h["amount_minor"] == _minor_or_0(e.amount_due, e.currency))
+            & ((h["promise_date"] == promise_day) | (h["promise_date"].isna() & pd.isna(promise_day))))
+    return h.loc[same]
+
+
+def _minor_or_0(money, currency: str) -> int:
+    return to_minor(money, currency) if money is not None else 0
+
+
 def log_contact(path, customer: str, outcome: str, *, now: datetime, when: date | None = None,
                 amount=None, currency: str = "", reason: str = "", user: str = "",
-                channel: str = "phone") -> HistoryEntry:
+                channel: str = "phone", again: bool = False) -> Logged:
     """Append one contact or event (a call, a promise, a dispute...) to History, in the customer's currency.
 
     ``amount`` may be text as the clerk types it ("1.234,56" in a de_DE book): it
     is read with the book's conventions. A customer owing in several currencies
-    needs ``currency`` for a promise or a payment.
+    needs ``currency`` for a promise or a payment. The same contact already
+    logged that day is not logged again (see the module docstring) unless ``again``.
     """
     if outcome not in OUTCOMES:
         raise UsageError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
@@ -86,7 +121,10 @@ def log_contact(path, customer: str, outcome: str, *, now: datetime, when: date 
             promise_amount=money if outcome == "promise" else None,
             amount_due=money if outcome == "paid" else None,
             user=user or book.settings.user)
+        earlier = same_contact(book.history, entry)
+        if not again and not earlier.empty:
+            return Logged(entry, int(earlier["row"].iloc[-1]))
         outbox = outbox_folder(path, book.settings)
         append_history(pkg, journal_entries(book, outbox, now, entry.user) + [entry])
         pkg.save()
-    return entry
+    return Logged(entry)

@@ -4,7 +4,10 @@ A draft was right when it was written; by the time the clerk sends, the
 customer may have promised to pay, disputed, paid, asked not to be contacted
 or been put on a plan. So ``send`` reads the book as it is now and decides
 again for every pending draft: one that no longer applies is withdrawn with
-its reason (History action ``withdrawn``) and never sent.
+its reason (History action ``withdrawn``) and never sent. Under regF an email
+goes only 08:00-21:00 at the customer's local time: outside it (or with no
+known time zone) the draft is held, still pending, and the result says when it
+may go.
 
 Exactly once: each message the server accepts is journalled on disk at once
 (``mail/journal``); journalled ids count as sent, and every save of the book
@@ -14,7 +17,7 @@ a book held open in Excel between two messages never sends one twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +25,7 @@ import pandas as pd
 from ..core.dunning import CONTACT
 from ..core.model import HistoryEntry, Problem, quote
 from ..core.money import format_plain, to_minor
+from ..documents.hours import local_time, regf_not_now, window_opens
 from ..mail.journal import JournalEntry, SendJournal
 from ..mail.outbox import read_draft
 from ..mail.smtp import SendReport, SmtpConfig, SmtpConfigError, send_batch
@@ -44,6 +48,17 @@ class Withdrawn:
     reason: str
 
 
+@dataclass(frozen=True)
+class Held:
+    """An approved draft kept for later: under regF, outside 08:00-21:00 at the customer's local time now."""
+
+    customer: str
+    currency: str
+    level: int
+    reason: str  # why, and when it may go, in the clerk's words
+    not_before: datetime | None  # when the window opens (UTC); None while the time zone is unknown
+
+
 @dataclass
 class SendResult:
     report: SendReport | None
@@ -52,6 +67,7 @@ class SendResult:
     problems: list[Problem]
     withdrawn: list[Withdrawn] = field(default_factory=list)
     recovered: int = 0  # messages journalled by an earlier send that History now records
+    held: list[Held] = field(default_factory=list)  # still pending: sent by a later send
 
 
 def journal_entries(book: Book, outbox: Path, now: datetime, user: str) -> list[HistoryEntry]:
@@ -97,6 +113,22 @@ def _still_applies(r, decisions: dict, due_now: dict) -> str:
     return ""
 
 
+def _outside_hours(r, comm, now: datetime) -> Held | None:
+    """None when the customer may be emailed now under regF; else the draft held, and until when."""
+    zone = comm.time_zone if comm is not None else ""
+    why = regf_not_now(zone, now)
+    if not why:
+        return None
+    local = local_time(zone, now)
+    if local is None:
+        return Held(r.customer, r.currency, _level(r), f"{why}; set their time zone, then send again", None)
+    opens = window_opens(local)
+    utc = opens.astimezone(timezone.utc)
+    return Held(r.customer, r.currency, _level(r),
+                f"{why}; it may go from {opens:%Y-%m-%d %H:%M} local ({utc:%Y-%m-%d %H:%M} UTC): send again then",
+                utc)
+
+
 def send(path, *, approve_all: bool = False, now: datetime, today: date | None = None, environ=None,
          user: str = "") -> SendResult:
     """Decide again, withdraw what no longer applies, send the rest once each; log every outcome."""
@@ -130,8 +162,9 @@ def _send(book: Book, path: Path, approve_all: bool, now: datetime, today: date,
     book.history = book.history.loc[~book.history["message_id"].isin(pending)]
     a = assess_book(book, None, today=today)
     decisions = {(d.customer_key, d.currency): d for d in a.decisions.itertuples(index=False)}
-    due_now = {(c.customer_id, c.currency): to_minor(c.total_due, c.currency)
-               for c in build_communications(a, {r.customer_key for r in approved})}
+    comms = {(c.customer_id, c.currency): c for c in build_communications(a, {r.customer_key for r in approved})}
+    due_now = {k: to_minor(c.total_due, c.currency) for k, c in comms.items()}
+    regf = book.settings.regulation == "regF"
     rid, root = run_id(now), outbox.resolve()
     batch = []
     for r in approved:
@@ -142,6 +175,9 @@ def _send(book: Book, path: Path, approve_all: bool, now: datetime, today: date,
                                                customer=r.customer, currency=r.currency, level=_level(r),
                                                channel="email", action="withdrawn", outcome=why, user=user,
                                                document=r.document, message_id=r.message_id))
+            continue
+        if regf and (held := _outside_hours(r, comms.get((r.customer_key, r.currency)), now)):
+            result.held.append(held)
             continue
         file = (book.path.parent / r.document).resolve() if r.document else None
         if file is None or root not in file.parents or not file.is_file():

@@ -8,7 +8,7 @@ Inputs are frames (see ``aging`` for items) plus:
   customers: customer_key, do_not_contact (bool), hold_until (datetime64)
   history:   customer_key, date (datetime64), level (float), action, promise_date,
              promise_minor (int64), outcome, and optionally run_date (the as-of date of
-             the run that wrote the row)
+             the run that wrote the row) and channel (phone, email...)
   plans:     {customer_key: plan status} ("on track", "late", "broken", "completed")
 """
 from __future__ import annotations
@@ -74,6 +74,7 @@ class HistorySummary:
 
 
 EVENT_ACTIONS = ("promise", "dispute", "cease", "paid", "plan", "note")
+PHONE_EVENTS = ("promise", "dispute", "cease", "paid", "plan")  # logged by phone: the clerk spoke to them
 
 
 def summarise_history(history: pd.DataFrame, as_of: date, paid_grace_days: int = 5) -> HistorySummary:
@@ -110,8 +111,14 @@ def summarise_history(history: pd.DataFrame, as_of: date, paid_grace_days: int =
     grace = cutoff - pd.Timedelta(days=paid_grace_days)
     paid = h.loc[(h["action"] == "paid") & (h["date"] > grace)]
     paid_sum, paid_on = paid.groupby(acct)["amount_minor"].sum(), paid.groupby(acct)["date"].max()
-    calls = h.loc[(h["action"] == "called") & (h["date"] >= cutoff - pd.Timedelta(days=6)) & (h["date"] <= cutoff)]
-    talked = calls.loc[calls["outcome"].fillna("").str.strip().ne("") & calls["outcome"].str.lower().ne("no answer")]
+    # Reg F counts call attempts and telephone conversations: a promise, dispute, payment, plan or cease
+    # request logged by phone was both. Those logged after a pinned as-of date happened (as events do).
+    by_phone = h["channel"].fillna("").str.strip().str.lower().eq("phone") if "channel" in h else False
+    spoken = h["action"].isin(PHONE_EVENTS) & by_phone
+    calls = h.loc[((h["action"] == "called") & (h["date"] <= cutoff) | spoken)
+                  & (h["date"] >= cutoff - pd.Timedelta(days=6))]
+    talked = calls.loc[calls["action"].ne("called") | (calls["outcome"].fillna("").str.strip().ne("")
+                                                       & calls["outcome"].str.lower().ne("no answer"))]
     calls_7d = calls.groupby(key).size().to_dict()
     ceased = set(h.loc[h["action"] == "cease", key])
     last_dispute = h.loc[h["action"] == "dispute"].groupby(key)["date"].max()

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -25,10 +24,10 @@ from addin.core.model import Communication, Problem
 from addin.core.settings import Settings
 from addin.files.atomic import write_atomic
 
+from .hours import REGF_WINDOW, in_window, local_time, regf_not_now
 from .render import build_context, format_date, format_money, item_labels, item_sections
 from .sms import normalise_phone
 
-REGF_WINDOW = (time(8, 0), time(21, 0))
 LANGUAGE = "en"  # the sheet is for the clerk
 BUSINESS_WINDOW = (time(9, 0), time(17, 30))
 
@@ -39,21 +38,6 @@ class CallSheet:
     callable: list[str] = field(default_factory=list)  # customer ids listed to call
     not_now: list[tuple[str, str]] = field(default_factory=list)  # (customer id, reason)
     problems: list[Problem] = field(default_factory=list)
-
-
-def local_time(comm: Communication, run_at: datetime) -> datetime | None:
-    """``run_at`` in the customer's time zone; None when the zone is unknown or invalid."""
-    if not comm.time_zone:
-        return None
-    try:
-        return run_at.astimezone(ZoneInfo(comm.time_zone.strip()))
-    except (ZoneInfoNotFoundError, ValueError, KeyError):
-        return None
-
-
-def in_window(local: datetime, window=REGF_WINDOW) -> bool:
-    start, end = window
-    return start <= local.time().replace(tzinfo=None) < end
 
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -151,16 +135,13 @@ def call_sheet(comms, settings: Settings, run_at: datetime, folder, run_date: da
     for comm in comms:
         ctx = build_context(comm, settings)
         loc, cur = ctx["locale"], ctx["currency"]
-        local = local_time(comm, run_at)
+        local = local_time(comm.time_zone, run_at)
         phone = normalise_phone(comm.phone)
         reason = ""
         if not phone:
             reason = f"no usable phone number ({comm.phone!r})"
-        elif regf and local is None:
-            reason = (f"time zone {comm.time_zone!r} is unknown: the 08:00-21:00 local call "
-                      f"window cannot be confirmed (regF)")
-        elif regf and not in_window(local):
-            reason = (f"local time {local:%H:%M} ({comm.time_zone}) is outside 08:00-21:00 (regF)")
+        elif regf:
+            reason = regf_not_now(comm.time_zone, run_at)
         if reason:
             not_now.append({"customer": ctx["customer"], "customer_number": ctx["customer_number"],
                             "phone": comm.phone, "reason": reason})

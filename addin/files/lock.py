@@ -1,4 +1,4 @@
-"""One arcollect at a time per book, a check that the book is still the one read, no scratch left behind.
+"""One arcollect at a time per book, and a check that the book is still the one read.
 
 The book's lock is a file beside it, ``.~arcollect.NAME.lock``, whose content
 says who holds it (pid, host, since when) for the message another process
@@ -12,21 +12,14 @@ live lock.) The holder deletes the file when done; a waiter that won the OS
 lock on a file deleted meanwhile starts again, so two processes never both
 hold it. A second process waits up to ``ARCOLLECT_LOCK_WAIT`` seconds
 (default 30), then refuses with words a clerk understands.
-
-Spill files of an open book live in a ``ScratchFolder`` in the system temp
-folder, which holds an OS lock on its owner file while its process lives: the
-next scratch folder removes any whose owner lock is free (a killed run's).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import shutil
 import socket
-import tempfile
 import time
-import weakref
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,9 +29,6 @@ from typing import BinaryIO, Iterator
 WAIT_ENV = "ARCOLLECT_LOCK_WAIT"
 DEFAULT_WAIT = 30.0
 POLL = 0.05
-SCRATCH_PREFIX = "arcollect-xlsx-"
-OWNER = ".owner"
-UNOWNED_AGE = 86400.0  # seconds: a scratch folder with no owner file is removed once this old
 TAIL = 1 << 20      # bytes hashed from the end of a book: the zip's central directory (every part's CRC-32)
 
 
@@ -211,83 +201,3 @@ class Fingerprint:
         if now != self:
             raise BookChanged(f"{path.name} was changed by another program while arcollect was updating it: "
                               "nothing was saved to it; run arcollect again")
-
-
-# --------------------------------------------------------------------------- scratch space
-
-
-class ScratchFolder:
-    """A private folder in the system temp folder for one open book's spill files.
-
-    ``cleanup`` (or garbage collection, or a normal exit) removes it; one left by a
-    killed process is removed by the next ``ScratchFolder`` made on this machine.
-    Its owner file is locked by its process for as long as the folder is in use, so
-    a sweeper that wins that lock knows the process is gone - or has not taken the
-    lock yet, in which case the maker finds its owner file taken and makes another.
-    """
-
-    def __init__(self):
-        sweep_scratch()
-        while True:
-            name = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
-            owner = os.path.join(name, OWNER)
-            try:
-                fd = os.open(owner, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileNotFoundError:        # swept before its owner file existed
-                continue
-            if _try_lock(fd) and _same_file(fd, Path(owner)):
-                break
-            os.close(fd)                     # a sweeper holds it: the folder is the sweeper's to remove
-        self.name = name
-        self._finalizer = weakref.finalize(self, _remove_scratch, name, fd)
-
-    def cleanup(self) -> None:
-        self._finalizer()
-
-
-def _remove_scratch(name: str, fd: int | None) -> None:
-    """The spill files, then the owner file (unlinked still locked, where the OS allows), then the folder."""
-    with suppress(OSError):
-        for e in os.scandir(name):
-            if e.name != OWNER:
-                if e.is_dir(follow_symlinks=False):
-                    shutil.rmtree(e.path, ignore_errors=True)
-                else:
-                    with suppress(OSError):
-                        os.unlink(e.path)
-    if fd is not None and os.name == "nt":   # pragma: no cover - Windows cannot delete an open file
-        os.close(fd)
-        fd = None
-    with suppress(OSError):
-        os.unlink(os.path.join(name, OWNER))
-    if fd is not None:
-        os.close(fd)
-    with suppress(OSError):
-        os.rmdir(name)
-
-
-def sweep_scratch(folder: str | None = None) -> None:
-    """Remove the scratch folders in ``folder`` (the temp folder) whose process is gone."""
-    folder = folder or tempfile.gettempdir()
-    try:
-        entries = [e for e in os.scandir(folder) if e.name.startswith(SCRATCH_PREFIX) and e.is_dir()]
-    except OSError:
-        return
-    for e in entries:
-        try:
-            fd = os.open(os.path.join(e.path, OWNER), os.O_RDWR)
-        except FileNotFoundError:            # mid-creation, or made by an arcollect without owner files
-            with suppress(OSError):
-                if time.time() - e.stat().st_mtime > UNOWNED_AGE:
-                    _remove_scratch(e.path, None)
-            continue
-        except OSError:                      # another user's: not ours to judge
-            continue
-        try:
-            dead = _try_lock(fd)
-        except OSError:
-            dead = False
-        if dead:
-            _remove_scratch(e.path, fd)
-        else:
-            os.close(fd)

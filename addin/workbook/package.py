@@ -17,7 +17,6 @@ import gc
 import html
 import io
 import itertools
-import os
 import posixpath
 import re
 import struct
@@ -31,7 +30,7 @@ from typing import Iterable, Sequence
 from lxml import etree
 
 from ..files.atomic import atomic_writer
-from ..files.lock import BookLocked, Fingerprint, ScratchFolder
+from ..files.lock import BookLocked, Fingerprint
 from . import guard, safexml
 from .chart import Chart, chart_xml, drawing_xml
 from .xlsx_xml import (MAX_COLS, MAX_ROWS, NS_CT, NS_MAIN, NS_PKG_REL, NS_REL, CellContext, Column,
@@ -262,7 +261,7 @@ class XlsxPackage:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._tmpdir = ScratchFolder()     # spill files; a killed run's folder goes with the next run
+        self._spills: list = []            # anonymous: a killed run leaves none of them anywhere
         self._load(self.path)
 
     # ------------------------------------------------------------------ opening
@@ -330,7 +329,7 @@ class XlsxPackage:
         try:
             self._close_source()
         finally:
-            self._tmpdir.cleanup()
+            self._close_spills()
 
     def __enter__(self):
         return self
@@ -397,10 +396,17 @@ class XlsxPackage:
             if name.lower() not in taken:
                 return name
 
-    def _tmpfile(self, suffix: str) -> str:
-        fd, p = tempfile.mkstemp(dir=self._tmpdir.name, suffix=suffix)
-        os.close(fd)
-        return p
+    def _spill(self):
+        """A spill file with no name (``TemporaryFile`` in the system temp folder: O_TMPFILE or unlinked at
+        once on POSIX, deleted on close on Windows), open until the package closes or saves."""
+        f = tempfile.TemporaryFile()
+        self._spills.append(f)
+        return f
+
+    def _close_spills(self) -> None:
+        spills, self._spills = self._spills, []
+        for f in spills:
+            f.close()
 
     # ------------------------------------------------------------------ relationships and content types
 
@@ -676,38 +682,33 @@ class XlsxPackage:
         ncols = len(columns)
         letters = [col_letter(i + 1) for i in range(ncols)]
 
-        body = Deflater(self._tmpfile(".sheetdata"))
-        links_path = self._tmpfile(".links")
+        body = Deflater(self._spill())
+        lf = self._spill()        # the hyperlinks, written after sheetData
         last_row = 1
         gc_was = gc.isenabled()
         gc.disable()              # millions of short-lived strings and tuples, no cycles
         try:
-            with open(links_path, "wb") as lf:
-                hdr = "".join(
-                    f'<c r="{letters[i]}1" s="{head_s}" t="inlineStr"><is><t xml:space="preserve">{text_xml(h)}</t></is></c>'
-                    for i, h in enumerate(headers))
-                body.write(f'<row r="1">{hdr}</row>'.encode())
-                r0 = 2
-                for cols in _column_chunks(rows, ncols):
-                    n = len(cols[0])
-                    if r0 + n - 1 > MAX_ROWS:
-                        raise ValueError(f"more rows than an Excel sheet holds ({MAX_ROWS:,})")
-                    rs = list(map(str, range(r0, r0 + n)))
-                    body.write(encode_block(letters, rs, cols, S, ctx, isdate, True).encode("utf-8"))
-                    if ctx.links:
-                        lf.write("".join(f'<hyperlink ref="{ref}" location="{attr(loc)}" display="{attr(disp)}"/>'
-                                         for ref, loc, disp in ctx.links).encode("utf-8"))
-                        ctx.links.clear()
-                    r0 += n
-                last_row = r0 - 1
+            hdr = "".join(
+                f'<c r="{letters[i]}1" s="{head_s}" t="inlineStr"><is><t xml:space="preserve">{text_xml(h)}</t></is></c>'
+                for i, h in enumerate(headers))
+            body.write(f'<row r="1">{hdr}</row>'.encode())
+            r0 = 2
+            for cols in _column_chunks(rows, ncols):
+                n = len(cols[0])
+                if r0 + n - 1 > MAX_ROWS:
+                    raise ValueError(f"more rows than an Excel sheet holds ({MAX_ROWS:,})")
+                rs = list(map(str, range(r0, r0 + n)))
+                body.write(encode_block(letters, rs, cols, S, ctx, isdate, True).encode("utf-8"))
+                if ctx.links:
+                    lf.write("".join(f'<hyperlink ref="{ref}" location="{attr(loc)}" display="{attr(disp)}"/>'
+                                     for ref, loc, disp in ctx.links).encode("utf-8"))
+                    ctx.links.clear()
+                r0 += n
+            last_row = r0 - 1
             body_seg = body.close()
         except BaseException:
             st.restore(snap)
             body.abort()
-            try:
-                os.remove(links_path)
-            except OSError:
-                pass
             raise
         finally:
             if gc_was:
@@ -740,7 +741,7 @@ class XlsxPackage:
         head.append("<cols>" + "".join(cols_xml) + "</cols><sheetData>")
 
         tail = ["</sheetData>"]
-        has_links = os.path.getsize(links_path) > 0
+        has_links = lf.tell() > 0
 
         # parts: sheet
         if existing:
@@ -789,8 +790,8 @@ class XlsxPackage:
         tail_end.append("</worksheet>")
         chunks = ["".join(head).encode("utf-8"), body_seg, "".join(tail).encode("utf-8")]
         if has_links:
-            chunks += [Path(links_path).read_bytes(), b"</hyperlinks>"]
-        os.remove(links_path)
+            lf.seek(0)
+            chunks += [lf.read(), b"</hyperlinks>"]
         chunks.append("".join(tail_end).encode("utf-8"))
         self._put(part, DeflatedPart(chunks))
         self._set_override(part, CT_SHEET)
@@ -1025,7 +1026,7 @@ class XlsxPackage:
         state = [0, 0, 0]
 
         def begin() -> Deflater:
-            d = Deflater(self._tmpfile(".sheet"))
+            d = Deflater(self._spill())
             d.write(new_head)
             self._copy_part(part, len(head), held, d)
             return d
@@ -1513,8 +1514,7 @@ class XlsxPackage:
                 self._zip = zipfile.ZipFile(self._fh)
             raise
         # the package now mirrors the saved file
-        self._tmpdir.cleanup()
-        self._tmpdir = ScratchFolder()
+        self._close_spills()
         self.path = target
         self._load(target)
 

@@ -262,10 +262,15 @@ def amount_texts(col) -> list[str]:
 
 
 def _minor(nums: np.ndarray, digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(minor units, exact) of floats: exact where the float is the decimal it shows, to the minor unit."""
-    scaled = nums * np.power(10.0, digits)
-    minor = np.rint(np.nan_to_num(scaled))
-    exact = (np.abs(scaled - minor) < 1e-6) & (np.abs(nums) < MAX_AMOUNT)  # False for NaN
+    """(minor units, exact) of floats: exact where the float is the decimal it shows, to the minor unit.
+
+    Only amounts below MAX_AMOUNT are scaled (NaN, inf and 1e308 are 0, not exact, for the caller to
+    report): scaling those would overflow and cast garbage, with numpy warnings on the clerk's screen.
+    """
+    sane = np.abs(nums) < MAX_AMOUNT  # False for NaN
+    scaled = np.where(sane, nums, 0.0) * np.power(10.0, digits)
+    minor = np.rint(scaled)
+    exact = sane & (np.abs(scaled - minor) < 1e-6)
     return minor.astype("int64"), exact
 
 

@@ -7,12 +7,12 @@ ZIP64 fields when sizes or offsets need them.
 """
 from __future__ import annotations
 
-import os
 import queue
 import struct
 import threading
 import zlib
 from dataclasses import dataclass
+from typing import BinaryIO
 
 try:    # ISA-L writes the same raw deflate as zlib level 1 at the same ratio, 3.4x as fast on a sheet
     from isal import isal_zlib as _bulk
@@ -66,23 +66,26 @@ def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
 
 @dataclass
 class Seg:
-    """Raw deflate data in a file, ended by a sync flush (no final block): segments concatenate."""
-    path: str
+    """Raw deflate data in an open spill file, ended by a sync flush (no final block): segments concatenate.
+
+    The file is anonymous (``tempfile.TemporaryFile``: no name in any folder), so closing it, or the
+    process dying by any means, frees it; nothing is ever left to sweep.
+    """
+    file: BinaryIO
     crc: int
     usize: int
     csize: int
 
 
 class Deflater:
-    """A write-only stream compressing into a raw-deflate temp file in a background thread.
+    """A write-only stream compressing into an anonymous spill file in a background thread.
 
     zlib releases the GIL, so the caller keeps producing XML on one core while the other compresses.
-    ``close`` returns the ``Seg``; ``abort`` stops the thread and drops the file.
+    ``close`` returns the ``Seg`` (which keeps the file open); ``abort`` stops the thread and drops the file.
     """
 
-    def __init__(self, path: str, level: int = LEVEL_BIG):
-        self.path = path
-        self.f = open(path, "wb")
+    def __init__(self, file: BinaryIO, level: int = LEVEL_BIG):
+        self.f = file
         self.comp = _compressobj(level)
         self.crc = 0
         self.usize = 0
@@ -137,20 +140,17 @@ class Deflater:
             if self.err is not None:
                 raise self.err
             self.f.write(self.comp.flush(zlib.Z_SYNC_FLUSH))
-            csize = self.f.tell()
-        finally:
+            self.f.flush()
+            return Seg(self.f, self.crc, self.usize, self.f.tell())
+        except BaseException:
             self.f.close()
-        return Seg(self.path, self.crc, self.usize, csize)
+            raise
 
     def abort(self) -> None:
         self.buf = []
         self.q.put(None)
         self.t.join()
         self.f.close()
-        try:
-            os.remove(self.path)
-        except OSError:
-            pass
 
 
 def _compressobj(level: int):
@@ -200,13 +200,10 @@ class DeflatedPart:
         for p in self.pieces:
             if isinstance(p, tuple):
                 yield p[0]
-            else:
-                with open(p.path, "rb") as f:
-                    while True:
-                        b = f.read(1 << 20)
-                        if not b:
-                            break
-                        yield b
+            else:                        # by offset: two readers of one part may interleave
+                for at in range(0, p.csize, 1 << 20):
+                    p.file.seek(at)
+                    yield p.file.read(min(1 << 20, p.csize - at))
         yield self._END
 
     def write_compressed(self, f) -> None:

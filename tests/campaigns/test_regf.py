@@ -10,7 +10,8 @@ run put on the call sheet and logs it (``addin.app.log_contact``): no
 answer (sometimes tried again within the hour), a conversation, a promise to
 pay, a dispute, a payment, a cease request; now and then a dispute is
 resolved. Each day the approved emails go to an aiosmtpd server on loopback
-(``addin.app.send``) an hour after the run.
+(``addin.app.send``) an hour after the run; those it holds (night at the
+customer's, or no known zone) wait for a later day's send.
 
 The checker reads only History, the call sheets and the time zones this test
 gave the customers, and applies the rules as the regulation words them: a
@@ -36,6 +37,7 @@ import pytest
 from openpyxl import load_workbook
 
 from addin.app import log_contact, refresh, send
+from addin.cli import _print_send
 from addin.workbook.template import build_workbook
 from tests.files.workload import SmtpServer, history
 
@@ -89,12 +91,15 @@ class Simulation:
     breaches: list[tuple[str, str]] = field(default_factory=list)
 
 
+def smtp_environ(port: int) -> dict[str, str]:
+    return {"ARCOLLECT_SMTP_HOST": "127.0.0.1", "ARCOLLECT_SMTP_PORT": str(port), "ARCOLLECT_SMTP_TLS": "none"}
+
+
 def simulate(folder: Path, *, days: int, seed: int, customers: int, smtp_port: int) -> Simulation:
     rng = random.Random(seed)
     book, zones = consumer_book(folder, customers)
     sim = Simulation(days, seed)
-    environ = {"ARCOLLECT_SMTP_HOST": "127.0.0.1", "ARCOLLECT_SMTP_PORT": str(smtp_port),
-               "ARCOLLECT_SMTP_TLS": "none"}
+    environ = smtp_environ(smtp_port)
     disputed: set[str] = set()
     for n in range(days):
         day = START + timedelta(days=n)
@@ -118,10 +123,11 @@ def simulate(folder: Path, *, days: int, seed: int, customers: int, smtp_port: i
             if outcome == "dispute":
                 disputed.add(customer)
             if outcome == "no-answer" and (customer == NEVER_ANSWERS or rng.random() < 0.3):  # again, same hour
-                log_contact(book, customer, "no-answer", now=at + timedelta(minutes=40))
+                log_contact(book, customer, "no-answer", now=at + timedelta(minutes=40), again=True)
                 sim.counts["logged no-answer"] += 1
         sent = send(book, approve_all=True, now=now + timedelta(hours=1), today=day, environ=environ)
         sim.counts["emails sent"] += len(sent.report.sent) if sent.report else 0
+        sim.counts["emails held (local night, unknown zone)"] += len(sent.held)
         for customer in sorted(disputed):
             if rng.random() < 0.15:              # looked into and settled, after the day's send
                 log_contact(book, customer, "note", now=now + timedelta(hours=2), reason="dispute resolved",
@@ -259,17 +265,7 @@ def simulation(tmp_path_factory, smtp):
     return sim
 
 
-KNOWN = {  # breaches found, each waiting for its fix; reproduced exactly by the tests below
-    "conversation": "dunning counts as conversations only 'called' rows whose outcome is not 'no answer': a "
-                    "promise, dispute, payment or plan logged by phone is a conversation too, and a call follows "
-                    "it within 7 days once the hold it causes ends",
-    "time of day": "send sends emails at any hour, also to customers whose time zone is unknown: only the call "
-                   "sheet checks 08:00-21:00 at the customer's local time",
-}
-
-
-@pytest.mark.parametrize("rule", [pytest.param(r, marks=pytest.mark.xfail(reason=KNOWN[r])) if r in KNOWN else r
-                                  for r in RULES])
+@pytest.mark.parametrize("rule", RULES)
 def test_simulated_weeks_of_regf_collections_breach_no_rule(simulation, rule):
     assert [text for r, text in simulation.breaches if r == rule] == []
 
@@ -278,7 +274,6 @@ def _one_customer(tmp_path, ladder=LADDER) -> tuple[Path, dict[str, str]]:
     return consumer_book(tmp_path, 1, ladder)             # C001 in New York, two debts 1 and 4 days overdue
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN["conversation"])
 def test_no_call_within_7_days_of_a_promise_made_on_the_phone(tmp_path):
     book, zones = _one_customer(tmp_path)
     day1 = datetime(2026, 9, 1, 15, 0, tzinfo=UTC)                           # 11:00 in New York
@@ -290,14 +285,22 @@ def test_no_call_within_7_days_of_a_promise_made_on_the_phone(tmp_path):
     assert check(book, zones, tmp_path / "consumer outbox") == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN["time of day"])
-def test_no_email_is_sent_at_night_local_time(tmp_path, smtp):
+def test_no_email_is_sent_at_night_local_time(tmp_path, smtp, capsys):
     book, zones = _one_customer(tmp_path, [(1, "Reminder", 1, 0, "email", "reminder")])
     day1 = datetime(2026, 9, 1, 15, 0, tzinfo=UTC)
     refresh(book, as_of=day1.date(), today=day1.date(), now=day1)
     night = datetime(2026, 9, 2, 7, 0, tzinfo=UTC)                           # 03:00 in New York
     sent = send(book, approve_all=True, now=night, today=night.date(),
-                environ={"ARCOLLECT_SMTP_HOST": "127.0.0.1", "ARCOLLECT_SMTP_PORT": str(smtp.port),
-                         "ARCOLLECT_SMTP_TLS": "none"})
+                environ=smtp_environ(smtp.port))
     assert sent.report is None or not sent.report.sent
+    assert check(book, zones, tmp_path / "consumer outbox") == []
+    (held,) = sent.held                                                      # kept, and told when it may go
+    assert held.not_before == datetime(2026, 9, 2, 12, 0, tzinfo=UTC)       # 08:00 in New York
+    assert _print_send(book, sent) == 0                                      # what the clerk reads
+    assert ("Held, not sent now: Consumer 001 (USD, level 1): local time 03:00 (America/New_York) is outside "
+            "08:00-21:00 (regF); it may go from 2026-09-02 08:00 local (2026-09-02 12:00 UTC): send again then\n"
+            "Nothing sent: 1 held; 0 draft(s) waiting") in capsys.readouterr().out
+    morning = send(book, approve_all=True, now=held.not_before, today=night.date(),
+                   environ=smtp_environ(smtp.port))
+    assert len(morning.report.sent) == 1 and not morning.held
     assert check(book, zones, tmp_path / "consumer outbox") == []

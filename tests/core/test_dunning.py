@@ -206,3 +206,14 @@ def test_history_is_kept_per_currency():
 
 def test_reasons_say_one_day_not_one_days():
     assert "1 day past due" in decision(overdue(1)).reason
+
+
+def test_reg_f_no_call_within_7_days_of_a_promise_made_on_the_phone():
+    """A promise, dispute, payment or plan taken on the phone was a conversation (12 CFR 1006.14(b)(2)(ii))."""
+    h = history(("Acme", AS_OF - timedelta(days=12), "sent", 2),
+                ("Acme", AS_OF - timedelta(days=6), "promise", None, AS_OF - timedelta(days=2), 100_00))
+    h["channel"] = ["email", "phone"]
+    d = decision(overdue(20), h, regulation="regF")
+    assert d.level == 3 and d.channels == ("email",) and "Reg F: no call" in d.reason
+    h["channel"] = ["email", "email"]  # promised in an email: no conversation, the call may go
+    assert decision(overdue(20), h, regulation="regF").channels == ("email", "phone")

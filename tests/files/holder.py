@@ -2,16 +2,13 @@
 
 ``lock BOOK``: take the book's lock, say "held", keep it until stdin closes.
 ``count BOOK FILE N``: N times, under the lock, read the number in FILE and write it back plus one.
-``spill BOOK``: open the book's package, write a sheet (spill files in a scratch folder), say
-"spilled FOLDER", and wait until stdin closes.
-``scratch - N``: N times make a scratch folder (sweeping the others), spill a file into it, check it
-is still there, remove the folder; exit 1 at the first folder swept from under it.
+``spill BOOK``: open the book's package, write a sheet (into spill files), say "spilled", and wait
+until stdin closes.
 ``read BOOK``: say "reading", then read the book over and over as ``arcollect age`` does (and check
 every zip member's CRC) until stdin closes; print the number of reads and every failure, as JSON.
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -31,19 +28,6 @@ def main(what: str, book: str, *rest: str) -> None:
                 value = int(counter.read_text() or 0)
                 time.sleep(0.001)          # widen the window a second holder would need
                 counter.write_text(str(value + 1))
-    elif what == "scratch":
-        import tempfile
-
-        from addin.files.lock import ScratchFolder
-
-        for _ in range(int(rest[0])):
-            folder = ScratchFolder()
-            fd, spill = tempfile.mkstemp(dir=folder.name)
-            os.write(fd, b"spill")
-            os.close(fd)
-            if not os.path.exists(spill):
-                sys.exit(1)
-            folder.cleanup()
     elif what == "read":
         read_until_stdin_closes(Path(book))
     elif what == "spill":
@@ -51,7 +35,7 @@ def main(what: str, book: str, *rest: str) -> None:
 
         pkg = XlsxPackage.open(Path(book))
         pkg.write_sheet("Aging", [Column("n")], ([i] for i in range(1000)))
-        print("spilled", pkg._tmpdir.name, flush=True)
+        print("spilled", flush=True)
         sys.stdin.read()
 
 

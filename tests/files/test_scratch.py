@@ -1,4 +1,4 @@
-"""Nothing outlives a run: spill folders of killed processes, temporary files of killed saves."""
+"""Nothing outlives a run: spill files have no name, temporary files of killed saves are removed."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from addin.files.atomic import remove_leftovers, write_atomic
-from addin.files.lock import SCRATCH_PREFIX, ScratchFolder
 from addin.workbook.package import Column, XlsxPackage
 
 from .workload import ROOT, command, environment, run, small_book
@@ -25,49 +24,41 @@ def tmp(tmp_path, monkeypatch):
     return folder
 
 
-def spiller(book: Path, tmp: Path) -> tuple[subprocess.Popen, Path]:
+def open_spills(pid: int) -> list[str]:
+    """The deleted files process ``pid`` holds open (Linux: /proc/PID/fd links ending in "(deleted)")."""
+    fds = Path(f"/proc/{pid}/fd")
+    return [t for t in (os.readlink(f) for f in fds.iterdir() if f.is_symlink()) if t.endswith("(deleted)")]
+
+
+def test_spill_files_have_no_name_so_a_killed_writer_leaves_nothing(tmp_path, tmp):
+    """kill -9 while the package holds a sheet in its spill files: nothing to sweep, no next run needed."""
+    if not Path("/proc/self/fd").is_dir():
+        pytest.skip("needs /proc to see the spill files a process holds")
+    book = small_book(tmp_path / "books", customers=3)
     proc = subprocess.Popen([sys.executable, "-m", "tests.files.holder", "spill", str(book)], cwd=ROOT,
                             env=environment(tmp), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    word, folder = proc.stdout.readline().split()
-    assert word == "spilled" and Path(folder).parent == tmp and any(Path(folder).iterdir())
-    return proc, Path(folder)
-
-
-def test_the_spill_folder_of_a_killed_process_goes_with_the_next_open_and_a_live_one_stays(tmp_path, tmp):
-    book = small_book(tmp_path / "books", customers=3)
-    dead, dead_folder = spiller(book, tmp)
-    dead.kill()
-    dead.wait(10)
-    assert dead_folder.exists()
-    live, live_folder = spiller(book, tmp)
     try:
-        assert not dead_folder.exists()
-        with XlsxPackage.open(book) as pkg:
-            pkg.write_sheet("Aging", [Column("n")], [[1]])
-            mine = Path(pkg._tmpdir.name)
-            assert live_folder.exists() and mine.exists()
-        assert not mine.exists()
+        assert proc.stdout.readline().strip() == "spilled"
+        assert [t for t in open_spills(proc.pid) if t.startswith(str(tmp))]   # in the temp folder, no name
+        assert list(tmp.iterdir()) == []
     finally:
-        live.communicate("")
+        proc.kill()
+        proc.wait(10)
+    assert list(tmp.iterdir()) == [] and sorted(p.name for p in book.parent.iterdir()) == ["book.xlsx"]
+
+
+def test_a_package_closes_its_spill_files_when_it_saves_and_when_it_closes(tmp_path, tmp):
+    book = small_book(tmp_path / "books", customers=3)
+    with XlsxPackage.open(book) as pkg:
+        pkg.write_sheet("Aging", [Column("n")], [[1]])
+        spills = list(pkg._spills)
+        assert spills and not any(f.closed for f in spills)
+        pkg.save()
+        assert all(f.closed for f in spills)
+        pkg.write_sheet("Aging", [Column("n")], [[2]])
+        spills = list(pkg._spills)
+    assert spills and all(f.closed for f in spills)
     assert list(tmp.iterdir()) == []
-
-
-def test_live_scratch_folders_survive_sweeps_from_other_processes(tmp):
-    procs = [subprocess.Popen([sys.executable, "-m", "tests.files.holder", "scratch", "-", "150"], cwd=ROOT,
-                              env=environment(tmp)) for _ in range(4)]
-    assert [p.wait(120) for p in procs] == [0, 0, 0, 0]
-    assert list(tmp.iterdir()) == []
-
-
-def test_a_folder_without_an_owner_file_is_left_until_it_is_a_day_old(tmp):
-    fresh = tmp / f"{SCRATCH_PREFIX}fresh"
-    old = tmp / f"{SCRATCH_PREFIX}old"
-    for d in (fresh, old):
-        d.mkdir()
-        (d / "x.sheet").write_bytes(b"spill")
-    os.utime(old, (0, 0))
-    ScratchFolder().cleanup()
-    assert fresh.exists() and not old.exists()
 
 
 def test_a_run_leaves_nothing_in_the_temp_folder_or_beside_the_book(tmp_path):

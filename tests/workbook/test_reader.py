@@ -1,4 +1,5 @@
 """Reading the receivables a clerk brings: our table, a plain sheet, accounting-system exports."""
+import warnings
 from datetime import date, datetime
 
 import pytest
@@ -206,3 +207,24 @@ def test_a_table_starting_at_b3_names_the_right_cells(tmp_path, reader_path):
     book = read_book(plain_book(tmp_path / "b3.xlsx", rows, extra=shifted))
     assert messages(book) == ['AR!D4: due date "TBD" is not a date']
     assert book.items["row"].tolist() == [5] and book.layout.cell("amount", 5) == "AR!E5"
+
+
+def test_huge_and_non_finite_amounts_are_reported_by_cell_without_a_numpy_warning(tmp_path):
+    """1e308, nan and inf are validated before any numpy arithmetic: no RuntimeWarning reaches the clerk."""
+    rows = [["Customer", "Invoice", "Due Date", "Amount"],
+            ["Acme", "I1", date(2026, 11, 1), 1e308], ["Acme", "I2", date(2026, 11, 1), -1e308],
+            ["Acme", "I3", date(2026, 11, 1), "nan"], ["Acme", "I4", date(2026, 11, 1), "inf"],
+            ["Acme", "I5", date(2026, 11, 1), "-Infinity"], ["Acme", "I6", date(2026, 11, 1), 12.34]]
+
+    def history(wb):
+        ws = wb.create_sheet("History")
+        ws.append(["Timestamp (UTC)", "Customer", "Action", "Amount Due", "Promise Amount"])
+        ws.append(["2026-11-20T10:00:00Z", "Acme", "paid", "1e308", "nan"])
+        ws.append(["2026-11-21T10:00:00Z", "Acme", "paid", "inf", 1e308])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        book = read_book(plain_book(tmp_path / "huge.xlsx", rows, extra=history))
+    assert sorted(m.split(":")[0] for m in messages(book)) == ["AR!D2", "AR!D3", "AR!D4", "AR!D5", "AR!D6",
+                                                                "History!D2", "History!D3", "History!E2", "History!E3"]
+    assert book.items["document"].tolist() == ["I6"] and book.items["amount_minor"].tolist() == [1234]

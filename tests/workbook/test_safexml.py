@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import io
+import re
 import socket
 import threading
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -68,3 +70,21 @@ def test_ordinary_parts_parse_and_malformed_ones_raise_as_lxml_does():
     assert [el.text for _, el in safexml.iterparse(io.BytesIO(b"<r><si>1</si><si>2</si></r>"), tag="si")] == ["1", "2"]
     with pytest.raises(etree.XMLSyntaxError):
         safexml.parse(b"<r><unclosed></r>")
+
+
+def test_the_declared_lxml_floor_resolves_no_external_entity_even_by_default(tmp_path):
+    """Behind the one parser, lxml's own defaults are safe too from the floor pyproject.toml declares: 6.1.0 made
+    iterparse and ETCompatXMLParser stop resolving external entities (5.0 had the other parsers)."""
+    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+    floor = re.search(r'"lxml>=([\d.]+)"', pyproject)[1]
+    assert tuple(map(int, floor.split("."))) >= (6, 1, 0)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the SMTP password")
+    doc = f'<!DOCTYPE r [<!ENTITY x SYSTEM "{secret.as_uri()}">]><r>&x;</r>'.encode()
+    for parse in (lambda: etree.fromstring(doc), lambda: [el for _, el in etree.iterparse(io.BytesIO(doc))][-1],
+                  lambda: etree.fromstring(doc, etree.ETCompatXMLParser())):
+        try:
+            text = parse().text or ""
+        except etree.XMLSyntaxError:        # "Entity 'x' not defined": refused, not read
+            text = ""
+        assert "password" not in text
