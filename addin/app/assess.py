@@ -19,7 +19,8 @@ from ..documents.sources import letters_dir
 from ..refdata import unchecked_warning
 from ..workbook.inference import mapping_lines
 from ..workbook.plans import PlanReview, review_plans
-from ..workbook.reader import Book, read_book
+from ..workbook.reader import Book
+from .session import workbook
 from ..workbook.xlsx_xml import col_letter
 
 
@@ -44,8 +45,8 @@ class Assessment:
 
 
 def assess(path, as_of: date | None = None, *, today: date) -> Assessment:
-    """Read the book, age every open item and decide who is contacted, as of a date."""
-    return assess_book(read_book(path), as_of, today=today)
+    """Read the book (a path, or the live book), age every open item and decide who is contacted, as of a date."""
+    return assess_book(workbook(path).read(), as_of, today=today)
 
 
 def assess_book(book: Book, as_of: date | None = None, *, today: date) -> Assessment:
