@@ -240,9 +240,14 @@ def main(argv=None) -> int:
         return EXIT_FAILED
 
 
+def crash_log_folder() -> Path:
+    """Where the tracebacks of unexpected failures go: the user's temp folder (the ribbon's Help names it)."""
+    return Path(tempfile.gettempdir()) / "arcollect-logs"
+
+
 def crash_log(detail: str) -> Path:
     """Write the traceback to a log file in the user's temp folder and return its path."""
-    folder = Path(tempfile.gettempdir()) / "arcollect-logs"
+    folder = crash_log_folder()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"arcollect-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{os.getpid()}.log"
     path.write_text(f"arcollect {__version__}\nargv: {sys.argv!r}\n\n{detail}", encoding="utf-8")
