@@ -206,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("dir", type=Path, help="folder to write to")
     ex.add_argument("--force", action="store_true", help="overwrite files there that were edited")
     ex.set_defaults(func=cmd_templates_export)
+    from .excel.commands import register as register_addin
+
+    register_addin(sub)
     return p
 
 
