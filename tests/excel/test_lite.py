@@ -19,7 +19,7 @@ import pytest
 from addin.cli import main
 from addin.excel import lite, lite_runtime, ribbon, udfs
 from tests.workbook import fake_xlwings
-from tests.workbook.test_port_contract import AS_OF, demo_book
+from tests.workbook.test_port_contract import demo_book
 
 
 @pytest.fixture

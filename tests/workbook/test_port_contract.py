@@ -131,7 +131,7 @@ def test_refresh_again_rewrites_the_same_sheets_and_columns(port):
     assert len(port.values("Receivables")[0]) == width
 
 
-def test_a_users_sheet_named_like_ours_is_left_alone(tmp_path, request):
+def test_a_users_sheet_named_like_ours_is_left_alone(tmp_path):
     for kind in ("file", "live"):
         path = tmp_path / kind / "ar.xlsx"
         import openpyxl
