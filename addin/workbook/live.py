@@ -50,27 +50,31 @@ def _marks(book) -> Marks:
 
 
 def _cell(v):
-    """A value as Excel takes it through xlwings: NaN/NaT none, numpy scalars plain, Decimal a float."""
-    if v is None or isinstance(v, (str, bool, int, datetime, date)) and not isinstance(v, np.generic):
-        return None if isinstance(v, datetime) and v != v else v
+    """A value as Excel takes it through xlwings: plain Python scalars, NaN and NaT no value, a Decimal a float,
+    a datetime without its zone (as the file port writes it), a formula as its text."""
+    if v is None or isinstance(v, (str, bool)):
+        return v
     if isinstance(v, Formula):
         return v.text if v.text.startswith("=") else "=" + v.text
     if isinstance(v, Link):
         return v.text
+    if isinstance(v, np.generic):
+        if v.dtype.kind in "Mm":
+            return None if np.isnat(v) else _cell(v.astype("datetime64[us]").item())
+        return _cell(v.item())
     if isinstance(v, Decimal):
         return float(v) if v.is_finite() else None
     if isinstance(v, float):
-        return v if v == v else None
-    if isinstance(v, np.generic):
-        kind = v.dtype.kind
-        if kind in "Mm":
-            return None if v != v else v.astype("datetime64[us]").item()
-        return _cell(v.item())
+        return float(v) if v == v else None
+    if isinstance(v, int):
+        return int(v)
     if type(v).__name__ in ("NAType", "NaTType"):
         return None
     if hasattr(v, "to_pydatetime"):
-        return v.to_pydatetime()
-    return str(v)
+        v = v.to_pydatetime()
+    if isinstance(v, datetime):
+        return v.replace(tzinfo=None)
+    return v if isinstance(v, date) else str(v)
 
 
 def used_size(sheet) -> tuple[int, int]:
@@ -180,7 +184,11 @@ class LivePackage:
     def write_sheet(self, name: str, columns: list[Column], rows, *, table: str | None = None,
                     freeze_header: bool = True, chart: Chart | None = None, tab_color: str | None = None,
                     owned: bool = True) -> str:
-        """Write the sheet for the role ``name`` as ``XlsxPackage.write_sheet`` does; return its name."""
+        """Write the sheet for the role ``name`` as ``XlsxPackage.write_sheet`` does; return its name.
+
+        Frozen header rows and tab colours are left as Excel has them: xlwings' Book API has no portable
+        call for either (only the Windows-only ``.api``).
+        """
         columns = [c if isinstance(c, Column) else Column(str(c)) for c in columns]
         headers = unique_headers([c.header for c in columns]) if table else [c.header for c in columns]
         role = name

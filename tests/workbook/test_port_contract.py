@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
+import numpy as np
+import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
@@ -17,11 +19,12 @@ from addin.app import log_contact, refresh
 from addin.app.init import init_book
 from addin.app.session import workbook
 from addin.app.demo_data import demo_rows
-from addin.workbook.live import LiveWorkbook
+from addin.workbook.live import LiveWorkbook, _cell
 from addin.workbook.package import MARK_COLUMNS, mark_name
 from addin.workbook.reader import read_book
 from addin.workbook.schema import FLAG_HEADERS
 from addin.workbook.template import build_workbook
+from addin.workbook.xlsx_xml import Formula, Link
 from tests.workbook import fake_xlwings
 
 AS_OF = date(2026, 11, 30)
@@ -192,3 +195,13 @@ def test_live_writes_what_the_file_writes(tmp_path):
     assert live.sheet_names() == file.sheet_names()
     for sheet in file.sheet_names():
         assert live.values(sheet) == file.values(sheet), sheet
+
+
+@pytest.mark.parametrize("value, excel", [
+    (Decimal("12.30"), 12.3), (float("nan"), None), (np.int64(7), 7), (np.float64(2.5), 2.5), (np.bool_(True), True),
+    (np.datetime64("NaT"), None), (pd.Timestamp("2026-11-30 10:00", tz="UTC"), datetime(2026, 11, 30, 10, 0)),
+    (np.datetime64("2026-11-30"), datetime(2026, 11, 30)), (pd.NA, None), (Formula("SUM(A1:A3)"), "=SUM(A1:A3)"),
+    (Link("Receivables!D14", "Receivables!D14"), "Receivables!D14"), (date(2026, 1, 2), date(2026, 1, 2))])
+def test_values_reach_excel_as_plain_python(value, excel):
+    got = _cell(value)
+    assert got == excel and type(got) is type(excel)
