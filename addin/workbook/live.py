@@ -167,6 +167,12 @@ class LivePackage:
                 return sheet.name if sheet is not None else name
         raise ValueError(f"no free sheet name for {role!r}")
 
+    def _new_sheet(self, name: str) -> str:
+        """A sheet for the clerk (init's Settings, History...): never one that is there already."""
+        if self._sheet(name) is not None:
+            raise ValueError(f"{self.book.name} already has a sheet {name!r}")
+        return name
+
     def _write_block(self, sheet, top: int, left: int, rows, ncols: int) -> int:
         """``rows`` (row sequences or ``Columns``) from (top, left), a chunk per call; returns rows written."""
         n = 0
@@ -191,11 +197,7 @@ class LivePackage:
         """
         columns = [c if isinstance(c, Column) else Column(str(c)) for c in columns]
         headers = unique_headers([c.header for c in columns]) if table else [c.header for c in columns]
-        role = name
-        if owned:
-            name = self._owned_target(name, headers)
-        elif self._sheet(name) is not None:
-            raise ValueError(f"{self.book.name} already has a sheet {name!r}")
+        role, name = name, self._owned_target(name, headers) if owned else self._new_sheet(name)
         self.progress(f"writing {name}")
         sheet = self._sheet(name)
         if sheet is None:
