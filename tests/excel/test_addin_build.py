@@ -105,10 +105,12 @@ def test_every_button_reaches_its_own_use_case(built):
 
 
 def test_pyopenvba_checks_the_package(built):
-    from pyopenvba import check_file
+    from pyopenvba import ExcelFile, check_file
 
     report = check_file(built.path)
     assert report.ok, [(i.code, i.message) for i in report.issues]
+    with ExcelFile(built.path) as wb:      # IRibbonControl is Office's type, the form's controls MSForms'
+        assert {"Office", "MSForms"} <= {r.name for r in wb.references()}
 
 
 def test_the_form_has_every_control_its_code_names(built):
