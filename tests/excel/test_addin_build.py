@@ -152,3 +152,12 @@ def test_python_call_names_the_button(vba):
     call = vba.evaluate('PythonCall("arPlan", "customer=" & PyStr("C1"))')
     assert call == "import addin.excel.ribbon as ribbon; ribbon.on_button('arPlan', customer='C1')"
     ast.parse(call)
+
+
+@pytest.mark.parametrize("selected, customer", [("C3", "O'Brien Ltd"), ("A1", ""), ("D9", "")])
+def test_the_form_fills_in_the_customer_of_the_selected_row(vba, selected, customer):
+    vba.add_module("Sub Prep()\n Range(\"A1:B9\").ClearContents\n Range(\"A1\").Value = \"Customer ID\"\n"
+                   " Range(\"B1\").Value = \"Customer\"\n Range(\"B3\").Value = \"O'Brien Ltd\"\n"
+                   f" Range(\"{selected}\").Select\nEnd Sub\n", name=f"Prep{selected}")
+    vba.run(f"Prep{selected}.Prep")
+    assert vba.evaluate("SelectedCustomer()") == customer
