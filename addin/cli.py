@@ -108,6 +108,16 @@ def cmd_log(args) -> int:
     return EXIT_OK
 
 
+def cmd_plan(args) -> int:
+    from .app.plans import add_plan
+
+    p = add_plan(args.book, args.customer, today=date.today(), now=_now(), installments=args.installments,
+                 currency=args.currency or "")
+    print(f"Added a plan for {p.customer}: {p.principal} {p.currency} in {p.installments} monthly installments "
+          f"from {p.first_due.isoformat()} (Plans row {p.sheet_row} of {args.book.name})")
+    return EXIT_OK
+
+
 def cmd_demo(args) -> int:
     from .app.demo import run_demo
 
@@ -184,6 +194,14 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--reason", help="dispute reason or a note")
     lg.add_argument("--channel", default="phone", choices=["phone", "email", "letter", "sms", "visit"])
     lg.set_defaults(func=cmd_log)
+    pl = sub.add_parser("plan", help="add a payment plan of a customer's open balance to Plans",
+                        description="Append a plan for the customer's open balance (equal monthly installments "
+                                    "from a month after today, no interest) to Plans, and log it to History.")
+    pl.add_argument("book", type=Path)
+    pl.add_argument("--customer", required=True, help="customer id or name")
+    pl.add_argument("--installments", type=int, default=3, help="number of monthly installments (default 3)")
+    pl.add_argument("--currency", help="the plan's currency, when the customer owes in several")
+    pl.set_defaults(func=cmd_plan)
     d = sub.add_parser("demo", help="write a demo workbook and run the whole flow on it (no network)")
     d.add_argument("dir", nargs="?", default="arcollect-demo", help="folder to write to")
     d.set_defaults(func=cmd_demo)
