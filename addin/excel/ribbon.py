@@ -13,6 +13,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
+from .. import __version__
 from .. import app as actions
 from ..app.draft import outbox_folder
 from ..app.errors import UsageError
@@ -141,6 +142,9 @@ def run_button(book, control_id: str, fields: dict, *, today: date, now: datetim
     app = book.app
     port = LiveWorkbook(book, progress=lambda text: setattr(app, "status_bar", f"arcollect: {text}..."))
     try:
+        if control_id not in BUTTONS:   # an add-in built by another version of arcollect than the one installed
+            raise UsageError(f"this add-in's button {control_id!r} is unknown to arcollect {__version__}: run "
+                             f"`arcollect addin install` again to install the add-in of this version")
         done = BUTTONS[control_id](port, today=today, now=now, **fields)
     except (BookLocked, BookUnreadable, UsageError, SmtpConfigError) as exc:
         done = Done(str(exc))

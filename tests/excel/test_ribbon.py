@@ -128,3 +128,8 @@ def test_a_bug_is_one_message_naming_its_log_not_a_traceback(book, monkeypatch, 
     log = next((tmp_path / "arcollect-logs").iterdir())
     assert str(log) in text and "ZeroDivisionError: a bug" in log.read_text()
     assert book.app.status_bar is False
+
+
+def test_a_button_of_another_version_says_so(book):
+    click(book, "arSomethingNew")
+    assert "unknown to arcollect" in said(book) and "arcollect addin install" in said(book)
