@@ -118,6 +118,16 @@ def cmd_log(args) -> int:
     return EXIT_OK
 
 
+def cmd_plan(args) -> int:
+    from .app.plans import add_plan
+
+    p = add_plan(args.book, args.customer, today=date.today(), now=_now(), installments=args.installments,
+                 currency=args.currency or "")
+    print(f"Added a plan for {p.customer}: {p.principal} {p.currency} in {p.installments} monthly installments "
+          f"from {p.first_due.isoformat()} (Plans row {p.sheet_row} of {args.book.name})")
+    return EXIT_OK
+
+
 def cmd_demo(args) -> int:
     from .app.demo import run_demo
 
@@ -202,6 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--again", action="store_true",
                     help="log it even if the same contact is already logged today (another call that rang out)")
     lg.set_defaults(func=cmd_log)
+    pl = command("plan", help="add a payment plan of a customer's open balance to Plans",
+                        description="Append a plan for the customer's open balance (equal monthly installments "
+                                    "from a month after today, no interest) to Plans, and log it to History.")
+    pl.add_argument("book", type=Path)
+    pl.add_argument("--customer", required=True, help="customer id or name")
+    pl.add_argument("--installments", type=int, default=3, help="number of monthly installments (default 3)")
+    pl.add_argument("--currency", help="the plan's currency, when the customer owes in several")
+    pl.set_defaults(func=cmd_plan)
     d = command("demo", help="write a demo workbook and run the whole flow on it (no network)")
     d.add_argument("dir", nargs="?", default="arcollect-demo", help="folder to write to")
     d.set_defaults(func=cmd_demo)
@@ -224,6 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("dir", type=Path, help="folder to write to")
     ex.add_argument("--force", action="store_true", help="overwrite files there that were edited")
     ex.set_defaults(func=cmd_templates_export)
+    from .excel.commands import register as register_addin
+
+    register_addin(sub)
     return p
 
 
@@ -236,7 +257,7 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return EXIT_FAILED if exc.code else EXIT_OK
-    watcher = None if args.quiet or not sys.stderr.isatty() else TerminalWatcher(sys.stderr)
+    watcher = None if getattr(args, "quiet", False) or not sys.stderr.isatty() else TerminalWatcher(sys.stderr)
     try:
         with reporting(watcher):
             return args.func(args)
@@ -260,9 +281,14 @@ def main(argv=None) -> int:
         return EXIT_FAILED
 
 
+def crash_log_folder() -> Path:
+    """Where the tracebacks of unexpected failures go: the user's temp folder (the ribbon's Help names it)."""
+    return Path(tempfile.gettempdir()) / "arcollect-logs"
+
+
 def crash_log(detail: str) -> Path:
     """Write the traceback to a log file in the user's temp folder and return its path."""
-    folder = Path(tempfile.gettempdir()) / "arcollect-logs"
+    folder = crash_log_folder()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"arcollect-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{os.getpid()}.log"
     path.write_text(f"arcollect {__version__}\nargv: {sys.argv!r}\n\n{detail}", encoding="utf-8")

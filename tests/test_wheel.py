@@ -114,6 +114,13 @@ def test_templates_export_from_the_installed_wheel(installed):
     assert forced.returncode == 0 and reminder.read_bytes() == (ROOT / "letters/en/reminder.txt.j2").read_bytes()
 
 
+def test_addin_build_from_the_installed_wheel(installed):
+    """The add-in's sources (ribbon XML, VBA, form) are package data: the wheel builds the .xlam."""
+    _, bin_dir, work = installed
+    proc = _run([bin_dir / "arcollect", "addin", "build", "--out", work / "addin"], work, 300)
+    assert proc.returncode == 0 and (work / "addin" / "arcollect.xlam").stat().st_size > 10_000
+
+
 def test_a_checkout_uses_the_repository_letters():
     assert REPOSITORY == ROOT and letters_dir() == ROOT / "letters"
 

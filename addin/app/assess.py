@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,7 +19,8 @@ from ..documents.sources import letters_dir
 from ..refdata import unchecked_warning
 from ..workbook.inference import mapping_lines
 from ..workbook.plans import PlanReview, review_plans
-from ..workbook.reader import Book, read_book
+from ..workbook.reader import Book
+from .session import workbook
 from ..workbook.xlsx_xml import col_letter
 from .progress import stage
 
@@ -46,9 +46,10 @@ class Assessment:
 
 
 def assess(path, as_of: date | None = None, *, today: date) -> Assessment:
-    """Read the book, age every open item and decide who is contacted, as of a date."""
-    with stage(f"Reading {Path(path).name}"):
-        book = read_book(path)
+    """Read the book (a path, or the live book), age every open item and decide who is contacted, as of a date."""
+    port = workbook(path)
+    with stage(f"Reading {port.path.name}"):
+        book = port.read()
     return assess_book(book, as_of, today=today)
 
 

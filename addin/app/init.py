@@ -19,11 +19,11 @@ from ..core.model import HISTORY_COLUMNS
 from ..core.policy import POLICY_COLUMNS
 from ..workbook.csvbook import read_csv_table
 from ..workbook.package import Column
-from ..workbook.reader import Book, read_book
+from ..workbook.reader import Book
 from ..workbook.template import (COMPANY_SETTINGS, CUSTOMER_COLUMNS, PLAN_COLUMNS, SETTINGS, WIDE_HEADERS,
                                  column_format, policy_rows, receivables_book)
 from .errors import UsageError
-from .session import writing
+from .session import workbook
 
 SHEETS = ("Settings", "Policy", "Customers", "History", "Plans")
 FILL_IN = "Fill in: "
@@ -38,7 +38,8 @@ class InitResult:
 
 def init_book(path, *, from_csv=None) -> InitResult:
     """Add the collections sheets to ``path`` (made from ``from_csv`` first when given)."""
-    path = Path(path)
+    port = workbook(path)
+    path = port.path
     notes = []
     if from_csv is not None:
         if path.exists():
@@ -46,8 +47,8 @@ def init_book(path, *, from_csv=None) -> InitResult:
         headers, rows = read_csv_rows(Path(from_csv))
         receivables_book(path, headers, rows)
         notes.append(f"Made {path.name} from {Path(from_csv).name}: a Receivables table of {len(rows)} row(s)")
-    with writing(path) as pkg:
-        book = read_book(path)
+    with port.writing() as pkg:
+        book = port.read()
         result = InitResult(notes=notes)
         present = {n.lower() for n in pkg.sheet_names}
         for name, (columns, rows, table) in _sheets(book).items():

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
 import pandas as pd
 
@@ -17,11 +16,11 @@ from ..core.model import HistoryEntry, quote
 from ..core.money import quantize, to_minor
 from ..core.parse import parse_amount
 from ..workbook.history import append_history, stamp
-from ..workbook.reader import Book, read_book
+from ..workbook.reader import Book
 from .draft import outbox_folder
 from .errors import UsageError
 from .send import journal_entries
-from .session import writing
+from .session import workbook
 
 OUTCOMES = {  # --outcome: (History action, what the clerk heard)
     "no-answer": ("called", "no answer"), "called": ("called", "spoke to customer"),
@@ -93,9 +92,10 @@ def log_contact(path, customer: str, outcome: str, *, now: datetime, when: date 
         raise UsageError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
     if outcome == "promise" and (when is None or amount is None):
         raise UsageError("a promise to pay needs --date and --amount")
-    path = Path(path)
-    with writing(path) as pkg:
-        book = read_book(path)
+    port = workbook(path)
+    path = port.path
+    with port.writing() as pkg:
+        book = port.read()
         key, name = find_customer(book, customer)
         owed = customer_currencies(book, key)
         if currency:

@@ -16,7 +16,7 @@ from .draft import DraftResult, draft_batch, outbox_folder, sender_address
 from .send import SendResult, journal_entries, send
 from .ids import run_id
 from .progress import stage
-from .session import writing
+from .session import workbook
 
 @dataclass
 class RunResult:
@@ -42,10 +42,10 @@ def refresh(path, as_of: date | None = None, *, today: date, now: datetime | Non
     Drafts (.eml, letters, call sheet, SMS) go to the outbox and are logged to
     History in the same atomic save as the refreshed sheets.
     """
-    path = Path(path)
+    port = workbook(path)
     now = now or datetime.combine(today, datetime.min.time(), timezone.utc)
-    with writing(path) as pkg:
-        return _refresh(pkg, path, assess(path, as_of, today=today), now, drafts, user, environ)
+    with port.writing() as pkg:
+        return _refresh(pkg, port.path, assess(port, as_of, today=today), now, drafts, user, environ)
 
 
 def _refresh(pkg, path: Path, a: Assessment, now: datetime, drafts: bool, user: str, environ) -> RunResult:

@@ -30,12 +30,12 @@ from ..mail.journal import JournalEntry, SendJournal
 from ..mail.outbox import read_draft
 from ..mail.smtp import SendReport, SmtpConfig, SmtpConfigError, send_batch
 from ..workbook.history import append_history, logged_message_ids, stamp
-from ..workbook.reader import Book, read_book
+from ..workbook.reader import Book
 from .assess import assess_book
 from .communications import build_communications
 from .draft import outbox_folder
 from .ids import run_id
-from .session import writing
+from .session import workbook
 
 
 @dataclass(frozen=True)
@@ -132,9 +132,10 @@ def _outside_hours(r, comm, now: datetime) -> Held | None:
 def send(path, *, approve_all: bool = False, now: datetime, today: date | None = None, environ=None,
          user: str = "") -> SendResult:
     """Decide again, withdraw what no longer applies, send the rest once each; log every outcome."""
-    path = Path(path)
-    with writing(path) as pkg:
-        book = read_book(path)
+    port = workbook(path)
+    path = port.path
+    with port.writing() as pkg:
+        book = port.read()
         result = _send(book, path, approve_all, now, today or now.date(), environ, user or book.settings.user)
         if result.entries:
             append_history(pkg, result.entries)

@@ -17,6 +17,7 @@ from typing import Iterator
 from ..files.atomic import remove_leftovers
 from ..files.lock import book_lock
 from ..workbook.package import BookUnreadable, XlsxPackage, _check_unlocked
+from ..workbook.reader import Book, read_book
 
 
 @contextmanager
@@ -37,3 +38,25 @@ def writing(path, wait: float | None = None) -> Iterator[XlsxPackage]:
             yield pkg
         finally:
             pkg.close()
+
+
+class FileWorkbook:
+    """The workbook as a file: read by the reader, written through the lossless package under its lock.
+
+    The live book open in Excel (workbook/live.py) has the same two methods and ``path``, so every use
+    case takes either.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def read(self) -> Book:
+        return read_book(self.path)
+
+    def writing(self, wait: float | None = None):
+        return writing(self.path, wait)
+
+
+def workbook(target):
+    """The port for ``target``: a live book as it is, else the file at that path."""
+    return target if hasattr(target, "writing") else FileWorkbook(target)

@@ -1,0 +1,173 @@
+"""The Collections ribbon's Python side: each button a few lines over its own use case in ``addin.app``.
+
+``Collections.OnAction`` (source/Collections.bas) runs ``on_button(id, ...)``
+through xlwings' RunPython. The use case works on the book open in Excel
+(workbook/live.py); the status bar says what it is doing, a message box says
+what was done and how many problems there are (the Errors sheet selected when
+there are any), and a Python error never reaches the clerk as a traceback: one
+message naming the log file that holds the detail.
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from .. import __version__
+from .. import app as actions
+from ..app.draft import outbox_folder
+from ..app.errors import UsageError
+from ..core.dunning import CONTACT, HANDED_OVER, HOLD, REVIEW, action_counts
+from ..core.model import quote
+from ..core.parse import parse_date
+from ..mail.smtp import SmtpConfigError
+from ..workbook.live import LivePackage, LiveWorkbook
+from ..workbook.package import BookLocked, BookUnreadable
+
+TITLE = "arcollect"
+
+
+@dataclass(frozen=True)
+class Done:
+    message: str
+    problems: int = 0
+
+
+def _problems(n: int) -> str:
+    return f"\n\n{n} input problem(s), each naming its cell: see the Errors sheet." if n else ""
+
+
+def refresh_aging(port, *, today, now, drafts=False, **_) -> Done:
+    r = actions.refresh(port, today=today, now=now, drafts=drafts)
+    a = r.assessment
+    counts = action_counts(a.decisions)
+    text = (f"Aged {len(a.aged)} open items as of {a.as_of.isoformat()}. To contact: {counts[CONTACT]}, "
+            f"to review: {counts[REVIEW]}, on hold: {counts[HOLD]}, handed over: {counts[HANDED_OVER]}.")
+    if r.drafts is not None:
+        d = r.drafts
+        text += (f"\n\nDrafted {len(d.entries)} document(s) for {len(d.documents)} customer(s)"
+                 + (f" ({d.skipped} already drafted)" if d.skipped else "")
+                 + f" in {outbox_folder(port.path, a.book.settings)}.")
+    return Done(text + _problems(len(a.problems)), len(a.problems))
+
+
+def draft_reminders(port, *, today, now, **_) -> Done:
+    return refresh_aging(port, today=today, now=now, drafts=True)
+
+
+def send_approved(port, *, today, now, **_) -> Done:
+    r = actions.send(port, now=now, today=today)
+    if r.report is None:
+        text = f"Nothing to send: {r.not_approved} draft(s) wait for Approve on the Actions sheet."
+    else:
+        text = (f"Sent {len(r.report.sent)}, failed {len(r.report.failed)}, withdrawn {len(r.withdrawn)}; "
+                f"{r.not_approved} waiting for approval.")
+        if r.report.error:
+            text += f"\nThe batch stopped early: {r.report.error}. Click Send approved again for the rest."
+    text += "".join(f"\nWithdrawn: {w.customer} ({w.currency}, level {w.level}): {w.reason}" for w in r.withdrawn)
+    return Done(text + _problems(len(r.problems)), len(r.problems))
+
+
+def log(port, *, today, now, customer="", outcome="", when="", amount="", note="", **_) -> Done:
+    if not customer.strip():
+        raise UsageError("say which customer: type their id or name in Customer")
+    try:
+        day = parse_date(when) if when.strip() else None
+    except ValueError:
+        raise UsageError(f"date {quote(when)} is not a date like {today.isoformat()} or {today:%d.%m.%Y}") from None
+    logged = actions.log_contact(port, customer, outcome, now=now, when=day, amount=amount.strip() or None,
+                                 reason=note.strip())
+    e = logged.entry
+    if logged.already:
+        return Done(f"Already logged today: {e.action} for {e.customer} ({e.outcome or 'no details'}), row "
+                    f"{logged.already} of History; nothing added.")
+    return Done(f"Logged {e.action} for {e.customer} ({e.outcome or 'no details'}) in History.")
+
+
+def payment_plan(port, *, today, now, customer="", **_) -> Done:
+    from ..app.plans import add_plan
+
+    customer = customer or selected_customer(port.book)
+    p = add_plan(port, customer, today=today, now=now)
+    return Done(f"Added a plan for {p.customer}: {p.principal} {p.currency} in {p.installments} monthly "
+                f"installments from {p.first_due.isoformat()} (Plans row {p.sheet_row}). Edit the row to change "
+                f"it; Refresh aging schedules it.")
+
+
+def month_end_close(port, *, today, now, **_) -> Done:
+    try:
+        from ..app.close import close
+    except ImportError:
+        return Done("Month-end close is not available in this version of arcollect.")
+    r = close(port, today=today, now=now, say=port.progress)
+    return Done(f"Closed the period as of {r.as_of.isoformat()}: wrote {', '.join(r.written)}."
+                + _problems(len(r.problems)), len(r.problems))
+
+
+def set_up(port, *, today, now, **_) -> Done:
+    from ..app.init import init_book
+
+    r = init_book(port)
+    text = (f"Added {', '.join(r.added)}." if r.added else "Nothing to add.") + (
+        f" Already there, left as they are: {', '.join(r.kept)}." if r.kept else "")
+    return Done("\n".join([text, *r.notes]))
+
+
+def help_text(port, **_) -> Done:
+    from ..cli import crash_log_folder
+
+    return Done("Refresh aging: flags, Aging, Actions, Summary, Errors. Draft reminders: the same, then the "
+                "drafts in the outbox beside the workbook. Send approved: the drafts ticked on Actions. Log "
+                "contact: a call, promise, dispute or payment. Payment plan: for the customer of the selected "
+                "row. Set up this workbook: the Settings, Policy, Customers, History and Plans sheets.\n\n"
+                f"The whole manual is arcollect's README. Error details are logged in {crash_log_folder()}.")
+
+
+BUTTONS = {"arRefresh": refresh_aging, "arDraft": draft_reminders, "arSend": send_approved, "arLogContact": log,
+           "arPlan": payment_plan, "arClose": month_end_close, "arInit": set_up, "arHelp": help_text}
+
+
+def selected_customer(book) -> str:
+    """The customer (id, else name) on the selected row, read under a Customer ID or Customer header."""
+    sel = book.selection
+    sheet, row = sel.sheet, sel.row
+    header = sheet.range((1, 1), (1, 60)).options(ndim=2).value[0]
+    names = {str(h).strip().lower(): i + 1 for i, h in enumerate(header) if h is not None}
+    for wanted in ("customer id", "customer"):
+        if wanted in names and row > 1:
+            value = sheet.range((row, names[wanted])).value
+            if value not in (None, ""):
+                return str(value).strip()
+    raise UsageError("select a row of a customer first (on Actions, Aging or Receivables), then click Payment plan")
+
+
+def run_button(book, control_id: str, fields: dict, *, today: date, now: datetime) -> Done:
+    """Run one button's use case on ``book`` and tell the clerk; never raises."""
+    app = book.app
+    port = LiveWorkbook(book, progress=lambda text: setattr(app, "status_bar", f"arcollect: {text}..."))
+    try:
+        if control_id not in BUTTONS:   # an add-in built by another version of arcollect than the one installed
+            raise UsageError(f"this add-in's button {control_id!r} is unknown to arcollect {__version__}: run "
+                             f"`arcollect addin install` again to install the add-in of this version")
+        done = BUTTONS[control_id](port, today=today, now=now, **fields)
+    except (BookLocked, BookUnreadable, UsageError, SmtpConfigError) as exc:
+        done = Done(str(exc))
+    except Exception:   # a bug or an I/O failure: one message, the detail in a log file
+        from ..cli import crash_log
+
+        done = Done(f"Something went wrong that arcollect did not expect; the step did not finish. The details "
+                    f"are in {crash_log(traceback.format_exc())}: please send that file to your support.")
+    finally:
+        app.status_bar = False   # Excel's own status bar again
+    errors = LivePackage(book, port.progress).marks().sheet("Errors") if done.problems else None
+    if errors:
+        book.sheets[errors].activate()
+    app.alert(done.message, title=TITLE)
+    return done
+
+
+def on_button(control_id: str, **fields) -> None:
+    """What ``Collections.OnAction`` runs: the button's use case on the book that called."""
+    import xlwings as xw
+
+    run_button(xw.Book.caller(), control_id, fields, today=date.today(), now=datetime.now(timezone.utc))
