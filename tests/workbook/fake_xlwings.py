@@ -79,8 +79,8 @@ class Chart:
     def __init__(self, sheet, **where):
         self.sheet, self.where, self.chart_type, self.source = sheet, where, None, None
 
-    def set_source_data(self, rng):
-        self.source = rng.address
+    def set_source_data(self, source):
+        self.source = source.address
 
     def delete(self):
         self.sheet.charts.remove(self)
@@ -91,8 +91,8 @@ class Charts(list):
         super().__init__()
         self.sheet = sheet
 
-    def add(self, **where):
-        chart = Chart(self.sheet, **where)
+    def add(self, left=0, top=0, width=355, height=211):
+        chart = Chart(self.sheet, left=left, top=top, width=width, height=height)
         self.append(chart)
         return chart
 
@@ -113,11 +113,11 @@ class Font:
 
     @property
     def bold(self):
-        return all(self.rng.sheet.bold.get(rc) for rc in self.rng.cells())
+        return all(self.rng.sheet.bold.get(rc) for rc in self.rng._coords())
 
     @bold.setter
     def bold(self, value):
-        for rc in self.rng.cells():
+        for rc in self.rng._coords():
             self.rng.sheet.bold[rc] = value
 
 
@@ -144,7 +144,7 @@ class Range:
     def last_cell(self):
         return Range(self.sheet, self.last)
 
-    def cells(self):
+    def _coords(self):
         (r1, c1), (r2, c2) = self.first, self.last
         return [(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
 
@@ -173,7 +173,7 @@ class Range:
 
     def clear_contents(self):
         self.sheet.book.calls.append(("clear_contents", self.sheet.name, self.address))
-        for rc in self.cells():
+        for rc in self._coords():
             self.sheet.cells_.pop(rc, None)
 
     def add_hyperlink(self, address, text_to_display=None, screen_tip=None):
@@ -181,7 +181,7 @@ class Range:
         self.sheet.put(*self.first, text_to_display)
 
     def _set_each(self, store, value):
-        for rc in self.cells():
+        for rc in self._coords():
             store[rc] = value
 
     number_format = property(lambda self: self.sheet.formats.get(self.first),
@@ -204,8 +204,8 @@ class Sheet:
         else:
             self.cells_[(r, c)] = v
 
-    def range(self, first, last=None):
-        return Range(self, first, last)
+    def range(self, cell1, cell2=None):
+        return Range(self, cell1, cell2)
 
     def __getitem__(self, ref):
         return Range(self, ref)

@@ -205,3 +205,26 @@ def test_live_writes_what_the_file_writes(tmp_path):
 def test_values_reach_excel_as_plain_python(value, excel):
     got = _cell(value)
     assert got == excel and type(got) is type(excel)
+
+
+TEST_ONLY = {"grid", "put", "from_file", "sheet", "where", "source", "alerts", "calls", "saved", "active", "ref"}
+
+
+@pytest.mark.parametrize("name", ["App", "Name", "Names", "Table", "Tables", "Chart", "Charts", "Font", "Range",
+                                  "Sheet", "Sheets", "Book"])
+def test_the_fake_only_uses_what_xlwings_offers(name):
+    """Everything the fake defines exists in xlwings' own class, and a call the fake takes, xlwings takes."""
+    import inspect
+
+    import xlwings.main as real
+
+    fake, xw = getattr(fake_xlwings, name), getattr(real, name)
+    for attr, member in vars(fake).items():
+        if attr.startswith("_") or attr in TEST_ONLY:
+            continue
+        assert hasattr(xw, attr), f"xlwings' {name} has no {attr}"
+        if inspect.isfunction(member):
+            ours = [p for p in inspect.signature(member).parameters if p != "self"]
+            theirs = inspect.signature(getattr(xw, attr)).parameters
+            if not any(p.kind is p.VAR_KEYWORD for p in theirs.values()):
+                assert set(ours) <= set(theirs), f"{name}.{attr}: {ours} vs xlwings' {list(theirs)}"
