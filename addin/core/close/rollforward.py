@@ -64,7 +64,7 @@ class Movements:
     items: pd.DataFrame                      # one row per item moved: KEY, customer, change, previous/now bucket, balances
 
 
-def _state_now(items: pd.DataFrame, as_of: date, since: date, basis: str, edges) -> pd.DataFrame:
+def _state_at(items: pd.DataFrame, as_of: date, since: date, basis: str, edges) -> pd.DataFrame:
     """Every item of the book with its amount, paid, balance and bucket as of ``as_of``; ``touched`` when
     something happened to it after ``since`` (dated, or paid, after it)."""
     cutoff, after = pd.Timestamp(as_of), pd.Timestamp(since)
@@ -87,7 +87,7 @@ def movements(previous: pd.DataFrame, items: pd.DataFrame, as_of: date, since: d
 
     ``items`` carries ``occurrence`` (with_occurrence); ``since`` is the previous close's as-of date.
     """
-    now = _state_now(items, as_of, since, basis, edges)
+    now = _state_at(items, as_of, since, basis, edges)
     prev = previous[[*KEY, "customer", "balance_minor", "bucket"]].rename(
         columns={"customer": "customer_before", "balance_minor": "before", "bucket": "bucket_before"})
     m = prev.merge(now, on=KEY, how="outer", indicator=True)
