@@ -123,13 +123,13 @@ def movements(previous: pd.DataFrame, items: pd.DataFrame, as_of: date, since: d
         both = pd.concat([stay.loc[stay["c"] != CLEARED], gone.loc[in_prev[sel]]])
         migration[cur] = (both.pivot_table(index="r", columns="c", values="v", aggfunc="sum", fill_value=0)
                           .reindex(index=rows, columns=cols, fill_value=0).astype("int64"))
-    changed = m.assign(before=before, closing=closing, new=new, gone=in_prev & ~in_book, closed=closed,
-                       customer=m["customer"].fillna(m["customer_before"]))
+    changed = m.assign(before=before, closing=closing, new=new, gone=in_prev & ~in_book,
+                       written_off=frame["written_off"].to_numpy(), customer=m["customer"].fillna(m["customer_before"]))
     changed = changed.loc[(before != closing) | new | changed["gone"] | (
         changed["bucket_before"].astype(object) != changed["bucket_now"].astype(object))]
     return Movements(rollforwards, migration,
                      changed[[*KEY, "customer", "before", "closing", "bucket_before", "bucket_now", "new", "gone",
-                              "closed"]].reset_index(drop=True))
+                              "written_off"]].reset_index(drop=True))
 
 
 def roll_rates(migration: pd.DataFrame, buckets: list[str]) -> dict[str, Decimal | None]:

@@ -1,0 +1,243 @@
+"""Close: the month-end pack, written into the book in one atomic save, and a run log beside it.
+
+The period's open items are frozen in a snapshot sheet; the roll-forward,
+migration, KPIs and provision are computed from the snapshot before it (or,
+at a book's first close, from the book as it stood the day before the period)
+and written to the Close sheets and the ledger of closes. Re-closing a period
+replaces its sheets and its ledger rows; an as-of date earlier than the last
+close is refused unless the caller reopens it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from ..core.aging import age_items, bucket_totals, open_balances
+from ..core.buckets import bucket_labels
+from ..core.close.kpis import Kpis, compute_kpis
+from ..core.close.period import Period, period_ending
+from ..core.close.provision import Provision, parse_loss_rates, provision_matrix
+from ..core.close.rollforward import Movements, RollForward, movements, roll_rates, with_occurrence
+from ..core.model import Problem, quote
+from ..core.money import from_minor, to_minor
+from ..core.parse import parse_amount
+from ..files.atomic import write_atomic
+from ..workbook import closepack
+from ..workbook.closebook import LEDGER, LEDGER_ROLE, SNAPSHOT, Closed, read_ledger, read_snapshot, snapshot_role, \
+    snapshot_rows
+from ..workbook.history import stamp
+from ..workbook.reader import read_book
+from .assess import document_cells
+from .errors import UsageError
+from .session import writing
+
+
+@dataclass(frozen=True)
+class CloseOptions:
+    """What the CLI's flags (or the ribbon's dialog) say; text is read the way the book's locale writes it."""
+
+    sales: str | None = None          # the period's credit sales in the home currency (--sales)
+    loss_rates: str | None = None     # percent per bucket, Current first (--loss-rates)
+    period_start: date | None = None  # default: the first of the as-of date's month
+    reopen: bool = False              # allow an as-of date earlier than the last close
+
+
+@dataclass(frozen=True)
+class CurrencyClose:
+    currency: str
+    rollforward: RollForward
+    totals: dict[str, int]            # bucket (and Total) -> minor units at the close
+    sales: int
+    sales_source: str
+    kpis: Kpis
+    provision: Provision | None
+    migration: pd.DataFrame
+    roll_rates: dict[str, Decimal | None]
+
+
+@dataclass
+class CloseResult:
+    book: Path
+    as_of: date
+    period: Period
+    home: str
+    buckets: list[str]
+    opening_from: str                 # "the close of 2026-10 (as of 2026-10-31)" or "the book as it stood on ..."
+    currencies: dict[str, CurrencyClose]
+    changes: pd.DataFrame
+    written: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    log: Path | None = None
+
+
+STEPS = ("reading the book", "reading the previous close", "computing the pack", "writing the pack",
+         "saving the book")
+
+
+def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(), *, today: date,
+          now: datetime, say: Callable[[str], None] | None = None) -> CloseResult:
+    """Close the period ending on ``as_of`` (else Settings' as-of date, else ``today``) and write the pack.
+
+    ``say`` hears each step as it starts ("[2/5] reading the previous close"), for a progress line.
+    """
+    path = Path(path)
+    step = iter(enumerate(STEPS, 1))
+
+    def progress() -> None:
+        k, text = next(step)
+        if say:
+            say(f"[{k}/{len(STEPS)}] {text}")
+
+    with writing(path) as pkg:
+        progress()
+        book = read_book(path)
+        settings = book.settings
+        as_of = as_of or settings.as_of or today
+        try:
+            period = period_ending(as_of, options.period_start)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        ledger = read_ledger(path, pkg.marks().sheet(LEDGER_ROLE))
+        _check_order(ledger, period, options.reopen)
+        progress()
+        items = with_occurrence(book.items)
+        buckets = bucket_labels(settings.edges)
+        before = [c for c in ledger if c.as_of < period.start]
+        previous, since, opening_from, problems = _previous(path, pkg, before, items, period, settings)
+        progress()
+        aged = age_items(open_balances(items, as_of), as_of, settings.basis, settings.edges)
+        moved = movements(previous, items, as_of, since, settings.basis, settings.edges, buckets)
+        rates, source = _loss_rates(options, settings, buckets, problems)
+        sales = _sales(options, settings, items, period)
+        currencies = _per_currency(moved, aged, buckets, sales, rates, source, period, before, settings.currency)
+        result = CloseResult(path, as_of, period, settings.currency, buckets, opening_from, currencies,
+                             moved.items, problems=list(book.problems) + problems)
+        progress()
+        role = snapshot_role(period)
+        sheets = [(role, SNAPSHOT, snapshot_rows(aged, document_cells(book.layout, aged["row"])), {}),
+                  ("Close Summary", *closepack.summary(result)),
+                  ("Close Migration", *closepack.migration(result)),
+                  ("What Changed", *closepack.changes(result))]
+        for name, cols, rows, extra in sheets:
+            result.written.append(pkg.write_sheet(name, cols, rows, **extra))
+        kept = [c for c in ledger if c.period != period.label]
+        rows, chart = closepack.ledger(kept, result, role)
+        result.written.append(pkg.write_sheet(LEDGER_ROLE, LEDGER, rows, table="ClosePeriods", chart=chart))
+        if options.reopen and any(c.as_of > as_of for c in ledger):
+            result.notes.append(f"Reopened {period.label}: the periods closed after it were computed from the old "
+                                f"figures; close them again to roll forward from these")
+        progress()
+        pkg.save()
+    result.log = _write_log(result, now)
+    return result
+
+
+def _check_order(ledger: list[Closed], period: Period, reopen: bool) -> None:
+    """Refuse an as-of date earlier than the last close, unless reopening."""
+    if not ledger or reopen:
+        return
+    last = max(ledger, key=lambda c: c.as_of)
+    if period.end < last.as_of:
+        raise UsageError(f"{period.end.isoformat()} is earlier than the last close ({last.period}, as of "
+                         f"{last.as_of.isoformat()}): nothing was changed. To close an earlier period again, "
+                         f"use --reopen")
+
+
+def _previous(path: Path, pkg, before: list[Closed], items: pd.DataFrame, period: Period, settings):
+    """(previous items, their as-of date, where the opening comes from in words, problems)."""
+    problems: list[Problem] = []
+    if before:
+        last = max(before, key=lambda c: c.as_of)
+        sheet = pkg.marks().sheet(last.snapshot) if last.snapshot else None
+        if sheet is not None:
+            try:
+                return (read_snapshot(path, sheet), last.as_of,
+                        f"the close of {last.period} (as of {last.as_of.isoformat()})", problems)
+            except ValueError as exc:
+                problems.append(Problem(f"{sheet}!A1", f"{exc}; the opening balance is rebuilt from the book"))
+        else:
+            problems.append(Problem(LEDGER_ROLE, f"the snapshot {quote(last.snapshot)} of the close of {last.period} "
+                                                 f"is no longer in the book; the opening balance is rebuilt from "
+                                                 f"the book as it stood on {period.opening_date.isoformat()}"))
+    day = period.opening_date
+    aged = age_items(open_balances(items, day), day, settings.basis, settings.edges)
+    return aged.assign(bucket=aged["bucket"].astype(str)), day, f"the book as it stood on {day.isoformat()} (no earlier close)", problems
+
+
+def _loss_rates(options: CloseOptions, settings, buckets: list[str], problems: list[Problem]):
+    """({bucket: percent}, where they come from) from --loss-rates, else Settings; (None, reason) without."""
+    if options.loss_rates:
+        try:
+            return parse_loss_rates(options.loss_rates, buckets, settings.conventions), "--loss-rates"
+        except ValueError as exc:
+            raise UsageError(f"--loss-rates {quote(options.loss_rates)}: {exc}") from None
+    if settings.loss_rates:
+        cell = settings.cells.get("loss_rates", "Settings")
+        try:
+            return parse_loss_rates(settings.loss_rates, buckets, settings.conventions), f"Settings ({cell})"
+        except ValueError as exc:
+            problems.append(Problem(cell, f"Loss rates {quote(settings.loss_rates)}: {exc}; no provision is computed"))
+    return None, "no loss rates given (Settings' Loss rates or --loss-rates)"
+
+
+def _sales(options: CloseOptions, settings, items: pd.DataFrame, period: Period) -> dict[str, tuple[int, str]]:
+    """Credit sales per currency: --sales, else Settings, for the home currency; else the invoices dated in
+    the period (positive amounts, credit notes not netted)."""
+    dated = items["invoice_date"].between(pd.Timestamp(period.start), pd.Timestamp(period.end))
+    invoiced = items.loc[dated & (items["amount_minor"] > 0)].groupby("currency")["amount_minor"].sum()
+    out = {cur: (int(v), f"invoices dated {period.start.isoformat()} to {period.end.isoformat()}")
+           for cur, v in invoiced.items()}
+    home = settings.currency
+    if options.sales:
+        try:
+            out[home] = (to_minor(parse_amount(options.sales, settings.conventions), home), "--sales")
+        except ValueError:
+            raise UsageError(f"--sales {quote(options.sales)} is not an amount") from None
+    elif settings.credit_sales is not None:
+        out[home] = (to_minor(settings.credit_sales, home),
+                     f"Settings ({settings.cells.get('credit_sales', 'Settings')})")
+    return out
+
+
+def _per_currency(moved: Movements, aged: pd.DataFrame, buckets: list[str], sales, rates, source: str,
+                  period: Period, before: list[Closed], home: str) -> dict[str, CurrencyClose]:
+    totals = bucket_totals(aged)
+    currencies = sorted(set(moved.rollforwards) | set(totals.index), key=lambda c: (c != home, c))
+    out = {}
+    for cur in currencies:
+        row = {b: int(totals.at[cur, b]) if cur in totals.index else 0 for b in [*buckets, "Unapplied", "Total"]}
+        rf = moved.rollforwards.get(cur) or RollForward(cur, 0, 0, 0, 0, 0, row["Total"])
+        sold, sold_from = sales.get(cur, (0, "no invoices dated in the period"))
+        earlier = sorted((c for c in before if c.currency == cur), key=lambda c: c.as_of, reverse=True)
+        history = [(from_minor(sold, cur), period.days)] + [
+            (from_minor(c.money("Credit Sales") or 0, cur), (c.as_of - c.start).days + 1) for c in earlier]
+        kpis = compute_kpis(beginning=from_minor(rf.opening, cur), sales=from_minor(sold, cur),
+                            ending_total=from_minor(row["Total"], cur), ending_current=from_minor(row[buckets[0]], cur),
+                            over_90=from_minor(row[buckets[-1]], cur), days=period.days, sales_history=history)
+        provision = None if rates is None else provision_matrix(
+            {b: row[b] for b in buckets}, rates, cur,
+            previous=earlier[0].money("Provision") if earlier else None, source=source)
+        migration = moved.migration.get(cur)
+        if migration is None:
+            migration = pd.DataFrame(0, index=[*buckets, "Unapplied", "New"], columns=[*buckets, "Unapplied", "Cleared"])
+        out[cur] = CurrencyClose(cur, rf, row, sold, sold_from, kpis, provision, migration,
+                                 roll_rates(migration, buckets))
+    return out
+
+
+def _write_log(result: CloseResult, now: datetime) -> Path:
+    """The run's report and problems in '<book> close/close-<period>-<time>.log' beside the book."""
+    from .close_report import close_text
+
+    folder = result.book.parent / f"{result.book.stem} close"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"close-{result.period.label.replace(' ', '_')}-{stamp(now).replace(':', '')}.log"
+    lines = [f"arcollect close {result.book.name} as of {result.as_of.isoformat()} at {stamp(now)}", "",
+             close_text(result), ""] + [f"{result.book.name}:{p}" for p in result.problems]
+    return write_atomic(folder / name, ("\n".join(lines) + "\n").encode("utf-8"))

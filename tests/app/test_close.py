@@ -1,0 +1,149 @@
+"""`arcollect close` on real workbooks: the pack, the roll-forward between two closes, re-closing, refusing."""
+import json
+from datetime import date
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from addin.cli import main
+from addin.workbook.package import XlsxPackage
+from addin.workbook.template import build_workbook
+from tests.xlsx_checks import assert_unchanged_except, check_package, members
+
+
+def row(cid, name, doc, invoiced, due, amount, paid=0, paid_on=None, currency="GBP", status="open"):
+    return [cid, name, "", "", "", doc, date.fromisoformat(invoiced), date.fromisoformat(due), amount, paid,
+            paid_on and date.fromisoformat(paid_on), currency, status, None, "business", "en", ""]
+
+
+@pytest.fixture
+def book(tmp_path):
+    rows = [row("C1", "Acme Ltd", "INV-1", "2026-09-10", "2026-10-10", 1200.00),             # row 2
+            row("C1", "Acme Ltd", "INV-2", "2026-10-05", "2026-11-04", 300.00),              # row 3
+            row("C2", "Birch GmbH", "R-9", "2026-08-01", "2026-08-31", 500.00),              # row 4
+            row("C3", "Cobalt plc", "INV-3", "2026-10-20", "2026-11-19", 250.00),            # row 5
+            row("C4", "Delta SA", "F-1", "2026-10-15", "2026-11-14", 800.00, currency="EUR"),  # row 6
+            row("C1", "Acme Ltd", "INV-7", "2026-11-12", "2026-12-12", 400.00),              # row 7: November
+            row("C3", "Cobalt plc", "CN-1", "2026-11-20", "2026-11-20", -50.00)]             # row 8: credit note
+    return build_workbook(tmp_path / "book.xlsx", rows)
+
+
+def close(book, *args, capsys):
+    status = main(["close", str(book), *args, "--json"])
+    out = capsys.readouterr()
+    return status, (json.loads(out.out) if out.out.strip() else None), out.err
+
+
+def sheet(book, name):
+    return CalamineWorkbook.from_path(str(book)).get_sheet_by_name(name).to_python()
+
+
+def test_first_close_prints_the_documented_json(book, capsys):
+    status, out, _ = close(book, "--as-of", "2026-10-31", "--loss-rates", "0.3,1.6,3.6,6.6,10.6", capsys=capsys)
+    assert status == 0
+    assert {"as_of", "period", "dso", "best_possible_dso", "add", "cei", "pct_over_90", "provision",
+            "rollforward"} <= set(out)
+    assert out["as_of"] == "2026-10-31" and out["period"] == "2026-10" and out["currency"] == "GBP"
+    # the opening is the book on 30 September: INV-1 (1,200) and R-9 (500); October invoiced INV-2, INV-3
+    assert out["rollforward"] == {"opening": "1700.00", "invoiced": "550.00", "received": "0.00", "credited": "0.00",
+                                  "written_off": "0.00", "closing": "2250.00", "difference": "0.00",
+                                  "unexplained_items": 0}
+    # aging at 31 October: Current 550 (INV-2, INV-3), 1-30 1,200 (INV-1, 21 days), 61-90 500 (R-9, 61 days)
+    assert out["provision"]["by_bucket"] == {"Current": "1.65", "1-30": "19.20", "31-60": "0.00", "61-90": "33.00",
+                                             "91+": "0.00"}
+    assert out["provision"]["total"] == "53.85" and out["provision"]["movement"] is None
+    # CRF: DSO = 2,250 / 550 x 31 = 126.8; best possible = 550 / 550 x 31 = 31.0; ADD = 95.8
+    assert (out["dso"], out["best_possible_dso"], out["add"]) == ("126.8", "31.0", "95.8")
+    # CEI = (1,700 + 550 - 2,250) / (1,700 + 550 - 550) = 0 %
+    assert out["cei"] == "0.0" and out["pct_over_90"] == "0.0"
+    assert out["by_currency"]["EUR"]["rollforward"]["closing"] == "800.00"
+    assert out["sheets"] == ["Close 2026-10", "Close Summary", "Close Migration", "What Changed", "Close Periods"]
+    snap = sheet(book, "Close 2026-10")
+    assert snap[0][:4] == ["Cell", "Customer Key", "Customer", "Document"] and len(snap) == 1 + 5
+    assert snap[1][0] == "Receivables!F2" and snap[1][9] == 1200.0 and snap[1][11] == "1-30"
+    check_package(book)
+
+
+def pay(book, cells):
+    """The clerk records payments in Receivables, as Excel would save them."""
+    with XlsxPackage.open(book) as pkg:
+        pkg.set_values("Receivables", cells)
+        pkg.save()
+
+
+def test_the_next_close_rolls_forward_from_the_snapshot(book, capsys):
+    assert close(book, "--as-of", "2026-10-31", "--loss-rates", "0.3,1.6,3.6,6.6,10.6", capsys=capsys)[0] == 0
+    pay(book, {"J2": 1200.0, "K2": date(2026, 11, 9), "M2": "paid",        # INV-1 paid in full
+               "J3": 100.0, "K3": date(2026, 11, 20),                       # INV-2 part paid
+               "M4": "written off"})                                        # R-9 written off
+    status, out, _ = close(book, "--as-of", "2026-11-30", "--loss-rates", "0.3,1.6,3.6,6.6,10.6", capsys=capsys)
+    assert status == 0 and out["opening_from"] == "the close of 2026-10 (as of 2026-10-31)"
+    assert out["rollforward"] == {"opening": "2250.00", "invoiced": "400.00", "received": "1300.00",
+                                  "credited": "50.00", "written_off": "500.00", "closing": "800.00",
+                                  "difference": "0.00", "unexplained_items": 0}
+    assert out["provision"]["previous"] == "53.85"
+    assert out["roll_rates"]["Current"] == "81.8"   # of the 550 Current, INV-2 (200 left) and INV-3 (250) rolled
+    changed = sheet(book, "What Changed")
+    kinds = {(r[0], r[3]) for r in changed[1:]}
+    assert {("settled", "INV-1"), ("written off", "R-9"), ("new", "INV-7"), ("new", "CN-1"),
+            ("part settled", "INV-2"), ("aged", "INV-3"), ("aged", "F-1")} == kinds
+    periods = sheet(book, "Close Periods")
+    assert [(r[0], r[3]) for r in periods[1:]] == [("2026-10", "GBP"), ("2026-11", "GBP"), ("2026-10", "EUR"),
+                                                  ("2026-11", "EUR")]
+
+
+def test_closing_a_period_again_replaces_its_sheets_and_changes_nothing_else(book, capsys):
+    assert close(book, "--as-of", "2026-11-30", capsys=capsys)[0] == 0
+    first = values(book)
+    status, out, _ = close(book, "--as-of", "2026-11-30", capsys=capsys)
+    assert status == 0
+    assert values(book) == first            # the same sheets, the same values: nothing duplicated or added
+    assert len(first["Close Periods"]) == 1 + 2
+
+
+def values(book):
+    wb = CalamineWorkbook.from_path(str(book))
+    return {name: wb.get_sheet_by_name(name).to_python() for name in wb.sheet_names}
+
+
+def test_only_the_close_sheets_change(book, capsys):
+    before = members(book)
+    assert close(book, "--as-of", "2026-11-30", capsys=capsys)[0] == 0
+    assert_unchanged_except(before, book, lambda n: n in {"xl/workbook.xml", "[Content_Types].xml",
+                                                          "xl/_rels/workbook.xml.rels", "xl/styles.xml",
+                                                          "docProps/app.xml", "docProps/core.xml"})
+    check_package(book)
+
+
+def test_an_earlier_as_of_is_refused_unless_reopened(book, capsys):
+    assert close(book, "--as-of", "2026-11-30", capsys=capsys)[0] == 0
+    before = members(book)
+    status, out, err = close(book, "--as-of", "2026-10-31", capsys=capsys)
+    assert status == 2 and out is None
+    assert "earlier than the last close (2026-11, as of 2026-11-30)" in err and "--reopen" in err
+    assert members(book) == before
+    status, out, _ = close(book, "--as-of", "2026-10-31", "--reopen", capsys=capsys)
+    assert status == 0 and out["period"] == "2026-10"
+
+
+def test_sales_and_period_start_flags(book, capsys):
+    status, out, _ = close(book, "--as-of", "2026-11-30", "--sales", "10000", "--period-start", "2026-11-15",
+                           capsys=capsys)
+    assert status == 0 and out["period"] == "2026-11-15 to 2026-11-30" and out["credit_sales"] == "10000.00"
+    assert out["credit_sales_from"] == "--sales"
+    assert main(["close", str(book), "--as-of", "2026-11-30", "--loss-rates", "1,2"]) == 2
+    assert "2 loss rate(s) given for 5 buckets" in capsys.readouterr().err
+
+
+def test_a_run_log_is_written_beside_the_book(book, capsys):
+    status, out, _ = close(book, "--as-of", "2026-11-30", capsys=capsys)
+    log = book.parent / "book close"
+    files = list(log.glob("close-2026-11-*.log"))
+    assert len(files) == 1 and out["log"] == str(files[0])
+    assert "Close 2026-11 as of 2026-11-30" in files[0].read_text()
+
+
+def test_the_readable_report(book, capsys):
+    assert main(["close", str(book), "--as-of", "2026-11-30"]) == 0
+    text = capsys.readouterr().out
+    assert "= Closing" in text and "DSO" in text and "Wrote Close 2026-11" in text
