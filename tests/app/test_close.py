@@ -147,3 +147,17 @@ def test_the_readable_report(book, capsys):
     assert main(["close", str(book), "--as-of", "2026-11-30"]) == 0
     text = capsys.readouterr().out
     assert "= Closing" in text and "DSO" in text and "Wrote Close 2026-11" in text
+
+
+def test_libreoffice_reads_the_pack_and_the_next_close_reads_what_it_saved(book, capsys, tmp_path):
+    from tests.libreoffice import recalculate, require_soffice
+
+    require_soffice()
+    assert close(book, "--as-of", "2026-10-31", capsys=capsys)[0] == 0
+    saved = recalculate([book], tmp_path / "lo")[0]            # an independent reader opens it and saves it
+    summary = {r[0]: r[1:] for r in sheet(saved, "Close Summary")[1:]}
+    assert summary["= Closing balance"][:2] == [2250.0, 800.0]
+    assert sheet(saved, "Close 2026-10")[1][:4] == ["Receivables!F2", "C1", "Acme Ltd", "INV-1"]
+    status, out, _ = close(saved, "--as-of", "2026-11-30", capsys=capsys)
+    assert status == 0 and out["opening_from"] == "the close of 2026-10 (as of 2026-10-31)"
+    assert out["rollforward"]["opening"] == "2250.00" and out["rollforward"]["difference"] == "0.00"
