@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..core.aging import age_items, bucket_totals, open_balances
 from ..core.buckets import bucket_labels
+from ..core.close.behaviour import Risk, effectiveness, payment_risk, promise_outcomes
 from ..core.close.kpis import Kpis, compute_kpis
 from ..core.close.period import Period, period_ending
 from ..core.close.provision import Provision, parse_loss_rates, provision_matrix
@@ -70,6 +71,10 @@ class CloseResult:
     opening_from: str                 # "the close of 2026-10 (as of 2026-10-31)" or "the book as it stood on ..."
     currencies: dict[str, CurrencyClose]
     changes: pd.DataFrame
+    effectiveness: pd.DataFrame
+    risks: list[Risk]
+    promises: pd.DataFrame            # promises due in the period, kept or broken
+    names: dict[str, str]             # customer key -> name
     written: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -116,14 +121,22 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
         rates, source = _loss_rates(options, settings, buckets, problems)
         sales = _sales(options, settings, items, period)
         currencies = _per_currency(moved, aged, buckets, sales, rates, source, period, before, settings.currency)
+        grace = settings.paid_grace_days
+        promises = promise_outcomes(book.history, items, as_of, grace)
+        due = promises["promise_date"].between(pd.Timestamp(period.start), pd.Timestamp(period.end))
         result = CloseResult(path, as_of, period, settings.currency, buckets, opening_from, currencies,
-                             moved.items, problems=list(book.problems) + problems)
+                             moved.items, effectiveness(book.history, items, as_of),
+                             payment_risk(aged, items, book.history, as_of, grace), promises.loc[due],
+                             dict(zip(items["customer_key"], items["customer"])),
+                             problems=list(book.problems) + problems)
         progress()
         role = snapshot_role(period)
         sheets = [(role, SNAPSHOT, snapshot_rows(aged, document_cells(book.layout, aged["row"])), {}),
                   ("Close Summary", *closepack.summary(result)),
                   ("Close Migration", *closepack.migration(result)),
-                  ("What Changed", *closepack.changes(result))]
+                  ("What Changed", *closepack.changes(result)),
+                  ("Collection Effectiveness", *closepack.effectiveness(result)),
+                  ("Payment Risk", *closepack.risk(result))]
         for name, cols, rows, extra in sheets:
             result.written.append(pkg.write_sheet(name, cols, rows, **extra))
         kept = [c for c in ledger if c.period != period.label]

@@ -14,7 +14,7 @@ from ..core.money import from_minor
 from .chart import Chart
 from .closebook import LEDGER, Closed
 from .owned import _money
-from .xlsx_xml import Column, col_letter
+from .xlsx_xml import Column, Columns, col_letter
 
 NUMBER = "#,##0.00"
 
@@ -100,20 +100,28 @@ def _kind(t: pd.DataFrame) -> np.ndarray:
 
 
 def changes(result):
-    """Every item that moved since the previous close: new, settled, written off, left the book, aged a bucket."""
-    t = result.changes
-    columns = [Column("Change", 26), Column("Customer", 28), Column("Currency", 9), Column("Document", 14),
+    """Every item that moved since the previous close (new, settled, part settled, written off, aged a bucket,
+    left the book), then the promises due in the period, kept or broken."""
+    t, p = result.changes, result.promises
+    columns = [Column("Change", 26), Column("Customer", 28), Column("Currency", 9), Column("Document", 24),
                Column("Before", 14, "money"), Column("Now", 14, "money"), Column("Written Off", 14, "money"),
                Column("Bucket Before", 13), Column("Bucket Now", 13)]
-    if t.empty:
-        return columns, [], {"table": "WhatChanged"}
     t = t.assign(change=_kind(t)).sort_values(["change", "customer", "document"], kind="stable")
-    was_open = t["before"] != 0
-    rows = [t["change"], t["customer"], t["currency"], t["document"],
-            np.where(was_open | ~t["new"], _money(t["before"], t["currency"]), np.nan),
-            _money(t["closing"], t["currency"]), _money(t["written_off"], t["currency"]), t["bucket_before"].where(~t["new"], "").fillna(""),
-            t["bucket_now"].where(t["closing"] != 0, "").fillna("")]
-    return columns, list(zip(*(list(r) for r in rows))), {"table": "WhatChanged"}
+    promised = pd.DataFrame({
+        "change": np.where(p["kept"].to_numpy(dtype=bool), "promise kept", "promise broken"),
+        "customer": [result.names.get(k, k) for k in p["customer_key"]], "currency": p["currency"].to_numpy(),
+        "document": ["promised for " + d.date().isoformat() for d in p["promise_date"]],
+        "before": p["promise_minor"].to_numpy(dtype="int64"), "new": False})
+    both = pd.concat([t, promised], ignore_index=True)
+    is_item = np.arange(len(both)) < len(t)
+    money = {c: np.where(is_item | (c == "before"), _money(both[c].fillna(0).astype("int64"), both["currency"]),
+                         np.nan) for c in ("before", "closing", "written_off")}
+    return columns, Columns([
+        both["change"], both["customer"], both["currency"], both["document"],
+        np.where(both["new"].to_numpy(dtype=bool), np.nan, money["before"]), money["closing"], money["written_off"],
+        both["bucket_before"].where(is_item & ~both["new"].to_numpy(dtype=bool), "").fillna(""),
+        both["bucket_now"].where(is_item & (both["closing"].fillna(0) != 0).to_numpy(), "").fillna("")]), {
+        "table": "WhatChanged"}
 
 
 def _ledger_row(c, result, snapshot: str) -> list:
@@ -143,3 +151,24 @@ def ledger(kept: list[Closed], result, snapshot: str):
     chart = Chart(title=f"DSO by period ({result.home})", categories=f"$A$2:$A${n + 1}",
                   values=f"${dso}$2:${dso}${n + 1}", series_name="DSO", anchor=f"{col_letter(len(LEDGER) + 2)}2")
     return rows, chart
+
+
+def effectiveness(result):
+    """Per level and template: customers contacted, paid after, the share, the median days, paid within 14."""
+    e = result.effectiveness
+    columns = [Column("Level", 7, "int"), Column("Template", 20), Column("Customers Contacted", 12, "int"),
+               Column("Paid After", 11, "int"), Column("Paid %", 9, "0.0"), Column("Median Days To Pay", 12, "0.0"),
+               Column("Paid Within 14 Days", 12, "int")]
+    rows = [[int(r.level), r.template, int(r.contacted), int(r.paid),
+             round(100 * int(r.paid) / int(r.contacted), 1) if r.contacted else None,
+             None if r.median_days != r.median_days else float(r.median_days), int(r.within_14_days)]
+            for r in e.itertuples(index=False)]
+    return columns, rows, {"table": "CollectionEffectiveness"}
+
+
+def risk(result):
+    """Every customer with a balance, the riskiest first, with the reasons for its score."""
+    columns = [Column("Customer Key", 14), Column("Customer", 28), Column("Currency", 9), Column("Score", 7, "int"),
+               Column("Why", 110)]
+    rows = [[r.customer_key, result.names.get(r.customer_key, ""), r.currency, r.score, r.why] for r in result.risks]
+    return columns, rows, {"table": "PaymentRisk"}

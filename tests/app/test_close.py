@@ -25,7 +25,15 @@ def book(tmp_path):
             row("C4", "Delta SA", "F-1", "2026-10-15", "2026-11-14", 800.00, currency="EUR"),  # row 6
             row("C1", "Acme Ltd", "INV-7", "2026-11-12", "2026-12-12", 400.00),              # row 7: November
             row("C3", "Cobalt plc", "CN-1", "2026-11-20", "2026-11-20", -50.00)]             # row 8: credit note
-    return build_workbook(tmp_path / "book.xlsx", rows)
+    history = [contact("2026-10-20T09:00:00Z", "C1", "Acme Ltd", 1, "sent", "reminder"),
+               contact("2026-10-20T09:00:00Z", "C2", "Birch GmbH", 3, "sent", "final"),
+               contact("2026-11-01T10:00:00Z", "C2", "Birch GmbH", None, "promise", "", promise="2026-11-10")]
+    return build_workbook(tmp_path / "book.xlsx", rows, history=history)
+
+
+def contact(ts, cid, name, level, action, template, promise=None):
+    return [ts, "run-20261020-090000Z", cid, name, "GBP", "", level, "email", template, action, "",
+            promise and date.fromisoformat(promise), 500 if promise else None, None, "", "", ""]
 
 
 def close(book, *args, capsys):
@@ -57,7 +65,8 @@ def test_first_close_prints_the_documented_json(book, capsys):
     # CEI = (1,700 + 550 - 2,250) / (1,700 + 550 - 550) = 0 %
     assert out["cei"] == "0.0" and out["pct_over_90"] == "0.0"
     assert out["by_currency"]["EUR"]["rollforward"]["closing"] == "800.00"
-    assert out["sheets"] == ["Close 2026-10", "Close Summary", "Close Migration", "What Changed", "Close Periods"]
+    assert out["sheets"] == ["Close 2026-10", "Close Summary", "Close Migration", "What Changed",
+                             "Collection Effectiveness", "Payment Risk", "Close Periods"]
     snap = sheet(book, "Close 2026-10")
     assert snap[0][:4] == ["Cell", "Customer Key", "Customer", "Document"] and len(snap) == 1 + 5
     assert snap[1][0] == "Receivables!F2" and snap[1][9] == 1200.0 and snap[1][11] == "1-30"
@@ -84,9 +93,18 @@ def test_the_next_close_rolls_forward_from_the_snapshot(book, capsys):
     assert out["provision"]["previous"] == "53.85"
     assert out["roll_rates"]["Current"] == "81.8"   # of the 550 Current, INV-2 (200 left) and INV-3 (250) rolled
     changed = sheet(book, "What Changed")
-    kinds = {(r[0], r[3]) for r in changed[1:]}
+    kinds = {(r[0], r[3]) for r in changed[1:] if not r[0].startswith("promise")}
     assert {("settled", "INV-1"), ("written off", "R-9"), ("new", "INV-7"), ("new", "CN-1"),
             ("part settled", "INV-2"), ("aged", "INV-3"), ("aged", "F-1")} == kinds
+    assert [r[3:5] for r in sheet(book, "Payment Risk")[1:3]] == [
+        [24, "settled 2 item(s) on average 23 days late; oldest open item 26 days overdue; no promises due; "
+             "no disputes"],                              # INV-1 30 and INV-2 16 days late: 15.3 + 26/90 x 30
+        [5, "no settled items to judge by; oldest open item 16 days overdue; no promises due; no disputes"]]
+    effect = {(r[0], r[1]): r[2:] for r in sheet(book, "Collection Effectiveness")[1:]}
+    assert effect[(1.0, "reminder")] == [1.0, 1.0, 100.0, 20.0, 0.0]      # Acme paid 20 days after its reminder
+    assert effect[(3.0, "final")] == [1.0, 0.0, 0.0, "", 0.0]
+    promised = [r for r in changed[1:] if r[0].startswith("promise")]
+    assert promised == [["promise broken", "Birch GmbH", "GBP", "promised for 2026-11-10", 500.0, "", "", "", ""]]
     periods = sheet(book, "Close Periods")
     assert [(r[0], r[3]) for r in periods[1:]] == [("2026-10", "GBP"), ("2026-11", "GBP"), ("2026-10", "EUR"),
                                                   ("2026-11", "EUR")]
