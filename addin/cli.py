@@ -143,7 +143,7 @@ def cmd_close(args) -> int:
         print(line, file=sys.stderr, flush=True)
 
     options = CloseOptions(sales=args.sales, loss_rates=args.loss_rates, period_start=args.period_start,
-                           reopen=args.reopen)
+                           reopen=args.reopen, statements=args.statements, thank_you=not args.no_thank_you)
     result = close(args.book, args.as_of, options, today=date.today(), now=_now(),
                    say=progress if sys.stderr.isatty() else None)
     if args.json:
@@ -198,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--loss-rates", help="expected loss in percent per bucket, Current first, e.g. 0.3,1.6,3.6,6.6,10.6")
     cl.add_argument("--period-start", type=_date, help="first day of the period (default: the 1st of the as-of month)")
     cl.add_argument("--reopen", action="store_true", help="close again a period earlier than the last close")
+    cl.add_argument("--statements", action="store_true", help="write a statement of account (PDF) per customer "
+                                                              "with a balance")
+    cl.add_argument("--no-thank-you", action="store_true", help="draft no thank-you notes for customers who settled")
     snd = sub.add_parser("send", help="send the approved drafts over SMTP, exactly once",
                          description="Send the drafts whose Actions row is approved; log each to History.")
     snd.add_argument("book", type=Path)

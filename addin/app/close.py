@@ -31,9 +31,12 @@ from ..files.atomic import write_atomic
 from ..workbook import closepack
 from ..workbook.closebook import LEDGER, LEDGER_ROLE, SNAPSHOT, Closed, read_ledger, read_snapshot, snapshot_role, \
     snapshot_rows
-from ..workbook.history import stamp
+from ..workbook.history import append_history, stamp
 from ..workbook.reader import read_book
 from .assess import document_cells
+from .close_documents import settled_accounts, statements, thank_you_notes, write_statements
+from .draft import DraftResult, draft_batch, outbox_folder, sender_address
+from .ids import run_id
 from .errors import UsageError
 from .session import writing
 
@@ -46,6 +49,8 @@ class CloseOptions:
     loss_rates: str | None = None     # percent per bucket, Current first (--loss-rates)
     period_start: date | None = None  # default: the first of the as-of date's month
     reopen: bool = False              # allow an as-of date earlier than the last close
+    statements: bool = False          # a statement of account (PDF) per customer with a balance
+    thank_you: bool = True            # draft thank-you notes for customers who settled since the last close
 
 
 @dataclass(frozen=True)
@@ -76,13 +81,16 @@ class CloseResult:
     promises: pd.DataFrame            # promises due in the period, kept or broken
     names: dict[str, str]             # customer key -> name
     written: list[str] = field(default_factory=list)
+    thanked: DraftResult | None = None
+    statements: list[Path] = field(default_factory=list)
+    statements_file: Path | None = None   # every statement in one PDF, to print
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     log: Path | None = None
 
 
-STEPS = ("reading the book", "reading the previous close", "computing the pack", "writing the pack",
-         "saving the book")
+STEPS = ("reading the book", "reading the previous close", "computing the pack", "drafting the documents",
+         "writing the pack", "saving the book")
 
 
 def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(), *, today: date,
@@ -130,6 +138,8 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
                              dict(zip(items["customer_key"], items["customer"])),
                              problems=list(book.problems) + problems)
         progress()
+        _documents(result, book, aged, options, now)
+        progress()
         role = snapshot_role(period)
         sheets = [(role, SNAPSHOT, snapshot_rows(aged, document_cells(book.layout, aged["row"])), {}),
                   ("Close Summary", *closepack.summary(result)),
@@ -145,10 +155,34 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
         if options.reopen and any(c.as_of > as_of for c in ledger):
             result.notes.append(f"Reopened {period.label}: the periods closed after it were computed from the old "
                                 f"figures; close them again to roll forward from these")
+        if result.thanked and result.thanked.entries:
+            append_history(pkg, result.thanked.entries)
+            result.written.append("History")
         progress()
         pkg.save()
     result.log = _write_log(result, now)
     return result
+
+
+def _documents(result: CloseResult, book, aged: pd.DataFrame, options: CloseOptions, now: datetime) -> None:
+    """Thank-you drafts for the accounts settled since the last close; statements when asked for."""
+    settings, path = book.settings, result.book
+    if options.thank_you:
+        notes = thank_you_notes(book, settled_accounts(result.changes, aged), result.as_of)
+        result.thanked = draft_batch(notes, settings, book.history, outbox_folder(path, settings), now=now,
+                                     run_id=run_id(now, result.as_of), user=settings.user, base=path.parent,
+                                     sender=sender_address(settings))
+        result.problems += result.thanked.problems
+    if options.statements:
+        folder = close_folder(path) / f"Statements {result.period.label}"
+        result.statements, result.statements_file, problems = write_statements(
+            statements(book, aged, result.as_of, result.buckets), folder, settings, path.parent)
+        result.problems += problems
+
+
+def close_folder(book: Path) -> Path:
+    """Where a close's run logs and statements go: '<book> close' beside the workbook."""
+    return book.parent / f"{book.stem} close"
 
 
 def _check_order(ledger: list[Closed], period: Period, reopen: bool) -> None:
@@ -248,7 +282,7 @@ def _write_log(result: CloseResult, now: datetime) -> Path:
     """The run's report and problems in '<book> close/close-<period>-<time>.log' beside the book."""
     from .close_report import close_text
 
-    folder = result.book.parent / f"{result.book.stem} close"
+    folder = close_folder(result.book)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"close-{result.period.label.replace(' ', '_')}-{stamp(now).replace(':', '')}.log"
     lines = [f"arcollect close {result.book.name} as of {result.as_of.isoformat()} at {stamp(now)}", "",

@@ -40,6 +40,8 @@ def close_report(r: CloseResult) -> dict:
     return {"as_of": r.as_of.isoformat(), "period": r.period.label, "period_start": r.period.start.isoformat(),
             "opening_from": r.opening_from, **top, "by_currency": by, "sheets": r.written,
             "log": str(r.log) if r.log else None,
+            "thank_you_drafts": len(r.thanked.entries) if r.thanked else 0,
+            "statements": len(r.statements), "statements_file": str(r.statements_file) if r.statements_file else None,
             "errors": [{"cell": p.cell, "message": p.message} for p in r.problems]}
 
 
@@ -67,4 +69,9 @@ def close_text(r: CloseResult) -> str:
             lines.append(f"  Provision {prov['total']}{move} (rates from {c.provision.source})")
         else:
             lines.append("  Provision not computed: give Settings' Loss rates or --loss-rates")
+    if r.thanked and (r.thanked.entries or r.thanked.skipped):
+        lines.append(f"\nDrafted {len(r.thanked.entries)} thank-you note(s) for customers who settled"
+                     + (f" ({r.thanked.skipped} drafted before)" if r.thanked.skipped else ""))
+    if r.statements:
+        lines.append(f"Wrote {len(r.statements)} statement(s) of account; all of them in one file: {r.statements_file}")
     return "\n".join(lines)

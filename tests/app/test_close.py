@@ -179,3 +179,24 @@ def test_libreoffice_reads_the_pack_and_the_next_close_reads_what_it_saved(book,
     status, out, _ = close(saved, "--as-of", "2026-11-30", capsys=capsys)
     assert status == 0 and out["opening_from"] == "the close of 2026-10 (as of 2026-10-31)"
     assert out["rollforward"]["opening"] == "2250.00" and out["rollforward"]["difference"] == "0.00"
+
+
+def test_customers_who_settled_get_a_thank_you_draft_once_and_statements_list_their_items(book, capsys):
+    from pypdf import PdfReader
+
+    assert close(book, "--as-of", "2026-10-31", capsys=capsys)[0] == 0
+    pay(book, {"D2": "ann@acme.example", "J2": 1200.0, "K2": date(2026, 11, 9), "J3": 300.0,    # Acme settles
+               "K3": date(2026, 11, 20),
+               "J7": 400.0, "K7": date(2026, 11, 25)})                                       # INV-7 too
+    status, out, _ = close(book, "--as-of", "2026-11-30", "--statements", capsys=capsys)
+    assert out["errors"] == [] and out["thank_you_drafts"] == 1
+    drafts = list((book.parent / "book outbox").glob("*.eml"))
+    assert len(drafts) == 1 and b"Thank you" in drafts[0].read_bytes()
+    history = sheet(book, "History")
+    assert [(r[3], r[8], r[9]) for r in history[1:] if r[9] == "drafted"] == [("Acme Ltd", "thank_you", "drafted")]
+    assert out["statements"] == 3                  # Birch and Cobalt in GBP, Delta in EUR
+    text = "".join(p.extract_text() for p in PdfReader(out["statements_file"]).pages)
+    assert "Statement of account at 30 November 2026" in text and "R-9" in text and "By age:" in text
+    status, again, _ = close(book, "--as-of", "2026-11-30", capsys=capsys)
+    assert again["thank_you_drafts"] == 0 and len(list((book.parent / "book outbox").glob("*.eml"))) == 1
+    assert len(sheet(book, "History")) == len(history)
