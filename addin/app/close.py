@@ -27,6 +27,7 @@ from ..core.close.rollforward import Movements, RollForward, movements, roll_rat
 from ..core.model import Problem, quote
 from ..core.money import from_minor, to_minor
 from ..core.parse import parse_amount
+from ..documents.packsummary import Bars, bar_png, summary_pdf
 from ..files.atomic import write_atomic
 from ..workbook import closepack
 from ..workbook.closebook import LEDGER, LEDGER_ROLE, SNAPSHOT, Closed, read_ledger, read_snapshot, snapshot_role, \
@@ -84,6 +85,7 @@ class CloseResult:
     thanked: DraftResult | None = None
     statements: list[Path] = field(default_factory=list)
     statements_file: Path | None = None   # every statement in one PDF, to print
+    files: list[Path] = field(default_factory=list)   # the charts (PNG) and the one-page summary (PDF)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     log: Path | None = None
@@ -160,8 +162,32 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
             result.written.append("History")
         progress()
         pkg.save()
+    close_folder(path).mkdir(parents=True, exist_ok=True)
+    result.files = _write_pack_files(result, kept, now)
     result.log = _write_log(result, now)
     return result
+
+
+def _write_pack_files(result: CloseResult, kept: list[Closed], now: datetime) -> list[Path]:
+    """Beside the run log: the home currency's aging and DSO trend as PNG, and the pack on one PDF page."""
+    from .close_report import summary_sections
+
+    home = result.currencies.get(result.home) or next(iter(result.currencies.values()), None)
+    if home is None:
+        return []
+    cur, label = home.currency, result.period.label
+    aging = Bars(f"Receivables by age at {result.as_of.isoformat()} ({cur})", result.buckets,
+                 [from_minor(home.totals[b], cur) for b in result.buckets])
+    earlier = sorted((c for c in kept if c.currency == cur and c.as_of < result.as_of), key=lambda c: c.as_of)
+    trend = Bars(f"DSO by period ({cur})", [c.period for c in earlier] + [label],
+                 [c.figures.get("DSO") for c in earlier] + [home.kpis.dso])
+    columns, sections = summary_sections(result)
+    stem = close_folder(result.book) / f"close-{label.replace(' ', '_')}"
+    pdf = summary_pdf(f"Receivables close {label}", f"As of {result.as_of.isoformat()}; opening from "
+                      f"{result.opening_from}", columns, sections, aging, now.date())
+    return [write_atomic(Path(f"{stem}-aging.png"), bar_png(aging)), write_atomic(Path(f"{stem}-dso.png"),
+                                                                                 bar_png(trend)),
+            write_atomic(Path(f"{stem}-summary.pdf"), pdf)]
 
 
 def _documents(result: CloseResult, book, aged: pd.DataFrame, options: CloseOptions, now: datetime) -> None:
@@ -283,7 +309,6 @@ def _write_log(result: CloseResult, now: datetime) -> Path:
     from .close_report import close_text
 
     folder = close_folder(result.book)
-    folder.mkdir(parents=True, exist_ok=True)
     name = f"close-{result.period.label.replace(' ', '_')}-{stamp(now).replace(':', '')}.log"
     lines = [f"arcollect close {result.book.name} as of {result.as_of.isoformat()} at {stamp(now)}", "",
              close_text(result), ""] + [f"{result.book.name}:{p}" for p in result.problems]

@@ -39,7 +39,7 @@ def close_report(r: CloseResult) -> dict:
     top = by.get(r.home) or next(iter(by.values()), {"currency": r.home})
     return {"as_of": r.as_of.isoformat(), "period": r.period.label, "period_start": r.period.start.isoformat(),
             "opening_from": r.opening_from, **top, "by_currency": by, "sheets": r.written,
-            "log": str(r.log) if r.log else None,
+            "log": str(r.log) if r.log else None, "files": [str(f) for f in r.files],
             "thank_you_drafts": len(r.thanked.entries) if r.thanked else 0,
             "statements": len(r.statements), "statements_file": str(r.statements_file) if r.statements_file else None,
             "errors": [{"cell": p.cell, "message": p.message} for p in r.problems]}
@@ -75,3 +75,24 @@ def close_text(r: CloseResult) -> str:
     if r.statements:
         lines.append(f"Wrote {len(r.statements)} statement(s) of account; all of them in one file: {r.statements_file}")
     return "\n".join(lines)
+
+
+def summary_sections(r: CloseResult) -> tuple[list[str], list[tuple[str, list[list]]]]:
+    """(currency columns, sections of rows) for the one-page PDF: roll-forward, aging, KPIs, provision."""
+    reps = [currency_report(c) for c in r.currencies.values()]
+
+    def rows(pairs, get):
+        return [[label, *(get(rep, key) for rep in reps)] for label, key in pairs]
+
+    roll = rows([("Opening", "opening"), ("+ Invoiced", "invoiced"), ("- Received", "received"),
+                 ("- Credited", "credited"), ("- Written off", "written_off"), ("= Closing", "closing"),
+                 ("Difference", "difference")], lambda rep, k: rep["rollforward"][k])
+    aging = rows([(b, b) for b in [*r.buckets, "Unapplied", "Total"]], lambda rep, k: rep["aging"][k])
+    kpis = rows([("Credit sales", "credit_sales"), ("DSO (days)", "dso"), ("Count-back DSO", "countback_dso"),
+                 ("Best possible DSO", "best_possible_dso"), ("Average days delinquent", "add"), ("CEI (%)", "cei"),
+                 ("% over 90 days", "pct_over_90")], lambda rep, k: rep[k])
+    prov = rows([("Provision", "total"), ("At the previous close", "previous"), ("Movement", "movement")],
+                lambda rep, k: rep["provision"][k])
+    return [rep["currency"] for rep in reps], [("Roll-forward", roll), ("Aging at the close", aging),
+                                               ("KPIs (Credit Research Foundation)", kpis),
+                                               ("Expected credit loss (provision matrix)", prov)]

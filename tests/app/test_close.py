@@ -1,6 +1,7 @@
 """`arcollect close` on real workbooks: the pack, the roll-forward between two closes, re-closing, refusing."""
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from python_calamine import CalamineWorkbook
@@ -200,3 +201,18 @@ def test_customers_who_settled_get_a_thank_you_draft_once_and_statements_list_th
     status, again, _ = close(book, "--as-of", "2026-11-30", capsys=capsys)
     assert again["thank_you_drafts"] == 0 and len(list((book.parent / "book outbox").glob("*.eml"))) == 1
     assert len(sheet(book, "History")) == len(history)
+
+
+def test_charts_and_a_one_page_summary_beside_the_run_log(book, capsys):
+    from PIL import Image
+    from pypdf import PdfReader
+
+    assert close(book, "--as-of", "2026-10-31", capsys=capsys)[0] == 0
+    status, out, _ = close(book, "--as-of", "2026-11-30", "--loss-rates", "0.3,1.6,3.6,6.6,10.6", capsys=capsys)
+    aging, dso, pdf = map(Path, out["files"])
+    assert aging.parent == Path(out["log"]).parent
+    assert Image.open(aging).size == (800, 420) and Image.open(dso).format == "PNG"
+    pages = PdfReader(pdf).pages
+    assert len(pages) == 1
+    text = pages[0].extract_text()
+    assert "Receivables close 2026-11" in text and "Roll-forward" in text and "800.00" in text
