@@ -86,10 +86,10 @@ def main() -> None:
     print(f"rows: {rows:,}  book with {KEPT} closes: {prepared.stat().st_size / 2**20:.0f} MiB, "
           f"after the close: {copy.stat().st_size / 2**20:.0f} MiB")
     print(f"load average before: {load[0]:.2f}, after: {os.getloadavg()[0]:.2f}")
-    print(f"{'':30}{'wall s':>9}{'ratio':>8}{'CPU s':>9}{'ratio':>8}{'peak MiB':>10}")
-    for name, (wall, cpu, rss) in (("fastexcel to Arrow (bare)", bare), ("arcollect close (12th)", first),
-                                   ("arcollect close (again)", again)):
-        print(f"{name:30}{wall:9.2f}{wall / bare[0]:8.2f}{cpu:9.2f}{cpu / bare[1]:8.2f}{rss:10.0f}")
+    print("| | wall s | × bare | CPU s | × bare | peak MiB |\n|---|---|---|---|---|---|")   # the README's table
+    for name, (wall, cpu, rss) in (("fastexcel to Arrow (bare)", bare), ("`arcollect close` (12th close)", first),
+                                   ("`arcollect close` again (re-close)", again)):
+        print(f"| {name} | {wall:.1f} | **{wall / bare[0]:.2f}** | {cpu:.1f} | **{cpu / bare[1]:.2f}** | {rss:,.0f} |")
 
 
 if __name__ == "__main__":

@@ -17,13 +17,13 @@ from typing import Callable
 
 import pandas as pd
 
-from ..core.aging import age_items, bucket_totals, open_balances
+from ..core.aging import UNAPPLIED, age_items, bucket_totals, open_balances
 from ..core.buckets import bucket_labels
 from ..core.close.behaviour import Risk, effectiveness, payment_risk, promise_outcomes
 from ..core.close.kpis import Kpis, compute_kpis
 from ..core.close.period import Period, period_ending
 from ..core.close.provision import Provision, parse_loss_rates, provision_matrix
-from ..core.close.rollforward import Movements, RollForward, movements, roll_rates, with_occurrence
+from ..core.close.rollforward import CLEARED, NEW, Movements, RollForward, movements, roll_rates, with_occurrence
 from ..core.model import Problem, quote
 from ..core.money import from_minor, to_minor
 from ..core.parse import parse_amount
@@ -99,7 +99,7 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
           now: datetime, say: Callable[[str], None] | None = None) -> CloseResult:
     """Close the period ending on ``as_of`` (else Settings' as-of date, else ``today``) and write the pack.
 
-    ``say`` hears each step as it starts ("[2/5] reading the previous close"), for a progress line.
+    ``say`` hears each step as it starts ("[2/6] reading the previous close"), for a progress line.
     """
     path = Path(path)
     step = iter(enumerate(STEPS, 1))
@@ -240,7 +240,8 @@ def _previous(path: Path, pkg, before: list[Closed], items: pd.DataFrame, period
                                                  f"the book as it stood on {period.opening_date.isoformat()}"))
     day = period.opening_date
     aged = age_items(open_balances(items, day), day, settings.basis, settings.edges)
-    return aged.assign(bucket=aged["bucket"].astype(str)), day, f"the book as it stood on {day.isoformat()} (no earlier close)", problems
+    opening_from = f"the book as it stood on {day.isoformat()} (no earlier close)"
+    return aged.assign(bucket=aged["bucket"].astype(str)), day, opening_from, problems
 
 
 def _loss_rates(options: CloseOptions, settings, buckets: list[str], problems: list[Problem]):
@@ -284,7 +285,7 @@ def _per_currency(moved: Movements, aged: pd.DataFrame, buckets: list[str], sale
     currencies = sorted(set(moved.rollforwards) | set(totals.index), key=lambda c: (c != home, c))
     out = {}
     for cur in currencies:
-        row = {b: int(totals.at[cur, b]) if cur in totals.index else 0 for b in [*buckets, "Unapplied", "Total"]}
+        row = {b: int(totals.at[cur, b]) if cur in totals.index else 0 for b in [*buckets, UNAPPLIED, "Total"]}
         rf = moved.rollforwards.get(cur) or RollForward(cur, 0, 0, 0, 0, 0, row["Total"])
         sold, sold_from = sales.get(cur, (0, "no invoices dated in the period"))
         earlier = sorted((c for c in before if c.currency == cur), key=lambda c: c.as_of, reverse=True)
@@ -298,7 +299,7 @@ def _per_currency(moved: Movements, aged: pd.DataFrame, buckets: list[str], sale
             previous=earlier[0].money("Provision") if earlier else None, source=source)
         migration = moved.migration.get(cur)
         if migration is None:
-            migration = pd.DataFrame(0, index=[*buckets, "Unapplied", "New"], columns=[*buckets, "Unapplied", "Cleared"])
+            migration = pd.DataFrame(0, index=[*buckets, UNAPPLIED, NEW], columns=[*buckets, UNAPPLIED, CLEARED])
         out[cur] = CurrencyClose(cur, rf, row, sold, sold_from, kpis, provision, migration,
                                  roll_rates(migration, buckets))
     return out

@@ -81,7 +81,8 @@ def statements(book, aged: pd.DataFrame, as_of: date, buckets: list[str]) -> lis
         out.append(Communication(run_date=as_of, customer_id=key, customer=name, level=0,
                                  level_name="Statement", channels=("letter",), template=STATEMENT,
                                  currency=currency, items=items,
-                                 total_due=sum((i.balance for i in items if i.days_past_due > 0), from_minor(0, currency)),
+                                 total_due=sum((i.balance for i in items if i.days_past_due > 0),
+                                               from_minor(0, currency)),
                                  pay_by=pay_by(as_of, settings), customer_number=number,
                                  **addressed(contact, settings), extra={"aging": aging}))
     return out

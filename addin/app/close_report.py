@@ -25,8 +25,8 @@ def currency_report(c: CurrencyClose) -> dict:
             "provision": {"total": money(p and p.total), "by_bucket": {b: money(v) for b, v in p.by_bucket.items()}
                           if p else {}, "previous": money(p and p.previous), "movement": money(p and p.movement),
                           "rates": {b: str(r) for b, r in p.rates.items()} if p else {}},
-            "rollforward": {"opening": money(rf.opening), "invoiced": money(rf.invoiced), "received": money(rf.received),
-                            "credited": money(rf.credited), "written_off": money(rf.written_off),
+            "rollforward": {"opening": money(rf.opening), "invoiced": money(rf.invoiced),
+                            "received": money(rf.received), "credited": money(rf.credited), "written_off": money(rf.written_off),
                             "closing": money(rf.closing), "difference": money(rf.difference),
                             "unexplained_items": rf.unexplained_items},
             "aging": {b: money(v) for b, v in c.totals.items()},

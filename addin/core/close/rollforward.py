@@ -61,7 +61,7 @@ class Movements:
 
     rollforwards: dict[str, RollForward]     # per currency
     migration: dict[str, pd.DataFrame]       # per currency: previous bucket (rows, then New) x bucket now (+ Cleared)
-    items: pd.DataFrame                      # one row per item moved: KEY, customer, change, previous/now bucket, balances
+    items: pd.DataFrame                      # per item moved: KEY, customer, balances before/now, buckets, flags
 
 
 def _state_at(items: pd.DataFrame, as_of: date, since: date, basis: str, edges) -> pd.DataFrame:

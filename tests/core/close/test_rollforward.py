@@ -1,7 +1,6 @@
 """Roll-forward and migration: a worked month, and the property that it always ties."""
 from datetime import date, timedelta
 
-import pandas as pd
 from hypothesis import given, settings, strategies as st
 
 from addin.core.aging import age_items, open_balances
