@@ -22,8 +22,9 @@ from ..core.buckets import bucket_labels
 from ..core.close.behaviour import Risk, effectiveness, payment_risk, promise_outcomes
 from ..core.close.kpis import Kpis, compute_kpis
 from ..core.close.period import Period, period_ending
-from ..core.close.provision import Provision, parse_loss_rates, provision_matrix
-from ..core.close.rollforward import CLEARED, NEW, Movements, RollForward, movements, roll_rates, with_occurrence
+from ..core.close.provision import Provision, derived_rates, parse_loss_rates, provision_matrix
+from ..core.close.rollforward import (CLEARED, NEW, Movements, RollForward, movements, roll_rates, with_occurrence,
+                                      write_off_rate)
 from ..core.model import Problem, quote
 from ..core.money import from_minor, to_minor
 from ..core.parse import parse_amount
@@ -65,6 +66,7 @@ class CurrencyClose:
     provision: Provision | None
     migration: pd.DataFrame
     roll_rates: dict[str, Decimal | None]
+    write_off_rate: Decimal | None    # of the oldest bucket since the previous close
 
 
 @dataclass
@@ -245,7 +247,8 @@ def _previous(path: Path, pkg, before: list[Closed], items: pd.DataFrame, period
 
 
 def _loss_rates(options: CloseOptions, settings, buckets: list[str], problems: list[Problem]):
-    """({bucket: percent}, where they come from) from --loss-rates, else Settings; (None, reason) without."""
+    """({bucket: percent}, where they come from) from --loss-rates, else Settings; (None, "derived") without:
+    each currency's rates are then derived from its kept closes (roll-rate method)."""
     if options.loss_rates:
         try:
             return parse_loss_rates(options.loss_rates, buckets, settings.conventions), "--loss-rates"
@@ -256,8 +259,9 @@ def _loss_rates(options: CloseOptions, settings, buckets: list[str], problems: l
         try:
             return parse_loss_rates(settings.loss_rates, buckets, settings.conventions), f"Settings ({cell})"
         except ValueError as exc:
-            problems.append(Problem(cell, f"Loss rates {quote(settings.loss_rates)}: {exc}; no provision is computed"))
-    return None, "no loss rates given (Settings' Loss rates or --loss-rates)"
+            problems.append(Problem(cell, f"Loss rates {quote(settings.loss_rates)}: {exc}; the rates are derived "
+                                          f"from the kept closes where they can be"))
+    return None, "derived"
 
 
 def _sales(options: CloseOptions, settings, items: pd.DataFrame, period: Period) -> dict[str, tuple[int, str]]:
@@ -294,15 +298,25 @@ def _per_currency(moved: Movements, aged: pd.DataFrame, buckets: list[str], sale
         kpis = compute_kpis(beginning=from_minor(rf.opening, cur), sales=from_minor(sold, cur),
                             ending_total=from_minor(row["Total"], cur), ending_current=from_minor(row[buckets[0]], cur),
                             over_90=from_minor(row[buckets[-1]], cur), days=period.days, sales_history=history)
-        provision = None if rates is None else provision_matrix(
-            {b: row[b] for b in buckets}, rates, cur,
-            previous=earlier[0].money("Provision") if earlier else None, source=source)
         migration = moved.migration.get(cur)
         if migration is None:
             migration = pd.DataFrame(0, index=[*buckets, UNAPPLIED, NEW], columns=[*buckets, UNAPPLIED, CLEARED])
-        out[cur] = CurrencyClose(cur, rf, row, sold, sold_from, kpis, provision, migration,
-                                 roll_rates(migration, buckets))
+        rolls, written = roll_rates(migration, buckets), write_off_rate(moved.items, migration, cur, buckets[-1])
+        mine, whence = rates, source
+        if mine is None:
+            kept = [(parse_rolls(c.figures.get("Roll Rates", "")), c.figures.get("Write-off Rate")) for c in earlier]
+            mine = derived_rates([*kept, (list(rolls.values()), written)], buckets)
+            whence = f"the roll rates and write-offs of {len(kept) + 1} close(s) (roll-rate method)"
+        provision = None if mine is None else provision_matrix(
+            {b: row[b] for b in buckets}, mine, cur,
+            previous=earlier[0].money("Provision") if earlier else None, source=whence)
+        out[cur] = CurrencyClose(cur, rf, row, sold, sold_from, kpis, provision, migration, rolls, written)
     return out
+
+
+def parse_rolls(text) -> list[Decimal | None]:
+    """The ledger's 'Roll Rates' text ("81.8, 40.0, , 12.5") back as percentages, None where blank."""
+    return [Decimal(p) if p.strip() else None for p in str(text or "").split(",")] if str(text or "").strip() else []
 
 
 def _write_log(result: CloseResult, now: datetime) -> Path:

@@ -68,7 +68,7 @@ def close_text(r: CloseResult) -> str:
             move = f", movement {prov['movement']}" if prov["movement"] is not None else ""
             lines.append(f"  Provision {prov['total']}{move} (rates from {c.provision.source})")
         else:
-            lines.append("  Provision not computed: give Settings' Loss rates or --loss-rates")
+            lines.append("  Provision not computed: no loss rates given, and the kept closes do not yet give every roll rate and the write-off rate")
     if r.thanked and (r.thanked.entries or r.thanked.skipped):
         lines.append(f"\nDrafted {len(r.thanked.entries)} thank-you note(s) for customers who settled"
                      + (f" ({r.thanked.skipped} drafted before)" if r.thanked.skipped else ""))

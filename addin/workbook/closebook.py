@@ -38,7 +38,7 @@ LEDGER = [Column("Period", 24), Column("Start", 12, "date"), Column("As Of", 12,
           Column("Current", 14, "money"), Column("Oldest Bucket", 14, "money"), Column("DSO", 8, DAYS),
           Column("Count-back DSO", 10, DAYS), Column("Best Possible DSO", 10, DAYS), Column("ADD", 8, DAYS),
           Column("CEI", 8, DAYS), Column("% Over 90", 9, DAYS), Column("Provision", 14, "money"),
-          Column("Loss Rates", 24)]
+          Column("Loss Rates", 24), Column("Roll Rates", 24), Column("Write-off Rate", 9, DAYS)]
 
 
 def snapshot_role(period: Period) -> str:

@@ -57,18 +57,17 @@ def summary(result):
                         ("CEI (%)", "cei"), (f"% over {result.buckets[-1].rstrip('+')} days", "pct_over_90")):
         line(label, each(lambda c, a=attr: getattr(c.kpis, a)))
     line("Expected credit loss (provision matrix)", [])
-    with_rates = [c for c in curs if c.provision is not None]
-    if with_rates:
-        rates = with_rates[0].provision.rates
+    if any(c.provision is not None for c in curs):
         for b in result.buckets:
-            line(f"{b} at {rates.get(b, 0)} %", each(lambda c, b=b: c.provision and _m(c.provision.by_bucket[b],
-                                                                                         c.currency)))
+            line(f"Loss allowance {b}", each(lambda c, b=b: c.provision and _m(c.provision.by_bucket[b], c.currency)))
         line("Provision", each(lambda c: c.provision and _m(c.provision.total, c.currency)))
         line("Provision at the previous close", each(lambda c: c.provision and _m(c.provision.previous, c.currency)))
         line("Movement", each(lambda c: c.provision and _m(c.provision.movement, c.currency)))
-        line(f"Loss rates from {with_rates[0].provision.source}", [])
+        line("Loss rates (%), Current first", each(lambda c: c.provision and ", ".join(
+            str(c.provision.rates.get(b, 0)) for b in result.buckets)))
+        line("Loss rates from", each(lambda c: c.provision and c.provision.source))
     else:
-        line("Not computed: give Settings' Loss rates or --loss-rates", [])
+        line("Not computed: give Settings' Loss rates or --loss-rates (or keep closes to derive them)", [])
     home = next((k for k, c in enumerate(curs) if c.currency == result.home), 0)
     letter = col_letter(2 + home)
     last = first + len(result.buckets) - 1
@@ -132,7 +131,8 @@ def _ledger_row(c, result, snapshot: str) -> list:
                                    c.totals[result.buckets[-1]])),
             k.dso, k.countback_dso, k.best_possible_dso, k.add, k.cei, k.pct_over_90,
             c.provision and _m(c.provision.total, cur),
-            ", ".join(str(c.provision.rates[b]) for b in result.buckets) if c.provision else ""]
+            ", ".join(str(c.provision.rates[b]) for b in result.buckets) if c.provision else "",
+            ", ".join("" if v is None else str(v) for v in c.roll_rates.values()), c.write_off_rate]
 
 
 def _kept_row(c: Closed) -> list:

@@ -216,3 +216,17 @@ def test_charts_and_a_one_page_summary_beside_the_run_log(book, capsys):
     assert len(pages) == 1
     text = pages[0].extract_text()
     assert "Receivables close 2026-11" in text and "Roll-forward" in text and "800.00" in text
+
+
+def test_without_loss_rates_they_are_derived_from_the_kept_closes(book, capsys):
+    assert close(book, "--as-of", "2026-10-31", capsys=capsys)[0] == 0
+    assert close(book, "--as-of", "2026-11-30", capsys=capsys)[0] == 0
+    pay(book, {"J5": 250.0, "K5": date(2026, 12, 10), "M4": "written off"})   # INV-3 paid, R-9 (91+) written off
+    status, out, _ = close(book, "--as-of", "2026-12-31", capsys=capsys)
+    # roll rates kept: Current 100, 100, 100; 1-30 0 (R-9 skipped a bucket in 31 days), 100, 50; 31-60 100;
+    # 61-90 100; 91+ written off 100 % -> loss rates 50, 50, 100, 100, 100 (roll-rate method)
+    assert out["provision"]["rates"] == {"Current": "50.00", "1-30": "50.00", "31-60": "100.00", "61-90": "100.00",
+                                         "91+": "100.00"}
+    assert out["provision"]["by_bucket"] == {"Current": "0.00", "1-30": "200.00", "31-60": "250.00",
+                                             "61-90": "1200.00", "91+": "0.00"}
+    assert out["roll_rates"]["1-30"] == "50.0"

@@ -62,3 +62,28 @@ def provision_matrix(balances: Mapping[str, int], rates: Mapping[str, Decimal], 
         base = from_minor(max(int(minor), 0), currency)
         by_bucket[bucket] = to_minor(base * rate / 100, currency, PROVISION_ROUNDING)
     return Provision(currency, dict(rates), by_bucket, sum(by_bucket.values()), previous, source)
+
+
+def derived_rates(history: Sequence[tuple[Sequence[Decimal | None], Decimal | None]],
+                  buckets: Sequence[str]) -> dict[str, Decimal] | None:
+    """Loss rates by the roll-rate (migration) method from kept closes, or None when they cannot be had.
+
+    ``history`` holds per close the roll rates of every bucket but the oldest (percent of the bucket that
+    was one bucket older at the next close) and the write-off rate of the oldest bucket (percent of it
+    written off by the next close). Each is averaged over the closes that have it; the loss rate of a
+    bucket is the product of the average roll rates from it to the oldest bucket × the average write-off
+    rate, in percent, to two decimals half up.
+    """
+    def mean(values):
+        known = [v for v in values if v is not None]
+        return sum(known, Decimal(0)) / len(known) if known else None
+
+    rolls = [mean([h[0][k] if k < len(h[0]) else None for h in history]) for k in range(len(buckets) - 1)]
+    written = mean([h[1] for h in history])
+    if written is None or any(r is None for r in rolls):
+        return None
+    out, rate = {}, written / 100
+    for b, roll in zip(reversed(buckets), [None, *reversed(rolls)]):
+        rate = rate if roll is None else rate * roll / 100
+        out[b] = (rate * 100).quantize(Decimal("0.01"), rounding=PROVISION_ROUNDING)
+    return {b: out[b] for b in buckets}

@@ -132,6 +132,14 @@ def movements(previous: pd.DataFrame, items: pd.DataFrame, as_of: date, since: d
                               "written_off"]].reset_index(drop=True))
 
 
+def write_off_rate(moved: pd.DataFrame, migration: pd.DataFrame, currency: str, bucket: str) -> Decimal | None:
+    """The percentage of ``bucket``'s previous balance written off since (0.1, half up); None when it was empty."""
+    total = int(migration.loc[bucket].sum())
+    mine = moved.loc[(moved["currency"] == currency) & (moved["bucket_before"] == bucket), "written_off"]
+    return None if total <= 0 else (Decimal(int(mine.sum())) / total * 100).quantize(Decimal("0.1"),
+                                                                                     rounding=ROUND_HALF_UP)
+
+
 def roll_rates(migration: pd.DataFrame, buckets: list[str]) -> dict[str, Decimal | None]:
     """Per bucket but the oldest: the percentage of its previous balance that is one bucket older now
     (rounded to 0.1, half up); None when the bucket was empty at the previous close."""

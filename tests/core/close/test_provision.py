@@ -39,3 +39,14 @@ def test_loss_rates_are_read_the_books_way_and_checked():
         parse_loss_rates("1,2,3,4", BUCKETS)
     with pytest.raises(ValueError, match="from 0 to 100"):
         parse_loss_rates("1,2,3,4,150", BUCKETS)
+
+
+def test_rates_derived_from_roll_rates_and_the_write_off_rate():
+    # roll-rate method: 91+ written off at 20 %; 61-90 rolls 50 % -> 10 %; 31-60 rolls 40 % -> 4 %;
+    # 1-30 rolls 25 % -> 1 %; Current rolls 10 % -> 0.1 %. Two closes averaged: (30 + 50) / 2 = 40 % etc.
+    from addin.core.close.provision import derived_rates
+
+    history = [([D(10), D(20), D(40), D(50)], D(20)), ([D(10), D(30), D(40), None], None)]
+    assert derived_rates(history, BUCKETS) == {"Current": D("0.10"), "1-30": D("1.00"), "31-60": D("4.00"),
+                                               "61-90": D("10.00"), "91+": D("20.00")}
+    assert derived_rates([([D(10), None, D(40), D(50)], D(20))], BUCKETS) is None
