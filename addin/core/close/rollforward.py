@@ -66,7 +66,7 @@ class Movements:
 
 def _state_at(items: pd.DataFrame, as_of: date, since: date, basis: str, edges) -> pd.DataFrame:
     """Every item of the book with its amount, paid, balance and bucket as of ``as_of``; ``touched`` when
-    something happened to it after ``since`` (dated, or paid, after it)."""
+    something happened to it after ``since`` (dated or paid after it), or it is open now."""
     cutoff, after = pd.Timestamp(as_of), pd.Timestamp(since)
     k = items.loc[~(items["invoice_date"] > cutoff)]
     paid = k["paid_minor"].where(~(k["paid_date"] > cutoff), 0).astype("int64")
@@ -74,7 +74,7 @@ def _state_at(items: pd.DataFrame, as_of: date, since: date, basis: str, edges) 
     closed = (k["status"] == "closed").to_numpy()
     now = np.where(closed, 0, residual)
     aged = age_items(k, as_of, basis, edges)
-    touched = ((k["invoice_date"] > after) | k["invoice_date"].isna() | (k["paid_date"] > after)).to_numpy()
+    touched = ((k["invoice_date"] > after) | (k["paid_date"] > after)).to_numpy()   # an undated item: when open
     return pd.DataFrame({**{c: k[c] for c in KEY}, "customer": k["customer"],
                          "amount": k["amount_minor"].astype("int64"), "paid": paid, "residual": residual,
                          "closed": closed, "now": now, "bucket_now": aged["bucket"].astype(str),

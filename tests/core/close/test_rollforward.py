@@ -92,3 +92,11 @@ def test_the_roll_forward_always_ties(ledger):
             assert mig.loc[b].sum() == prev.loc[(prev["currency"] == cur) & (prev["bucket"] == b),
                                                 "balance_minor"].sum()
         assert mig.drop(columns=CLEARED).to_numpy().sum() == rf.closing
+
+
+def test_an_undated_settled_item_is_no_movement_and_an_undated_open_one_is_new():
+    frame = items(("Acme", "OLD", "2026-06-01", 10_00, 10_00, "closed"),       # no invoice or paid date
+                  ("Acme", "NEW", "2026-11-20", 25_00))
+    m = movements(snapshot(frame.iloc[:0], OCT), with_occurrence(frame), NOV, OCT, "due", EDGES, BUCKETS)
+    rf = m.rollforwards["GBP"]
+    assert (rf.invoiced, rf.received, rf.closing, rf.difference) == (25_00, 0, 25_00, 0)
