@@ -14,7 +14,7 @@ from ..core.money import from_minor
 from .chart import Chart
 from .closebook import LEDGER, Closed
 from .owned import _money
-from .xlsx_xml import Column, Columns, col_letter
+from .xlsx_xml import MAX_ROWS, Column, Columns, col_letter
 
 NUMBER = "#,##0.00"
 
@@ -112,7 +112,12 @@ def changes(result):
         "document": ["promised for " + d.date().isoformat() for d in p["promise_date"]],
         "before": p["promise_minor"].to_numpy(dtype="int64"), "new": False})
     both = pd.concat([t, promised], ignore_index=True)
-    is_item = np.arange(len(both)) < len(t)
+    if len(both) >= MAX_ROWS:      # a sheet holds 1,048,575 rows: the items that only aged a bucket go first
+        aged = int((both["change"] == "aged").sum())
+        both = both.loc[both["change"] != "aged"].head(MAX_ROWS - 1).reset_index(drop=True)
+        result.notes.append(f"What Changed leaves out the {aged:,} items that only aged a bucket (more rows than a "
+                            f"sheet holds); Close Migration counts them")
+    is_item = ~both["change"].str.startswith("promise").to_numpy(dtype=bool)
     money = {c: np.where(is_item | (c == "before"), _money(both[c].fillna(0).astype("int64"), both["currency"]),
                          np.nan) for c in ("before", "closing", "written_off")}
     return columns, Columns([
