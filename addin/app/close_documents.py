@@ -39,13 +39,14 @@ def settled_accounts(changes: pd.DataFrame, aged: pd.DataFrame) -> list[tuple[st
 class _Directory:
     """Name, customer number and contact row per customer key, looked up once for the whole book."""
 
-    def __init__(self, book):
-        items = book.items.drop_duplicates("customer_key")
-        self.names = dict(zip(items["customer_key"], items["customer"]))
-        numbered = book.items.loc[book.items["customer_id"] != ""].drop_duplicates("customer_key")
+    def __init__(self, book, keys: set[str]):
+        items = book.items.loc[book.items["customer_key"].isin(keys)]
+        first = items.drop_duplicates("customer_key")
+        self.names = dict(zip(first["customer_key"], first["customer"]))
+        numbered = items.loc[items["customer_id"] != ""].drop_duplicates("customer_key")
         self.numbers = dict(zip(numbered["customer_key"], numbered["customer_id"]))
-        self.contacts = (book.contacts.drop_duplicates("customer_key").set_index("customer_key").to_dict("index")
-                         if not book.contacts.empty else {})
+        contacts = book.contacts.loc[book.contacts["customer_key"].isin(keys)]
+        self.contacts = contacts.drop_duplicates("customer_key").set_index("customer_key").to_dict("index")
 
     def __call__(self, key: str) -> tuple[str, str, dict]:
         return self.names.get(key, key), str(self.numbers.get(key, "")), self.contacts.get(key, {})
@@ -53,7 +54,7 @@ class _Directory:
 
 def thank_you_notes(book, accounts: list[tuple[str, str]], as_of: date) -> list[Communication]:
     """One thank-you communication per settled account, at level 0 (before the ladder), email."""
-    who, out = _Directory(book), []
+    who, out = _Directory(book, {k for k, _ in accounts}), []
     for key, currency in accounts:
         name, number, contact = who(key)
         out.append(Communication(run_date=as_of, customer_id=key, customer=name, level=0, level_name="Thank you",
@@ -65,7 +66,7 @@ def thank_you_notes(book, accounts: list[tuple[str, str]], as_of: date) -> list[
 
 def statements(book, aged: pd.DataFrame, as_of: date, buckets: list[str]) -> list[Communication]:
     """A statement of account per customer and currency with a balance: every open item, and the aging."""
-    settings, who, out = book.settings, _Directory(book), []
+    settings, who, out = book.settings, _Directory(book, set(aged["customer_key"])), []
     for (key, currency), rows in aged.sort_values("days_past_due", ascending=False).groupby(
             ["customer_key", "currency"], sort=True):
         if rows["balance_minor"].sum() <= 0:

@@ -66,8 +66,10 @@ def read_snapshot(path, sheet: str) -> pd.DataFrame:
     """The snapshot's items (KEY, customer, balance_minor, bucket), as the close that wrote them kept them."""
     import fastexcel
 
-    frame = fastexcel.read_excel(str(path)).load_sheet(sheet, dtypes=_TEXT).to_pandas()
-    missing = [c.header for c in SNAPSHOT if c.header not in frame.columns]
+    wanted = ["Customer Key", "Customer", "Document", "Occurrence", "Currency", "Balance", "Bucket"]
+    frame = fastexcel.read_excel(str(path)).load_sheet(sheet, dtypes=_TEXT, use_columns=lambda c: c.name in wanted
+                                                       ).to_pandas()
+    missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise ValueError(f"sheet {sheet!r} lacks the column(s) {', '.join(missing)} a close writes")
     currency = frame["Currency"].fillna("").astype(str)

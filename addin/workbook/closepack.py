@@ -99,24 +99,25 @@ def _kind(t: pd.DataFrame) -> np.ndarray:
 
 
 def changes(result):
-    """Every item that moved since the previous close (new, settled, part settled, written off, aged a bucket,
-    left the book), then the promises due in the period, kept or broken."""
+    """Every item whose balance moved since the previous close (new, settled, part settled, written off, left
+    the book), then the promises due in the period, kept or broken. Items that only aged a bucket are counted
+    on Close Migration, not listed: at month end that is most of the book."""
     t, p = result.changes, result.promises
     columns = [Column("Change", 26), Column("Customer", 28), Column("Currency", 9), Column("Document", 24),
                Column("Before", 14, "money"), Column("Now", 14, "money"), Column("Written Off", 14, "money"),
                Column("Bucket Before", 13), Column("Bucket Now", 13)]
-    t = t.assign(change=_kind(t)).sort_values(["change", "customer", "document"], kind="stable")
+    t = t.assign(change=_kind(t))
+    t = t.loc[t["change"] != "aged"].sort_values(["change", "customer", "document"], kind="stable")
     promised = pd.DataFrame({
         "change": np.where(p["kept"].to_numpy(dtype=bool), "promise kept", "promise broken"),
         "customer": [result.names.get(k, k) for k in p["customer_key"]], "currency": p["currency"].to_numpy(),
         "document": ["promised for " + d.date().isoformat() for d in p["promise_date"]],
         "before": p["promise_minor"].to_numpy(dtype="int64"), "new": False})
     both = pd.concat([t, promised], ignore_index=True)
-    if len(both) >= MAX_ROWS:      # a sheet holds 1,048,575 rows: the items that only aged a bucket go first
-        aged = int((both["change"] == "aged").sum())
-        both = both.loc[both["change"] != "aged"].head(MAX_ROWS - 1).reset_index(drop=True)
-        result.notes.append(f"What Changed leaves out the {aged:,} items that only aged a bucket (more rows than a "
-                            f"sheet holds); Close Migration counts them")
+    if len(both) >= MAX_ROWS:      # a sheet holds 1,048,575 rows
+        result.notes.append(f"What Changed lists the first {MAX_ROWS - 1:,} of {len(both):,} changes (more than a "
+                            f"sheet holds)")
+        both = both.head(MAX_ROWS - 1)
     is_item = ~both["change"].str.startswith("promise").to_numpy(dtype=bool)
     money = {c: np.where(is_item | (c == "before"), _money(both[c].fillna(0).astype("int64"), both["currency"]),
                          np.nan) for c in ("before", "closing", "written_off")}
