@@ -230,3 +230,14 @@ def test_without_loss_rates_they_are_derived_from_the_kept_closes(book, capsys):
     assert out["provision"]["by_bucket"] == {"Current": "0.00", "1-30": "200.00", "31-60": "250.00",
                                              "61-90": "1200.00", "91+": "0.00"}
     assert out["roll_rates"]["1-30"] == "50.0"
+
+
+def test_a_missing_snapshot_is_reported_and_the_opening_rebuilt_from_the_book(book, capsys):
+    assert close(book, "--as-of", "2026-10-31", capsys=capsys)[0] == 0
+    with XlsxPackage.open(book) as pkg:          # the ledger now names a snapshot the book does not hold
+        pkg.set_values("Close Periods", {"E2": "Close 1999-01", "E3": "Close 1999-01"})
+        pkg.save()
+    status, out, err = close(book, "--as-of", "2026-11-30", capsys=capsys)
+    assert status == 1 and out["opening_from"] == "the book as it stood on 2026-10-31 (no earlier close)"
+    assert 'book.xlsx:Close Periods: the snapshot "Close 1999-01" of the close of 2026-10 is no longer in the book' in err
+    assert out["rollforward"]["difference"] == "0.00"
