@@ -155,6 +155,28 @@ def cmd_columns(args) -> int:
     return _report(args.book, report.problems)
 
 
+def cmd_close(args) -> int:
+    from .app.close import CloseOptions, close
+    from .app.close_report import close_report, close_text
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    options = CloseOptions(sales=args.sales, loss_rates=args.loss_rates, period_start=args.period_start,
+                           reopen=args.reopen, statements=args.statements, thank_you=not args.no_thank_you)
+    result = close(args.book, args.as_of, options, today=date.today(), now=_now(),
+                   say=progress if sys.stderr.isatty() else None)
+    if args.json:
+        json.dump(close_report(result), sys.stdout, indent=1, ensure_ascii=False)
+        print()
+    else:
+        print(close_text(result))
+        for note in result.notes:
+            print(f"Note: {note}")
+        print(f"\nWrote {', '.join(result.written)} in {args.book.name}; the run log is {result.log}")
+    return _report(args.book, result.problems)
+
+
 def cmd_templates_export(args) -> int:
     from .app.templates import export_templates
 
@@ -194,6 +216,17 @@ def build_parser() -> argparse.ArgumentParser:
     book_command("run", cmd_run, "refresh the workbook (flags, Aging, Actions, Summary, Errors, Plans) "
                  "and draft the reminders").add_argument(
         "--no-drafts", action="store_true", help="refresh the sheets only; draft nothing")
+    cl = book_command("close", cmd_close, "month-end close: frozen aging snapshot, roll-forward, migration, "
+                      "KPIs and provision, written into the book")
+    cl.add_argument("--json", action="store_true", help="print the pack's figures as JSON")
+    cl.add_argument("--sales", help="the period's credit sales in the home currency (default: Settings, else the "
+                                    "invoices dated in the period)")
+    cl.add_argument("--loss-rates", help="expected loss in percent per bucket, Current first, e.g. 0.3,1.6,3.6,6.6,10.6")
+    cl.add_argument("--period-start", type=_date, help="first day of the period (default: the 1st of the as-of month)")
+    cl.add_argument("--reopen", action="store_true", help="close again a period earlier than the last close")
+    cl.add_argument("--statements", action="store_true", help="write a statement of account (PDF) per customer "
+                                                              "with a balance")
+    cl.add_argument("--no-thank-you", action="store_true", help="draft no thank-you notes for customers who settled")
     snd = command("send", help="send the approved drafts over SMTP, exactly once",
                          description="Send the drafts whose Actions row is approved; log each to History.")
     snd.add_argument("book", type=Path)

@@ -103,10 +103,14 @@ def reference_problems(settings: Settings, as_of: date, folder) -> list[Problem]
 
 def item_cells(a: Assessment) -> np.ndarray:
     """The cell naming each aged item: its document cell (column A when there is no number column)."""
-    layout = a.book.layout
+    return document_cells(a.book.layout, a.aged["row"])
+
+
+def document_cells(layout, rows: pd.Series) -> np.ndarray:
+    """The document cell of each of these Receivables rows (column A when there is no number column)."""
     col = layout.columns.get("document", layout.columns.get("customer", 0)) if layout else 0
     prefix = f"{layout.sheet if layout else 'Receivables'}!{col_letter(col + 1)}"
-    return (prefix + a.aged["row"].astype(str)).to_numpy(dtype=object)
+    return (prefix + rows.astype(str)).to_numpy(dtype=object)
 
 
 def age_report(a: Assessment) -> dict:

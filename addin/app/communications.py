@@ -77,18 +77,24 @@ def build_communications(a, keys: set | None = None) -> list[Communication]:
             continue
         overdue = [i.balance for i in mine if i.days_past_due > 0]
         total = sum(overdue) if overdue else sum(i.balance for i in mine)
-        c = contacts.get(d.customer_key, {})
-        get = lambda f: str(c.get(f, "") or "")  # noqa: E731
-        language, locale = locale_for(get("language"), settings)
         interest, compensation = _interest(list(mine), settings, as_of, d.currency, rates)
         out.append(Communication(
             run_date=as_of, customer_id=d.customer_key, customer=d.customer, level=int(d.level),
             customer_number=numbers.get(d.customer_key, ""),
             level_name=d.level_name, channels=tuple(d.channels), template=d.template, currency=d.currency,
             items=mine, total_due=quantize(total, d.currency), pay_by=pay_by(as_of, settings),
-            contact_name=get("contact"), email=get("email"), email_cell=get("email_cell"), phone=get("phone"),
-            address=get("address"), language=language, locale=locale, time_zone=get("time_zone"),
-            customer_type=get("customer_type") or "business",
+            **addressed(contacts.get(d.customer_key, {}), settings),
             fee=from_minor(d.fee_minor, d.currency) + quantize(compensation, d.currency),
             interest=quantize(interest, d.currency), final=bool(d.final)))
     return out
+
+
+def addressed(contact: dict, settings: Settings) -> dict:
+    """A Communication's contact fields from the customer's contact row (Book.contacts), language and locale."""
+    def get(f):
+        return str(contact.get(f, "") or "")
+
+    language, locale = locale_for(get("language"), settings)
+    return dict(contact_name=get("contact"), email=get("email"), email_cell=get("email_cell"), phone=get("phone"),
+                address=get("address"), language=language, locale=locale, time_zone=get("time_zone"),
+                customer_type=get("customer_type") or "business")

@@ -43,6 +43,8 @@ class Settings:
     plan_formulas: bool = False  # write Plan Schedule as live Excel formulas instead of values
     paid_grace_days: int = 5  # a 'paid' logged in History holds that amount this long for the ledger to catch up
     template_dir: str = ""  # folder of edited templates (arcollect templates export); blank = packaged
+    loss_rates: str = ""  # close: percent per bucket, Current first, read against the bucket edges by the close
+    credit_sales: Decimal | None = None  # close: the period's credit sales; None = the invoices dated in the period
     column_map: dict = field(default_factory=dict)  # canonical field -> header in the sheet
     cells: dict = field(default_factory=dict, compare=False)  # attribute -> the Settings cell it came from
 
@@ -133,6 +135,8 @@ SETTING_KEYS = {
     "outboxfolder": ("outbox", _text, "a folder"),
     "user": ("user", _text, "a name"),
     "planscheduleasformulas": ("plan_formulas", _bool, "yes or no"),
+    "lossrates": ("loss_rates", _text, "percentages per bucket like 0.3, 1.6, 3.6, 6.6, 10.6"),
+    "creditsales": ("credit_sales", _amount, "an amount of 0 or more"),
 }
 COMPANY_KEYS = {
     "companyname": "name", "companyaddress": "address", "companyemail": "email",

@@ -71,7 +71,7 @@ def read_history(path, wb, sheet: str | None, settings: Settings):
     Read in bulk like Receivables: History grows by a row per contact, run after run.
     """
     cols = ["customer_key", "customer", "currency", "date", "level", "action", "outcome", "promise_date",
-            "promise_minor", "amount_minor", "channel", "document", "message_id", "run_date", "row"]
+            "promise_minor", "amount_minor", "channel", "template", "document", "message_id", "run_date", "row"]
     dates = {"date": "datetime64[s]", "promise_date": "datetime64[s]", "run_date": "datetime64[s]"}
     empty = pd.DataFrame(columns=cols).astype(dates)
     if sheet is None:
@@ -133,7 +133,8 @@ def read_history(path, wb, sheet: str | None, settings: Settings):
         "outcome": text_column(col("outcome"))[keep],
         "promise_date": pd.Series(promise[keep]).astype("datetime64[s]"),
         "promise_minor": amounts["promiseamount"][keep], "amount_minor": amounts["amountdue"][keep],
-        "channel": text_column(col("channel"))[keep], "document": text_column(col("document"))[keep],
+        "channel": text_column(col("channel"))[keep], "template": text_column(col("template"))[keep],
+        "document": text_column(col("document"))[keep],
         "message_id": text_column(col("messageid"))[keep],
         "run_date": pd.Series(map_unique(text_column(col("runid"))[keep], _run_date)).astype("datetime64[s]"),
         "row": rows[keep]}, columns=cols)

@@ -63,6 +63,8 @@ SETTINGS = (
     ("Outbox", None, "Folder for drafts; blank = '<book> outbox' beside the workbook"),
     ("Paid grace days", 5, "A 'paid' logged in History holds that amount this many days, until the ledger shows it"),
     ("Templates folder", None, "Folder of edited templates (arcollect templates export); blank = the shipped ones"),
+    ("Loss rates", None, "Close: expected credit loss in percent per bucket, Current first, e.g. 0.3, 1.6, 3.6, 6.6, 10.6"),
+    ("Credit sales", None, "Close: the period's credit sales; blank = the invoices in the book dated in the period"),
 )
 
 # the letterhead and sender: the template's demo company, left blank by `init` for the clerk to fill in

@@ -1,0 +1,98 @@
+"""The close's documents: statements of account (PDF) and thank-you notes for customers who settled.
+
+Both are Communications rendered by the same templates, PDF layout and
+drafting path as the reminders: statements as letters (one PDF per customer
+and currency, and one file to print them all), thank-you notes as .eml drafts
+in the outbox, logged in History as drafted, so they wait for the clerk and
+are never drafted twice for the same close date.
+"""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from ..core.dunning import pay_by
+from ..core.model import Communication, OpenItem
+from ..core.money import from_minor
+from ..documents.pdf import write_letters
+from ..documents.render import render_batch
+from ..documents.sources import letters_dir
+from .communications import addressed
+
+THANK_YOU, STATEMENT = "thank_you", "statement"
+
+
+def settled_accounts(changes: pd.DataFrame, aged: pd.DataFrame) -> list[tuple[str, str]]:
+    """(customer key, currency) of accounts that owed at the previous close and settled everything since:
+    nothing open now, nothing written off, nothing that left the book unexplained."""
+    if changes.empty:
+        return []
+    by = changes.groupby(["customer_key", "currency"])
+    owed = by["before"].sum() > 0
+    clean = (by["written_off"].sum() == 0) & ~by["gone"].any()
+    still = set(map(tuple, aged[["customer_key", "currency"]].drop_duplicates().to_numpy()))
+    return [a for a in owed.index[owed & clean] if a not in still]
+
+
+class _Directory:
+    """Name, customer number and contact row per customer key, looked up once for the whole book."""
+
+    def __init__(self, book, keys: set[str]):
+        items = book.items.loc[book.items["customer_key"].isin(keys)]
+        first = items.drop_duplicates("customer_key")
+        self.names = dict(zip(first["customer_key"], first["customer"]))
+        numbered = items.loc[items["customer_id"] != ""].drop_duplicates("customer_key")
+        self.numbers = dict(zip(numbered["customer_key"], numbered["customer_id"]))
+        contacts = book.contacts.loc[book.contacts["customer_key"].isin(keys)]
+        self.contacts = contacts.drop_duplicates("customer_key").set_index("customer_key").to_dict("index")
+
+    def __call__(self, key: str) -> tuple[str, str, dict]:
+        return self.names.get(key, key), str(self.numbers.get(key, "")), self.contacts.get(key, {})
+
+
+def thank_you_notes(book, accounts: list[tuple[str, str]], as_of: date) -> list[Communication]:
+    """One thank-you communication per settled account, at level 0 (before the ladder), email."""
+    who, out = _Directory(book, {k for k, _ in accounts}), []
+    for key, currency in accounts:
+        name, number, contact = who(key)
+        out.append(Communication(run_date=as_of, customer_id=key, customer=name, level=0, level_name="Thank you",
+                                 channels=("email",), template=THANK_YOU, currency=currency, items=(),
+                                 total_due=from_minor(0, currency), pay_by=as_of, customer_number=number,
+                                 **addressed(contact, book.settings)))
+    return out
+
+
+def statements(book, aged: pd.DataFrame, as_of: date, buckets: list[str]) -> list[Communication]:
+    """A statement of account per customer and currency with a balance: every open item, and the aging."""
+    settings, who, out = book.settings, _Directory(book, set(aged["customer_key"])), []
+    for (key, currency), rows in aged.sort_values("days_past_due", ascending=False).groupby(
+            ["customer_key", "currency"], sort=True):
+        if rows["balance_minor"].sum() <= 0:
+            continue
+        name, number, contact = who(key)
+        items = tuple(OpenItem(document=r.document, due_date=r.due_date.date() if pd.notna(r.due_date) else None,
+                               days_past_due=int(r.days_past_due) if pd.notna(r.days_past_due) else 0,
+                               balance=from_minor(r.balance_minor, currency), currency=currency,
+                               invoice_date=r.invoice_date.date() if pd.notna(r.invoice_date) else None)
+                      for r in rows.itertuples(index=False))
+        by_bucket = rows.groupby(rows["bucket"].astype(str))["balance_minor"].sum()
+        aging = [(b, from_minor(int(by_bucket.get(b, 0)), currency)) for b in buckets]
+        out.append(Communication(run_date=as_of, customer_id=key, customer=name, level=0,
+                                 level_name="Statement", channels=("letter",), template=STATEMENT,
+                                 currency=currency, items=items,
+                                 total_due=sum((i.balance for i in items if i.days_past_due > 0),
+                                               from_minor(0, currency)),
+                                 pay_by=pay_by(as_of, settings), customer_number=number,
+                                 **addressed(contact, settings), extra={"aging": aging}))
+    return out
+
+
+def write_statements(comms: list[Communication], folder: Path, settings, base: Path):
+    """(paths, the print-all file, problems): the statements as PDF letters."""
+    tdir = letters_dir(settings.template_dir, base)
+    rendered, problems = render_batch(comms, settings, tdir if tdir.is_dir() else letters_dir(), parts=("letter",))
+    ok = [(c, r) for c, r in zip(comms, rendered) if r is not None]
+    paths, combined = write_letters(ok, folder, settings) if ok else ([], None)
+    return paths, combined, list(problems)

@@ -1,0 +1,180 @@
+"""The close's sheets as rows: Close Summary, Close Migration, What Changed and the ledger of closes.
+
+Each function takes the close's result and returns (columns, rows, write
+options); money is written as exact decimals at the currency's scale, days
+and percentages to one decimal as the KPIs round them.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..core.close.rollforward import CLEARED, NEW
+from ..core.money import from_minor
+from .chart import Chart
+from .closebook import LEDGER, Closed
+from .owned import _money
+from .xlsx_xml import MAX_ROWS, Column, Columns, col_letter
+
+NUMBER = "#,##0.00"
+
+
+def _m(minor, currency):
+    return None if minor is None else from_minor(int(minor), currency)
+
+
+def summary(result):
+    """Measures down, currencies across: roll-forward, aging, KPIs, provision; a chart of the home aging."""
+    curs = list(result.currencies.values())
+    columns = [Column("Measure", 44)] + [Column(c.currency, 16, NUMBER) for c in curs]
+    rows: list[list] = []
+
+    def line(label, values):
+        rows.append([label, *values])
+
+    def each(fn):
+        return [fn(c) for c in curs]
+
+    line(f"Period {result.period.label}", [])
+    line(f"As of {result.as_of.isoformat()} ({result.period.days} days)", [])
+    line(f"Opening from {result.opening_from}", [])
+    line("Roll-forward", [])
+    for label, attr in (("Opening balance", "opening"), ("+ Invoiced", "invoiced"), ("− Received", "received"),
+                        ("− Credited", "credited"), ("− Written off", "written_off"), ("= Closing balance", "closing"),
+                        ("Difference (unexplained)", "difference")):
+        line(label, each(lambda c, a=attr: _m(getattr(c.rollforward, a), c.currency)))
+    line("Items that left the book unexplained", each(lambda c: c.rollforward.unexplained_items))
+    line("Aging at the close", [])
+    first = len(rows) + 2                      # sheet row of the first bucket (row 1 is the header)
+    for b in result.buckets:
+        line(b, each(lambda c, b=b: _m(c.totals[b], c.currency)))
+    line("Unapplied", each(lambda c: _m(c.totals["Unapplied"], c.currency)))
+    line("Total", each(lambda c: _m(c.totals["Total"], c.currency)))
+    line("KPIs (Credit Research Foundation)", [])
+    line("Credit sales", each(lambda c: _m(c.sales, c.currency)))
+    for label, attr in (("DSO (days)", "dso"), ("Count-back DSO (days)", "countback_dso"),
+                        ("Best possible DSO (days)", "best_possible_dso"), ("Average days delinquent", "add"),
+                        ("CEI (%)", "cei"), (f"% over {result.buckets[-1].rstrip('+')} days", "pct_over_90")):
+        line(label, each(lambda c, a=attr: getattr(c.kpis, a)))
+    line("Expected credit loss (provision matrix)", [])
+    if any(c.provision is not None for c in curs):
+        for b in result.buckets:
+            line(f"Loss allowance {b}", each(lambda c, b=b: c.provision and _m(c.provision.by_bucket[b], c.currency)))
+        line("Provision", each(lambda c: c.provision and _m(c.provision.total, c.currency)))
+        line("Provision at the previous close", each(lambda c: c.provision and _m(c.provision.previous, c.currency)))
+        line("Movement", each(lambda c: c.provision and _m(c.provision.movement, c.currency)))
+        line("Loss rates (%), Current first", each(lambda c: c.provision and ", ".join(
+            str(c.provision.rates.get(b, 0)) for b in result.buckets)))
+        line("Loss rates from", each(lambda c: c.provision and c.provision.source))
+    else:
+        line("Not computed: give Settings' Loss rates or --loss-rates (or keep closes to derive them)", [])
+    home = next((k for k, c in enumerate(curs) if c.currency == result.home), 0)
+    letter = col_letter(2 + home)
+    last = first + len(result.buckets) - 1
+    chart = Chart(title=f"Receivables by age at {result.as_of.isoformat()} ({curs[home].currency if curs else ''})",
+                  categories=f"$A${first}:$A${last}", values=f"${letter}${first}:${letter}${last}",
+                  series_name=curs[home].currency if curs else "", anchor=f"{col_letter(len(columns) + 2)}2")
+    return columns, rows, {"chart": chart} if curs else {}
+
+
+def migration(result):
+    """Per currency: the balance of each bucket at the previous close by where it is now, and its roll rate."""
+    cols = [*result.buckets, "Unapplied", CLEARED]
+    columns = ([Column("Currency", 9), Column("Bucket Before", 14)] + [Column(c, 14, NUMBER) for c in cols]
+               + [Column("Total Before", 14, NUMBER), Column("Roll Rate %", 11, "0.0")])
+    rows = []
+    for c in result.currencies.values():
+        for bucket in [*result.buckets, "Unapplied", NEW]:
+            values = c.migration.loc[bucket, cols] if bucket in c.migration.index else pd.Series(0, index=cols)
+            rows.append([c.currency, bucket, *(_m(v, c.currency) for v in values),
+                         _m(values.sum(), c.currency) if bucket != NEW else None, c.roll_rates.get(bucket)])
+    return columns, rows, {"table": "CloseMigration"}
+
+
+def _kind(t: pd.DataFrame) -> np.ndarray:
+    """What happened to each moved item, in the controller's words."""
+    return np.select(
+        [t["gone"], t["new"], t["written_off"] != 0, t["closing"] == 0, t["closing"] != t["before"]],
+        ["left the book (unexplained)", "new", "written off", "settled", "part settled"], "aged")
+
+
+def changes(result):
+    """Every item whose balance moved since the previous close (new, settled, part settled, written off, left
+    the book), then the promises due in the period, kept or broken. Items that only aged a bucket are counted
+    on Close Migration, not listed: at month end that is most of the book."""
+    t, p = result.changes, result.promises
+    columns = [Column("Change", 26), Column("Customer", 28), Column("Currency", 9), Column("Document", 24),
+               Column("Before", 14, "money"), Column("Now", 14, "money"), Column("Written Off", 14, "money"),
+               Column("Bucket Before", 13), Column("Bucket Now", 13)]
+    t = t.assign(change=_kind(t))
+    t = t.loc[t["change"] != "aged"].sort_values(["change", "customer", "document"], kind="stable")
+    promised = pd.DataFrame({
+        "change": np.where(p["kept"].to_numpy(dtype=bool), "promise kept", "promise broken"),
+        "customer": [result.names.get(k, k) for k in p["customer_key"]], "currency": p["currency"].to_numpy(),
+        "document": ["promised for " + d.date().isoformat() for d in p["promise_date"]],
+        "before": p["promise_minor"].to_numpy(dtype="int64"), "new": False})
+    both = pd.concat([t, promised], ignore_index=True)
+    if len(both) >= MAX_ROWS:      # a sheet holds 1,048,575 rows
+        result.notes.append(f"What Changed lists the first {MAX_ROWS - 1:,} of {len(both):,} changes (more than a "
+                            f"sheet holds)")
+        both = both.head(MAX_ROWS - 1)
+    is_item = ~both["change"].str.startswith("promise").to_numpy(dtype=bool)
+    money = {c: np.where(is_item | (c == "before"), _money(both[c].fillna(0).astype("int64"), both["currency"]),
+                         np.nan) for c in ("before", "closing", "written_off")}
+    return columns, Columns([
+        both["change"], both["customer"], both["currency"], both["document"],
+        np.where(both["new"].to_numpy(dtype=bool), np.nan, money["before"]), money["closing"], money["written_off"],
+        both["bucket_before"].where(is_item & ~both["new"].to_numpy(dtype=bool), "").fillna(""),
+        both["bucket_now"].where(is_item & (both["closing"].fillna(0) != 0).to_numpy(), "").fillna("")]), {
+        "table": "WhatChanged"}
+
+
+def _ledger_row(c, result, snapshot: str) -> list:
+    k, rf, cur = c.kpis, c.rollforward, c.currency
+    return [result.period.label, result.period.start, result.as_of, cur, snapshot,
+            *(_m(v, cur) for v in (rf.opening, rf.invoiced, rf.received, rf.credited, rf.written_off,
+                                   rf.closing, rf.difference, c.sales, c.totals[result.buckets[0]],
+                                   c.totals[result.buckets[-1]])),
+            k.dso, k.countback_dso, k.best_possible_dso, k.add, k.cei, k.pct_over_90,
+            c.provision and _m(c.provision.total, cur),
+            ", ".join(str(c.provision.rates[b]) for b in result.buckets) if c.provision else "",
+            ", ".join("" if v is None else str(v) for v in c.roll_rates.values()), c.write_off_rate]
+
+
+def _kept_row(c: Closed) -> list:
+    fig = c.figures
+    return [c.period, c.start, c.as_of, c.currency, c.snapshot] + [
+        _m(fig.get(col.header), c.currency) if col.fmt == "money" else fig.get(col.header) for col in LEDGER[5:]]
+
+
+def ledger(kept: list[Closed], result, snapshot: str):
+    """(rows, chart): every close so far, this one's rows replacing its period's; the home currency first,
+    oldest period first, so the DSO trend chart reads one block of rows."""
+    rows = [_kept_row(c) for c in kept] + [_ledger_row(c, result, snapshot) for c in result.currencies.values()]
+    rows.sort(key=lambda r: (r[3] != result.home, r[3], r[2]))
+    n = sum(1 for r in rows if r[3] == result.home) or 1
+    dso = col_letter(1 + [c.header for c in LEDGER].index("DSO"))
+    chart = Chart(title=f"DSO by period ({result.home})", categories=f"$A$2:$A${n + 1}",
+                  values=f"${dso}$2:${dso}${n + 1}", series_name="DSO", anchor=f"{col_letter(len(LEDGER) + 2)}2")
+    return rows, chart
+
+
+def effectiveness(result):
+    """Per level and template: customers contacted, paid after, the share, the median days, paid within 14."""
+    e = result.effectiveness
+    columns = [Column("Level", 7, "int"), Column("Template", 20), Column("Customers Contacted", 12, "int"),
+               Column("Paid After", 11, "int"), Column("Paid %", 9, "0.0"), Column("Median Days To Pay", 12, "0.0"),
+               Column("Paid Within 14 Days", 12, "int")]
+    rows = [[int(r.level), r.template, int(r.contacted), int(r.paid),
+             round(100 * int(r.paid) / int(r.contacted), 1) if r.contacted else None,
+             None if r.median_days != r.median_days else float(r.median_days), int(r.within_14_days)]
+            for r in e.itertuples(index=False)]
+    return columns, rows, {"table": "CollectionEffectiveness"}
+
+
+def risk(result):
+    """Every customer with a balance, the riskiest first, with the reasons for its score."""
+    columns = [Column("Customer Key", 14), Column("Customer", 28), Column("Currency", 9), Column("Score", 7, "int"),
+               Column("Why", 110)]
+    rows = [[r.customer_key, result.names.get(r.customer_key, ""), r.currency, r.score, r.why] for r in result.risks]
+    return columns, rows, {"table": "PaymentRisk"}
