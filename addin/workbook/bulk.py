@@ -26,6 +26,7 @@ from typing import Callable
 
 import pandas as pd
 
+from . import guard
 from .typed import Column, columns_from_rows, empty_column, error_value, from_arrow
 from .values import cell_text
 from .sheetpatch import RPH, T_ATTR, T_ELEMENT, V_ELEMENT
@@ -247,6 +248,7 @@ def fast_sheet(path, sheet: str) -> SheetData | None:
 
 def _fast_columns(fastexcel, path, sheet: str, header: list, header_index: int) -> list[Column]:
     """Typed columns below the header; HeadMismatch unless fastexcel's header is the XML's."""
+    guard.check_sheet(path, sheet)
     try:
         reader = fastexcel.read_excel(str(Path(path)))
         ws = reader.load_sheet(sheet, header_row=header_index)
@@ -273,8 +275,9 @@ def _fast_columns(fastexcel, path, sheet: str, header: list, header_index: int) 
     return columns
 
 
-def calamine_sheet(wb, sheet: str) -> SheetData:
+def calamine_sheet(path, wb, sheet: str) -> SheetData:
     """The sheet through python-calamine's rows (the fallback): it reports where its range starts."""
+    guard.check_sheet(path, sheet)
     ws = wb.get_sheet_by_name(sheet)
     start = ws.start
     rows = ws.iter_rows()
@@ -294,7 +297,7 @@ def calamine_sheet(wb, sheet: str) -> SheetData:
 
 def open_sheet(path, wb, sheet: str, fast: bool = True) -> SheetData:
     """The sheet in bulk when its origin is certain (and ``fast``), else through python-calamine."""
-    return (fast_sheet(path, sheet) if fast else None) or calamine_sheet(wb, sheet)
+    return (fast_sheet(path, sheet) if fast else None) or calamine_sheet(path, wb, sheet)
 
 
 # --- text columns (History, Customers) ----------------------------------------------------
@@ -309,6 +312,7 @@ def read_text_columns(path, sheet: str):
     except ImportError:
         return None
     first_row, a_row = origin
+    guard.check_sheet(path, sheet)
     batch = fastexcel.read_excel(str(Path(path))).load_sheet(sheet, header_row=None, dtypes="string").to_arrow()
     columns = [batch.column(i).to_pandas() for i in range(batch.num_columns)]
     if not columns or a_row - first_row >= len(columns[0]) or pd.isna(columns[0].iat[a_row - first_row]):
@@ -336,6 +340,7 @@ def text_sheet(path, wb, name):
     fast = read_text_columns(path, name)
     if fast is not None:
         return fast
+    guard.check_sheet(path, name)
     ws = wb.get_sheet_by_name(name)
     start = ws.start
     gc.disable()
