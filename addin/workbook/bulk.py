@@ -26,7 +26,7 @@ from typing import Callable
 
 import pandas as pd
 
-from . import guard
+from . import blocks, guard
 from .typed import Column, columns_from_rows, empty_column, error_value, from_arrow
 from .values import cell_text
 from .sheetpatch import RPH, T_ATTR, T_ELEMENT, V_ELEMENT
@@ -242,19 +242,57 @@ def fast_sheet(path, sheet: str) -> SheetData | None:
         return None
     first, head = got
     return SheetData(sheet, head, first, 0,
-                     lambda header_index: _fast_columns(fastexcel, path, sheet, head[header_index], header_index),
+                     lambda header_index: _fast_columns(fastexcel, path, sheet, head[header_index],
+                                                        first + header_index, header_index),
                      lambda: xml_merges(path, sheet))
 
 
-def _fast_columns(fastexcel, path, sheet: str, header: list, header_index: int) -> list[Column]:
-    """Typed columns below the header; HeadMismatch unless fastexcel's header is the XML's."""
+def _fast_columns(fastexcel, path, sheet: str, header: list, header_row: int, header_index: int) -> list[Column]:
+    """Typed columns below the header; HeadMismatch unless fastexcel's header is the XML's.
+
+    A big sheet is read in blocks of rows on both cores (``blocks``), any other in one piece.
+    """
+    def accept(info):
+        _same_header(info, header, sheet)
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            part, _ = _parts(zf, sheet)
+        got = blocks.read(fastexcel, path, sheet, part, header_row, header_index, accept) \
+            if blocks.worth_it(path, part) else None
+    except blocks.Whole:
+        got = None
+    except fastexcel.FastExcelError as exc:  # a cell it cannot type (a bad shared string...): read it cell by cell
+        raise HeadMismatch(sheet) from exc
+    if got is None:
+        got = _in_one_piece(fastexcel, path, sheet, header_index, accept)
+    other: dict[int, dict[int, object]] = {}
+    for row, k, detail in got.errors:
+        other.setdefault(k, {})[row] = error_value(detail)
+    n = len(got.arrays[0]) if got.arrays else 0
+    columns = [empty_column(n) for _ in range(max((c.absolute_index for c in got.info), default=-1) + 1)]
+    for k, c in enumerate(got.info):
+        columns[c.absolute_index] = from_arrow(got.arrays[k], other.get(k, {}))
+    return columns
+
+
+def _in_one_piece(fastexcel, path, sheet: str, header_index: int, accept) -> blocks.Read:
     guard.check_sheet(path, sheet)
     try:
         reader = fastexcel.read_excel(str(Path(path)))
         ws = reader.load_sheet(sheet, header_row=header_index)
-    except fastexcel.FastExcelError as exc:  # a cell it cannot type (a bad shared string...): read it cell by cell
+    except fastexcel.FastExcelError as exc:
         raise HeadMismatch(sheet) from exc
     info = ws.selected_columns  # available_columns() would guess every dtype a second time
+    accept(info)
+    batch, errors = ws.to_arrow_with_errors()
+    del ws, reader
+    return blocks.Read(info, [batch.column(k) for k in range(batch.num_columns)],
+                       [(*e.offset_position, e.detail) for e in (errors.errors if errors is not None else [])])
+
+
+def _same_header(info, header: list, sheet: str) -> None:
+    """HeadMismatch unless the header fastexcel found is the one the sheet XML has at that row."""
     names = {c.absolute_index: c.name for c in info if c.column_name_from == "looked_up"}
     for j, name in names.items():
         mine = cell_text(header[j]) if j < len(header) else None
@@ -262,17 +300,6 @@ def _fast_columns(fastexcel, path, sheet: str, header: list, header_index: int) 
             raise HeadMismatch(sheet)
     if any(cell_text(v) is not None and j not in names for j, v in enumerate(header)):
         raise HeadMismatch(sheet)
-    batch, errors = ws.to_arrow_with_errors()
-    del ws, reader
-    other: dict[int, dict[int, object]] = {}
-    for e in (errors.errors if errors is not None else []):
-        row, k = e.offset_position
-        other.setdefault(k, {})[row] = error_value(e.detail)
-    n = batch.num_rows
-    columns = [empty_column(n) for _ in range(max((c.absolute_index for c in info), default=-1) + 1)]
-    for k, c in enumerate(info):
-        columns[c.absolute_index] = from_arrow(batch.column(k), other.get(k, {}))
-    return columns
 
 
 def calamine_sheet(path, wb, sheet: str) -> SheetData:

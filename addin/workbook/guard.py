@@ -291,7 +291,9 @@ _ROW7 = rb"10(?:[0-3]\d{4}|4(?:[0-7]\d{3}|8(?:[0-4]\d\d|5(?:[0-6]\d|7[0-6]))))"
 _REFS: dict[int, re.Pattern] = {}
 # a row or cell tag, unprefixed or with any prefix, whose first attribute is not r="...": calamine places
 # such a cell by counting, or by an r written in a way _refs does not read (r = "A1", r='A1')
-_ODD = (re.compile(rb'<(?:c|row)(?:>|\s+(?!r="))'), re.compile(rb':(?:c|row)(?:>|\s+(?!r="))'))
+# (one pattern per tag name: a literal prefix of two or four bytes is searched for 2x as fast as "<")
+_ODD = (re.compile(rb'<c[>\s](?!r=")'), re.compile(rb'<row[>\s](?!r=")'),
+        re.compile(rb':(?:c|row)(?:>|\s+(?!r="))'))
 
 
 def _refs(digits: int) -> re.Pattern:
@@ -432,13 +434,19 @@ def _inflated(path: Path, info: zipfile.ZipInfo):
         raw = _raw_chunks(f, info.compress_size)
         pieces = raw if info.compress_type == zipfile.ZIP_STORED else _inflate_chunks(raw)
         crc, size = 0, 0
-        ahead = pool.submit(next, pieces, b"")
-        while chunk := ahead.result():
-            ahead = pool.submit(next, pieces, b"")
+
+        def more():
+            nonlocal crc, size
+            chunk = next(pieces, b"")
             size += len(chunk)
             if size > info.file_size:
                 raise zipfile.BadZipFile("File is larger than its declared uncompressed size")
             crc = _inflate.crc32(chunk, crc)
+            return chunk
+
+        ahead = pool.submit(more)
+        while chunk := ahead.result():
+            ahead = pool.submit(more)
             yield chunk
         if size != info.file_size:
             raise EOFError(f"{info.filename} ends after {size:,} of its {info.file_size:,} bytes")
