@@ -32,6 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from . import guard
 from .xlsx_xml import col_letter
 
@@ -170,25 +172,36 @@ def _cut(stream, first_after: int):
     for piece in stream:
         if b"!" in piece and b"<!" in piece:     # one byte is searched for 10x as fast as two
             raise Whole("comments or CDATA among the cells")
-        rows = list(_ROW.finditer(piece))
-        numbers = [int(m.group(1)) for m in rows]
-        if any(b <= a for a, b in zip([last, *numbers], numbers)):
+        numbers = np.array(_ROW.findall(piece), dtype=np.int64)
+        if len(numbers) and (numbers[0] <= last or (np.diff(numbers) <= 0).any()):
             raise Whole("rows out of order")
-        last = numbers[-1] if numbers else last
         begin = 0                                 # where this block's share of the piece starts
-        for m, n in zip(rows, numbers):
-            if not (n > first_after if first else size + m.start() - begin >= BLOCK):
-                continue
-            if m.start() > begin:
-                pieces.append(piece[begin:m.start()])
+        while (cut := _next_cut(piece, begin, numbers, first_after if first else None, BLOCK - size)) is not None:
+            at, n = cut
+            if at > begin:
+                pieces.append(piece[begin:at])
                 used.scan(pieces[-1])
             yield _bounded(used, start, pieces)
-            pieces, size, start, used, first, begin = [], 0, n, guard.block_range(), False, m.start()
+            pieces, size, start, used, first, begin = [], 0, n, guard.block_range(), False, at
         pieces.append(piece[begin:] if begin else piece)
         used.scan(pieces[-1])
         size += len(pieces[-1])
+        last = numbers[-1] if len(numbers) else last
     if pieces:
         yield _bounded(used, start, pieces)
+
+
+def _next_cut(piece: bytes, begin: int, numbers, past_row: int | None, room: int) -> tuple[int, int] | None:
+    """(offset, row number) of the row that starts the next block, in this piece at or after ``begin``:
+    the first row numbered past ``past_row``, or, without one, the first row ``room`` bytes on."""
+    if past_row is not None:
+        k = int(np.searchsorted(numbers, past_row, side="right"))
+        if k == len(numbers):
+            return None
+        n = int(numbers[k])
+        return piece.find(b'<row r="%d"' % n, begin), n
+    m = _ROW.search(piece, begin + max(room, 1))
+    return (m.start(), int(m.group(1))) if m else None
 
 
 def _bounded(used, start: int, pieces: list[bytes]):
