@@ -133,6 +133,12 @@ class _Blocks:
         root = _ROOT.search(prefix)
         if not _PREFIX_END.search(prefix) or root is None or root.group(0) != b"<worksheet":
             raise Whole(sheet)
+        try:
+            return self._read(fastexcel, stream, prefix, header_row, header_index, accept)
+        except fastexcel.FastExcelError as exc:   # a block calamine cannot read: the whole sheet decides
+            raise Whole(sheet) from exc
+
+    def _read(self, fastexcel, stream, prefix, header_row, header_index, accept) -> Read:
         blocks = _cut(stream, header_row + SAMPLE + 1)
         start, pieces = next(blocks, (0, []))
         first = _load(fastexcel, self._write(0, prefix, b"", pieces), header_index, None)
@@ -153,7 +159,7 @@ class _Blocks:
             ahead.acquire()
             later.append((start, self.pool.submit(job, k, start, pieces)))
         if not later:
-            raise Whole(sheet)
+            raise Whole("a sheet of one block")
         return _join(*first, header_row, [(s, f.result()) for s, f in later])
 
 

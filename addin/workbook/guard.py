@@ -30,7 +30,7 @@ import struct
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from isal import isal_zlib as _inflate   # inflates a worksheet part 5-10x as fast as zlib (0.4 s for 800 MB, not 3-4 s)
@@ -328,8 +328,9 @@ class _UsedRange:
     (``_ExactRange``) replays calamine's placement.
     """
 
-    def __init__(self, size: int, limits: Limits):
-        self.allowed = min(limits.range_cells, max(limits.sparse_cells, size * limits.cells_per_byte))
+    def __init__(self, size: int, limits: Limits, allowed: int | None = None):
+        self.allowed = allowed if allowed is not None else \
+            min(limits.range_cells, max(limits.sparse_cells, size * limits.cells_per_byte))
         self.digits = 7 if 26 * MAX_ROWS <= self.allowed else max(
             (d for d in range(1, 7) if 26 * (10 ** d - 1) <= self.allowed), default=0)
         self.refs = _refs(max(self.digits, 1))
@@ -740,4 +741,4 @@ def sheet_cells(path, sheet: str, limits: Limits = LIMITS):
 
 def block_range(limits: Limits = LIMITS) -> "_UsedRange":
     """The bound of one block of a sheet's rows, which calamine loads two at a time: half a sheet's cells."""
-    return _UsedRange(limits.range_cells, replace(limits, range_cells=limits.range_cells // 2))
+    return _UsedRange(0, limits, allowed=limits.range_cells // 2)
