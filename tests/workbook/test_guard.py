@@ -142,3 +142,19 @@ def test_a_far_cell_in_one_sheet_does_not_stop_another_from_being_read(tmp_path)
                                  b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
     guard.check(path, sheets=False)
     guard.check_sheet(path, "Settings")
+
+
+def test_a_stored_sheet_is_checked_to_its_crc_like_a_deflated_one(tmp_path):
+    base = base_book(tmp_path / "base.xlsx")
+    stored = tmp_path / "stored.xlsx"
+    with zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as zf:
+        for name, data in members(base).items():
+            zf.writestr(name, data)
+    guard.check_sheet(stored, "Receivables")
+    info = zipfile.ZipFile(stored).getinfo(SHEET)
+    data = bytearray(stored.read_bytes())
+    k = data.index(b"<v>1", info.header_offset) + 3
+    data[k:k + 1] = b"7"                      # same size, another digit: only the CRC can tell
+    stored.write_bytes(bytes(data))
+    with pytest.raises(BookUnreadable, match="Bad CRC-32"):
+        guard.check_sheet(stored, "Receivables")
