@@ -26,6 +26,7 @@ from typing import Callable
 
 import pandas as pd
 
+from . import blocks, guard
 from .typed import Column, columns_from_rows, empty_column, error_value, from_arrow
 from .values import cell_text
 from .sheetpatch import RPH, T_ATTR, T_ELEMENT, V_ELEMENT
@@ -241,18 +242,57 @@ def fast_sheet(path, sheet: str) -> SheetData | None:
         return None
     first, head = got
     return SheetData(sheet, head, first, 0,
-                     lambda header_index: _fast_columns(fastexcel, path, sheet, head[header_index], header_index),
+                     lambda header_index: _fast_columns(fastexcel, path, sheet, head[header_index],
+                                                        first + header_index, header_index),
                      lambda: xml_merges(path, sheet))
 
 
-def _fast_columns(fastexcel, path, sheet: str, header: list, header_index: int) -> list[Column]:
-    """Typed columns below the header; HeadMismatch unless fastexcel's header is the XML's."""
+def _fast_columns(fastexcel, path, sheet: str, header: list, header_row: int, header_index: int) -> list[Column]:
+    """Typed columns below the header; HeadMismatch unless fastexcel's header is the XML's.
+
+    A big sheet is read in blocks of rows on both cores (``blocks``), any other in one piece.
+    """
+    def accept(info):
+        _same_header(info, header, sheet)
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            part, _ = _parts(zf, sheet)
+        got = blocks.read(fastexcel, path, sheet, part, header_row, header_index, accept) \
+            if blocks.worth_it(path, part) else None
+    except blocks.Whole:
+        got = None
+    except fastexcel.FastExcelError as exc:  # a cell it cannot type (a bad shared string...): read it cell by cell
+        raise HeadMismatch(sheet) from exc
+    if got is None:
+        got = _in_one_piece(fastexcel, path, sheet, header_index, accept)
+    other: dict[int, dict[int, object]] = {}
+    for row, k, detail in got.errors:
+        other.setdefault(k, {})[row] = error_value(detail)
+    n = len(got.arrays[0]) if got.arrays else 0
+    columns = [empty_column(n) for _ in range(max((c.absolute_index for c in got.info), default=-1) + 1)]
+    for k, c in enumerate(got.info):
+        columns[c.absolute_index] = from_arrow(got.arrays[k], other.get(k, {}))
+    return columns
+
+
+def _in_one_piece(fastexcel, path, sheet: str, header_index: int, accept) -> blocks.Read:
+    guard.check_sheet(path, sheet)
     try:
         reader = fastexcel.read_excel(str(Path(path)))
         ws = reader.load_sheet(sheet, header_row=header_index)
-    except fastexcel.FastExcelError as exc:  # a cell it cannot type (a bad shared string...): read it cell by cell
+    except fastexcel.FastExcelError as exc:
         raise HeadMismatch(sheet) from exc
     info = ws.selected_columns  # available_columns() would guess every dtype a second time
+    accept(info)
+    batch, errors = ws.to_arrow_with_errors()
+    del ws, reader
+    return blocks.Read(info, [batch.column(k) for k in range(batch.num_columns)],
+                       [(*e.offset_position, e.detail) for e in (errors.errors if errors is not None else [])])
+
+
+def _same_header(info, header: list, sheet: str) -> None:
+    """HeadMismatch unless the header fastexcel found is the one the sheet XML has at that row."""
     names = {c.absolute_index: c.name for c in info if c.column_name_from == "looked_up"}
     for j, name in names.items():
         mine = cell_text(header[j]) if j < len(header) else None
@@ -260,21 +300,11 @@ def _fast_columns(fastexcel, path, sheet: str, header: list, header_index: int) 
             raise HeadMismatch(sheet)
     if any(cell_text(v) is not None and j not in names for j, v in enumerate(header)):
         raise HeadMismatch(sheet)
-    batch, errors = ws.to_arrow_with_errors()
-    del ws, reader
-    other: dict[int, dict[int, object]] = {}
-    for e in (errors.errors if errors is not None else []):
-        row, k = e.offset_position
-        other.setdefault(k, {})[row] = error_value(e.detail)
-    n = batch.num_rows
-    columns = [empty_column(n) for _ in range(max((c.absolute_index for c in info), default=-1) + 1)]
-    for k, c in enumerate(info):
-        columns[c.absolute_index] = from_arrow(batch.column(k), other.get(k, {}))
-    return columns
 
 
-def calamine_sheet(wb, sheet: str) -> SheetData:
+def calamine_sheet(path, wb, sheet: str) -> SheetData:
     """The sheet through python-calamine's rows (the fallback): it reports where its range starts."""
+    guard.check_sheet(path, sheet)
     ws = wb.get_sheet_by_name(sheet)
     start = ws.start
     rows = ws.iter_rows()
@@ -294,7 +324,7 @@ def calamine_sheet(wb, sheet: str) -> SheetData:
 
 def open_sheet(path, wb, sheet: str, fast: bool = True) -> SheetData:
     """The sheet in bulk when its origin is certain (and ``fast``), else through python-calamine."""
-    return (fast_sheet(path, sheet) if fast else None) or calamine_sheet(wb, sheet)
+    return (fast_sheet(path, sheet) if fast else None) or calamine_sheet(path, wb, sheet)
 
 
 # --- text columns (History, Customers) ----------------------------------------------------
@@ -309,6 +339,7 @@ def read_text_columns(path, sheet: str):
     except ImportError:
         return None
     first_row, a_row = origin
+    guard.check_sheet(path, sheet)
     batch = fastexcel.read_excel(str(Path(path))).load_sheet(sheet, header_row=None, dtypes="string").to_arrow()
     columns = [batch.column(i).to_pandas() for i in range(batch.num_columns)]
     if not columns or a_row - first_row >= len(columns[0]) or pd.isna(columns[0].iat[a_row - first_row]):
@@ -336,6 +367,7 @@ def text_sheet(path, wb, name):
     fast = read_text_columns(path, name)
     if fast is not None:
         return fast
+    guard.check_sheet(path, name)
     ws = wb.get_sheet_by_name(name)
     start = ws.start
     gc.disable()

@@ -272,7 +272,7 @@ class XlsxPackage:
         _check_unlocked(p)
         if not p.is_file():
             raise BookUnreadable(f"{p.name}: no such workbook ({p})")
-        guard.check(p)
+        guard.check(p, sheets=False)  # the sheets a reader loads are checked when it loads them
         return cls(p)
 
     def _load(self, path: Path) -> None:

@@ -61,8 +61,9 @@ class Book:
         return self.layout.mapping.notes if self.layout and self.layout.mapping else []
 
 
-def _sheet_rows(wb: CalamineWorkbook, name: str) -> tuple[list[list], int]:
+def _sheet_rows(path: Path, wb: CalamineWorkbook, name: str) -> tuple[list[list], int]:
     """(rows, column offset): rows[i] is sheet row i+1; cell j is column offset+j."""
+    guard.check_sheet(path, name)
     ws = wb.get_sheet_by_name(name)
     start = ws.start
     return list(ws.iter_rows()), (start[1] if start else 0)
@@ -98,7 +99,7 @@ def read_book(path) -> Book:
     path = Path(path)
     if read_kind(path) == "csv":
         return _csv_book(path)
-    guard.check(path)
+    guard.check(path, sheets=False)  # each sheet's cells are checked when it is read
     try:
         wb = CalamineWorkbook.from_path(str(path))
         names = list(wb.sheet_names)
@@ -110,7 +111,7 @@ def read_book(path) -> Book:
 
     raw_settings = {}
     if norm_key(SETTINGS) in by_norm:
-        rows, off = _sheet_rows(wb, by_norm[norm_key(SETTINGS)])
+        rows, off = _sheet_rows(path, wb, by_norm[norm_key(SETTINGS)])
         for i, r in enumerate(rows):
             if len(r) >= 2 and isinstance(r[0], str) and r[0].strip() and norm_key(r[0]) != "setting":
                 raw_settings[r[0].strip()] = (r[1], address(by_norm[norm_key(SETTINGS)], off + 1, i + 1))
@@ -120,7 +121,7 @@ def read_book(path) -> Book:
     ladder = list(DEFAULT_LADDER)
     if norm_key(POLICY) in by_norm:
         sheet = by_norm[norm_key(POLICY)]
-        rows, off = _sheet_rows(wb, sheet)
+        rows, off = _sheet_rows(path, wb, sheet)
         recs = [(v, c) for v, c, _ in _records(rows, off, sheet, POLICY_FIELDS)]
         if recs:
             ladder, bad = parse_policy(recs, settings.conventions)
@@ -141,9 +142,9 @@ def read_book(path) -> Book:
     plans = []
     if norm_key(PLANS) in by_norm:
         sheet = by_norm[norm_key(PLANS)]
-        rows, off = _sheet_rows(wb, sheet)
+        rows, off = _sheet_rows(path, wb, sheet)
         plans = list(_records(rows, off, sheet, PLAN_FIELDS))
-    approvals = _read_approvals(wb, by_norm)
+    approvals = _read_approvals(path, wb, by_norm)
     return Book(path, names, settings, ladder, found.layout, found.items, customers, contacts, history, plans,
                 approvals, problems, found.skipped)
 
@@ -239,12 +240,12 @@ def _read_customers(path, wb, by_norm, settings: Settings):
     return frame, problems
 
 
-def _read_approvals(wb, by_norm) -> dict[tuple[str, str, int], bool]:
+def _read_approvals(path, wb, by_norm) -> dict[tuple[str, str, int], bool]:
     """Approve ticks on the current Actions sheet, keyed like a communication: (customer key, currency, level)."""
     if norm_key(ACTIONS) not in by_norm:
         return {}
     sheet = by_norm[norm_key(ACTIONS)]
-    rows, off = _sheet_rows(wb, sheet)
+    rows, off = _sheet_rows(path, wb, sheet)
     aliases = {"customerkey": "key", "currency": "currency", "level": "level", "approve": "approve"}
     out = {}
     for values, _, _ in _records(rows, off, sheet, aliases, header_index=0):

@@ -2,6 +2,7 @@
 used-range replay agreeing with calamine's own placement of cells."""
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -105,3 +106,55 @@ def test_a_book_our_writer_saved_passes_and_is_checked_once(tmp_path):
     path.write_bytes(b"")           # a changed file is looked at again
     with pytest.raises(BookUnreadable, match="is empty"):
         guard.check(path)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_check_deferred_to_each_sheet_refuses_the_same_files_in_the_same_words(hostile, name):
+    h = hostile[name]
+    if h.says is None:
+        guard.check(h.path, sheets=False)
+        guard.check_sheet(h.path, "Receivables")
+        return
+    with pytest.raises(BookUnreadable) as e:
+        guard.check(h.path, sheets=False)
+        guard.check_sheet(h.path, "Receivables")
+    assert str(e.value).startswith(h.path.name + " ") and h.says in str(e.value)
+
+
+def test_a_dimension_that_lies_small_does_not_hide_a_far_cell(tmp_path):
+    # calamine sizes its grid from the cells it finds (Range::from_sparse): a dimension is only a hint
+    path = _sheet_book(tmp_path, b'<row r="1"><c r="A1"><v>1</v></c></row>'
+                                 b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
+    parts = members(path)
+    parts[SHEET] = parts[SHEET].replace(b"<sheetData>", b'<dimension ref="A1:B2"/><sheetData>', 1) \
+        if b"<dimension" not in parts[SHEET] else re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:B2"/>',
+                                                         parts[SHEET])
+    write_members(path, parts)
+    guard.check(path, sheets=False)          # the start of the part says nothing wrong
+    with pytest.raises(BookUnreadable, match="a value in XFD1048576"):
+        guard.check_sheet(path, "Receivables")
+    with pytest.raises(BookUnreadable, match="a value in XFD1048576"):
+        guard.check(path)
+
+
+def test_a_far_cell_in_one_sheet_does_not_stop_another_from_being_read(tmp_path):
+    path = _sheet_book(tmp_path, b'<row r="1"><c r="A1"><v>1</v></c></row>'
+                                 b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
+    guard.check(path, sheets=False)
+    guard.check_sheet(path, "Settings")
+
+
+def test_a_stored_sheet_is_checked_to_its_crc_like_a_deflated_one(tmp_path):
+    base = base_book(tmp_path / "base.xlsx")
+    stored = tmp_path / "stored.xlsx"
+    with zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as zf:
+        for name, data in members(base).items():
+            zf.writestr(name, data)
+    guard.check_sheet(stored, "Receivables")
+    info = zipfile.ZipFile(stored).getinfo(SHEET)
+    data = bytearray(stored.read_bytes())
+    k = data.index(b"<v>1", info.header_offset) + 3
+    data[k:k + 1] = b"7"                      # same size, another digit: only the CRC can tell
+    stored.write_bytes(bytes(data))
+    with pytest.raises(BookUnreadable, match="Bad CRC-32"):
+        guard.check_sheet(stored, "Receivables")
