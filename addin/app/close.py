@@ -34,13 +34,12 @@ from ..workbook import closepack
 from ..workbook.closebook import LEDGER, LEDGER_ROLE, SNAPSHOT, Closed, read_ledger, read_snapshot, snapshot_role, \
     snapshot_rows
 from ..workbook.history import append_history, stamp
-from ..workbook.reader import read_book
 from .assess import document_cells
 from .close_documents import settled_accounts, statements, thank_you_notes, write_statements
 from .draft import DraftResult, draft_batch, outbox_folder, sender_address
 from .ids import run_id
 from .errors import UsageError
-from .session import writing
+from .session import workbook
 
 
 @dataclass(frozen=True)
@@ -103,7 +102,8 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
 
     ``say`` hears each step as it starts ("[2/6] reading the previous close"), for a progress line.
     """
-    path = Path(path)
+    port = workbook(path)
+    path = port.path
     step = iter(enumerate(STEPS, 1))
 
     def progress() -> None:
@@ -111,22 +111,22 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
         if say:
             say(f"[{k}/{len(STEPS)}] {text}")
 
-    with writing(path) as pkg:
+    with port.writing() as pkg:
         progress()
-        book = read_book(path)
+        book = port.read()
         settings = book.settings
         as_of = as_of or settings.as_of or today
         try:
             period = period_ending(as_of, options.period_start)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        ledger = read_ledger(path, pkg.marks().sheet(LEDGER_ROLE))
+        ledger = read_ledger(port, pkg.marks().sheet(LEDGER_ROLE))
         _check_order(ledger, period, options.reopen)
         progress()
         items = with_occurrence(book.items)
         buckets = bucket_labels(settings.edges)
         before = [c for c in ledger if c.as_of < period.start]
-        previous, since, opening_from, problems = _previous(path, pkg, before, items, period, settings)
+        previous, since, opening_from, problems = _previous(port, pkg, before, items, period, settings)
         progress()
         aged = age_items(open_balances(items, as_of), as_of, settings.basis, settings.edges)
         moved = movements(previous, items, as_of, since, settings.basis, settings.edges, buckets)
@@ -224,7 +224,7 @@ def _check_order(ledger: list[Closed], period: Period, reopen: bool) -> None:
                          f"use --reopen")
 
 
-def _previous(path: Path, pkg, before: list[Closed], items: pd.DataFrame, period: Period, settings):
+def _previous(port, pkg, before: list[Closed], items: pd.DataFrame, period: Period, settings):
     """(previous items, their as-of date, where the opening comes from in words, problems)."""
     problems: list[Problem] = []
     if before:
@@ -232,7 +232,7 @@ def _previous(path: Path, pkg, before: list[Closed], items: pd.DataFrame, period
         sheet = pkg.marks().sheet(last.snapshot) if last.snapshot else None
         if sheet is not None:
             try:
-                return (read_snapshot(path, sheet), last.as_of,
+                return (read_snapshot(port, sheet), last.as_of,
                         f"the close of {last.period} (as of {last.as_of.isoformat()})", problems)
             except ValueError as exc:
                 problems.append(Problem(f"{sheet}!A1", f"{exc}; the opening balance is rebuilt from the book"))

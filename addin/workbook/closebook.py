@@ -14,7 +14,6 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from python_calamine import CalamineWorkbook
 
 from ..core.close.period import Period
 from ..core.close.rollforward import KEY
@@ -62,13 +61,15 @@ def _minor(amounts: pd.Series, currency: pd.Series) -> np.ndarray:
     return np.rint(amounts.to_numpy(dtype="float64", na_value=0.0) * scale).astype("int64")
 
 
-def read_snapshot(path, sheet: str) -> pd.DataFrame:
-    """The snapshot's items (KEY, customer, balance_minor, bucket), as the close that wrote them kept them."""
-    import fastexcel
+SNAPSHOT_READ = ["Customer Key", "Customer", "Document", "Occurrence", "Currency", "Balance", "Bucket"]
 
-    wanted = ["Customer Key", "Customer", "Document", "Occurrence", "Currency", "Balance", "Bucket"]
-    frame = fastexcel.read_excel(str(path)).load_sheet(sheet, dtypes=_TEXT, use_columns=lambda c: c.name in wanted
-                                                       ).to_pandas()
+
+def read_snapshot(port, sheet: str) -> pd.DataFrame:
+    """The snapshot's items (KEY, customer, balance_minor, bucket), as the close that wrote them kept them.
+
+    ``port`` is the workbook (a file or the live book): its ``table`` reads the columns a roll-forward needs."""
+    wanted = SNAPSHOT_READ
+    frame = port.table(sheet, wanted, _TEXT)
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise ValueError(f"sheet {sheet!r} lacks the column(s) {', '.join(missing)} a close writes")
@@ -104,11 +105,11 @@ def _as_date(v) -> date | None:
     return v if isinstance(v, date) else None
 
 
-def read_ledger(path, sheet: str | None) -> list[Closed]:
-    """The closes recorded so far (none when the book has no ledger), oldest first."""
+def read_ledger(port, sheet: str | None) -> list[Closed]:
+    """The closes recorded so far (none when the book has no ledger), oldest first; ``port`` is the workbook."""
     if sheet is None:
         return []
-    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
+    rows = port.rows(sheet)
     if not rows:
         return []
     index = {h: j for j, h in enumerate(rows[0]) if isinstance(h, str)}

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
+import pandas as pd
 
 from .chart import Chart
 from .package import (DEFAULT_TIERS, MARK_COLUMNS, MARK_SHEET, Marks, TierRule, _column_chunks, _mark_ref,
@@ -127,6 +128,22 @@ class LiveWorkbook:
     def writing(self, wait: float | None = None) -> Iterator["LivePackage"]:
         """Excel serialises the clicks on a book, so there is no lock to take: the writer, at once."""
         yield LivePackage(self.book, self.progress)
+
+    def rows(self, sheet: str) -> list[list]:
+        """A sheet's values as Excel holds them now, in one read."""
+        ws = self.book.sheets[sheet]
+        rows, cols = used_size(ws)
+        return ws.range((1, 1), (rows, cols)).options(**READ_OPTIONS).value if rows else []
+
+    def table(self, sheet: str, columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
+        """The named columns under the sheet's first-row header; text columns (``dtypes``) as text."""
+        rows = self.rows(sheet)
+        frame = pd.DataFrame(rows[1:], columns=rows[0]) if rows else pd.DataFrame()
+        frame = frame[[c for c in frame.columns if c in columns]]
+        for c in frame.columns:
+            if dtypes.get(c) == "string":
+                frame[c] = frame[c].map(lambda v: None if v is None else str(v))
+        return frame
 
 
 class LivePackage:

@@ -228,3 +228,25 @@ def test_the_fake_only_uses_what_xlwings_offers(name):
             theirs = inspect.signature(getattr(xw, attr)).parameters
             if not any(p.kind is p.VAR_KEYWORD for p in theirs.values()):
                 assert set(ours) <= set(theirs), f"{name}.{attr}: {ours} vs xlwings' {list(theirs)}"
+
+
+def test_a_close_on_the_live_book_is_the_close_of_the_file(tmp_path):
+    """Two month-end closes (October, then November, rolling forward from October's snapshot) on each port:
+    the same figures, and the same pack sheets value by value."""
+    from addin.app.close import CloseOptions, close
+    from addin.app.close_report import close_report
+
+    options = CloseOptions(loss_rates="0.3,1.6,3.6,6.6,10.6", thank_you=False)
+    ports, reports = {}, {}
+    for kind in ("file", "live"):
+        ports[kind] = p = make_port(kind, demo_book(tmp_path / kind / "ar.xlsx"))
+        close(p.target, date(2026, 10, 31), options, today=AS_OF, now=NOW)
+        r = close(p.target, AS_OF, options, today=AS_OF, now=NOW)
+        reports[kind] = {k: v for k, v in close_report(r).items() if k not in ("log", "files", "sheets")}
+        assert r.opening_from.startswith("the close of 2026-10")
+    assert reports["live"] == reports["file"]
+    file, live = ports["file"], ports["live"]
+    pack = [n for n in file.sheet_names() if n.startswith("Close") or n == "What Changed"]
+    assert {"Close 2026-10", "Close 2026-11", "Close Periods"} <= set(pack)
+    for sheet in pack:
+        assert live.values(sheet) == file.values(sheet), sheet
