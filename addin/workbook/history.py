@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..core.model import HISTORY_COLUMNS, Communication, HistoryEntry, Problem, quote
 from ..core.money import minor_digits
+from ..core.parse import parse_whole
 from ..core.settings import Settings, norm_key
 from .bulk import text_sheet
 from .cells import address
@@ -121,9 +122,10 @@ def read_history(path, wb, sheet: str | None, settings: Settings):
         report(_mask(bad_amount, n), key, lambda i, b=bad_amount, lb=label: f'{lb} "{b[i]}" is not an amount')
         amounts[key] = minor
     level_text = col("level")
-    level = pd.to_numeric(level_text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    level = map_unique(level_text, _level).astype("float64")
     bad_level = np.isnan(level) & ~blank_series(level_text)
-    report(bad_level, "level", lambda i: f'level "{level_text.iat[i]}" is not a number')
+    report(bad_level, "level", lambda i: f"level {quote(level_text.iat[i])} is not a whole number from 0 to 99 "
+                                         f"(a Policy level); the row's level is ignored")
     keep = filled & ~no_date & ~bad_currency
     name, cid = text_column(col("customer"))[keep], text_column(col("customerid"))[keep]
     frame = pd.DataFrame({
@@ -140,6 +142,14 @@ def read_history(path, wb, sheet: str | None, settings: Settings):
         "row": rows[keep]}, columns=cols)
     problems.sort(key=lambda p: p[0])
     return frame, [p for _, p in problems]
+
+
+def _level(text) -> float:
+    """A level as Policy numbers them (0-99), NaN when blank or not one: inf or 1e308 must not become a count."""
+    try:
+        return float(parse_whole(text, minimum=0, maximum=99))
+    except ValueError:
+        return np.nan
 
 
 def _mask(indexes: dict, n: int) -> np.ndarray:

@@ -228,3 +228,24 @@ def test_huge_and_non_finite_amounts_are_reported_by_cell_without_a_numpy_warnin
     assert sorted(m.split(":")[0] for m in messages(book)) == ["AR!D2", "AR!D3", "AR!D4", "AR!D5", "AR!D6",
                                                                 "History!D2", "History!D3", "History!E2", "History!E3"]
     assert book.items["document"].tolist() == ["I6"] and book.items["amount_minor"].tolist() == [1234]
+
+
+def test_a_history_level_that_is_no_policy_level_is_reported_and_ignored(tmp_path):
+    """Found by the 10,000-case bad-input campaign (seeds 397, 457): a Level of inf reached int() in dunning."""
+    from addin.app import assess
+
+    rows = [["Customer", "Invoice", "Due Date", "Amount"], ["Acme", "I1", date(2026, 11, 1), 100]]
+    levels = [2, 1e308, -1, 2.5, "two", "inf"]           # the last contact's level is the one dunning counts
+
+    def history(wb):
+        ws = wb.create_sheet("History")
+        ws.append(["Timestamp (UTC)", "Customer", "Action", "Level"])
+        for k, level in enumerate(levels):
+            ws.append([f"2026-11-{10 + k}T10:00:00Z", "Acme", "sent", level])
+
+    a = assess(plain_book(tmp_path / "levels.xlsx", rows, extra=history), date(2026, 11, 30),
+               today=date(2026, 11, 30))
+    assert [str(p).split(": level")[0] for p in a.problems] == [f"History!D{r}" for r in range(3, 8)]
+    assert str(a.problems[-1]) == ('History!D7: level "inf" is not a whole number from 0 to 99 (a Policy level); '
+                                   "the row's level is ignored")
+    assert a.book.history["level"].tolist()[0] == 2.0 and a.decisions["level"].tolist() == [3]
