@@ -338,12 +338,16 @@ def text_sheet(path, wb, name):
         return fast
     ws = wb.get_sheet_by_name(name)
     start = ws.start
+    return text_sheet_of_rows(ws.iter_rows(), start[1] if start else 0)
+
+
+def text_sheet_of_rows(rows, offset: int):
+    """(1, offset, head rows, text columns) of a sheet's rows from row 1 (python-calamine's, or Excel's values)."""
     gc.disable()
     try:
-        columns = text_columns_from_rows(ws.iter_rows())
+        columns = text_columns_from_rows(rows)
     finally:
         gc.enable()
-    del ws
     height = len(columns[0]) if columns else 0
     head = [[None if pd.isna(c.iat[i]) else c.iat[i] for c in columns] for i in range(min(HEAD_ROWS, height))]
-    return 1, (start[1] if start else 0), head, columns
+    return 1, offset, head, columns
