@@ -7,13 +7,16 @@ where the modules Pyodide lacks cannot be imported (lite_without_file_readers).
 Pyodide cannot install packages here (no network for its packages): the wheel's
 dependencies are checked by their markers for an emscripten machine, and against
 Pyodide's own package list when ARCOLLECT_PYODIDE_LOCK names a
-pyodide-lock.json (`npm install pyodide` ships it).
+pyodide-lock.json (`npm install pyodide` ships it); with ARCOLLECT_PYODIDE_DIR
+naming that npm package (and node on PATH), every module of the wheel is
+compiled and imported in Pyodide itself.
 """
 from __future__ import annotations
 
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -47,7 +50,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # xlwings Lite's Python (pyodide-lock.json of Pyodide 314.0.8: CPython 3.14.2, emscripten 5.0.3, wasm32)
 PYODIDE = {**default_environment(), "sys_platform": "emscripten", "platform_system": "Emscripten",
            "platform_machine": "wasm32", "os_name": "posix", "python_version": "3.14",
-           "python_full_version": "3.14.2", "implementation_name": "cpython", "platform_python_implementation": "CPython", "extra": ""}
+           "python_full_version": "3.14.2", "implementation_name": "cpython",
+           "platform_python_implementation": "CPython", "extra": ""}
 # What micropip installs for the wheel: Pyodide's own builds ...
 IN_PYODIDE = {"pandas", "numpy", "python-dateutil", "pyarrow", "jinja2", "lxml", "tqdm"}
 # ... and pure-Python wheels from PyPI (py3-none-any; `pip download --only-binary=:all: --platform any` found
@@ -166,3 +170,26 @@ def test_the_wheel_installs_in_pyodide(tmp_path):
         assert left[name].specifier.contains(packages[name]["version"], prereleases=True), (name, packages[name])
     for name in PURE:
         assert name not in packages or packages[name]["file_name"].endswith("-none-any.whl")
+
+
+@pytest.mark.skipif(not (os.environ.get("ARCOLLECT_PYODIDE_DIR") and shutil.which("node")),
+                    reason="set ARCOLLECT_PYODIDE_DIR to the npm pyodide package (npm install pyodide) and have node")
+def test_the_wheel_in_pyodide(tmp_path):
+    """In Pyodide itself (no package of its own can be fetched here): every module compiles under its CPython,
+    and a module that does not import lacks only a dependency micropip installs, Lite's own xlwings, or a
+    desktop-only one in a module the Lite scripts never import."""
+    from tests.test_wheel import build_wheel
+
+    wheel = build_wheel(tmp_path)
+    proc = subprocess.run(["node", str(Path(__file__).with_name("pyodide_modules.mjs")),
+                           os.environ["ARCOLLECT_PYODIDE_DIR"], str(wheel)], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.splitlines()[-1])
+    assert got["platform"] == "emscripten" and got["python"].startswith("3.14") and got["compiled"]
+    assert got["other"] == {}
+    installable = {"numpy", "pandas", "dateutil", "pyarrow", "jinja2", "lxml", "tqdm", "babel", "reportlab",
+                   "openpyxl", "pypdf", "xlwings"}
+    desktop = {"addin.workbook.filesheets": "python_calamine", "addin.excel.build": "pyopenvba"}
+    unexpected = {m: lacked for m, lacked in got["lacked"].items() if lacked not in installable | {desktop.get(m)}}
+    assert unexpected == {}
