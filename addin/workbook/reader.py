@@ -87,8 +87,10 @@ def read_book(path) -> Book:
     or receivables lacking a required column (MissingColumn). Otherwise every
     bad value is a Problem naming its cell.
     """
-    from .fileformat import read_kind   # the file's readers (and the guard) only when there is a file: see
-    from .filesheets import FileSheets  # valuesheets
+    # the file's readers (python-calamine, fastexcel, the guard) are imported here, not at the top: the live
+    # port reads Excel's values through read_sheets without them (xlwings Lite's Pyodide has none of them)
+    from .fileformat import read_kind
+    from .filesheets import FileSheets
 
     path = Path(path)
     if read_kind(path) == "csv":
