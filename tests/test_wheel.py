@@ -49,15 +49,21 @@ def _source_copy(dest: Path) -> Path:
     return dest
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    """(wheel, venv bin folder, a working folder outside the repository)."""
-    base = tmp_path_factory.mktemp("wheel")
+def build_wheel(base: Path) -> Path:
+    """The wheel pip builds from the working tree, in ``base``/dist."""
     source = _source_copy(base / "source")
     built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "-q",
                   "-w", base / "dist", "."], source, 600)
     assert built.returncode == 0, "the wheel did not build"
     (wheel,) = (base / "dist").glob("arcollect-*.whl")
+    return wheel
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """(wheel, venv bin folder, a working folder outside the repository)."""
+    base = tmp_path_factory.mktemp("wheel")
+    wheel = build_wheel(base)
     venv.create(base / "venv", with_pip=True)
     bin_dir = base / "venv" / ("Scripts" if os.name == "nt" else "bin")
     got = _run([bin_dir / "python", "-m", "pip", "install", "--disable-pip-version-check", "-q", wheel], base, 900)

@@ -18,7 +18,6 @@ import pandas as pd
 
 from ..files.atomic import remove_leftovers
 from ..files.lock import book_lock
-from ..workbook import guard
 from ..workbook.package import BookUnreadable, XlsxPackage, _check_unlocked
 from ..workbook.reader import Book, read_book
 
@@ -63,12 +62,16 @@ class FileWorkbook:
         """A small sheet's cells as Python values (python-calamine), once the guard has checked the sheet."""
         from python_calamine import CalamineWorkbook
 
+        from ..workbook import guard
+
         guard.check_sheet(self.path, sheet)
         return CalamineWorkbook.from_path(str(self.path)).get_sheet_by_name(sheet).to_python()
 
     def table(self, sheet: str, columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
         """The named columns of a big sheet under its first-row header (fastexcel: typed, columnar)."""
         import fastexcel
+
+        from ..workbook import guard
 
         guard.check_sheet(self.path, sheet)
         return fastexcel.read_excel(str(self.path)).load_sheet(

@@ -21,9 +21,6 @@ SCRIPTS = (  # (script name, ribbon button, what the button does in Lite)
     ("payment_plan", "arPlan", "A payment plan for the customer of the selected row."),
 )
 FUNCTIONS = ("AR_DAYSPASTDUE", "AR_BUCKET", "AR_INSTALLMENTS", "AR_LATEINTEREST")
-# Pyodide's own distribution holds the core's third-party imports (pyodide-lock.json of Pyodide 314.0.8:
-# pandas 3.0.2, numpy 2.4.6, python-dateutil 2.9.0.post0); arcollect itself comes as a wheel.
-REQUIREMENTS = ("pandas", "numpy", "python-dateutil")
 
 
 def main_py() -> str:
@@ -46,7 +43,10 @@ def main_py() -> str:
 
 
 def requirements_txt(wheel: str) -> str:
-    return "\n".join([*REQUIREMENTS, wheel]) + "\n"
+    """The wheel alone: micropip installs its dependencies from its metadata, where the desktop-only ones are
+    marked ``sys_platform != "emscripten"`` (pyproject.toml) and every other is in Pyodide's distribution or a
+    pure-Python wheel on PyPI."""
+    return wheel + "\n"
 
 
 def write_lite(out_dir, wheel: str = "arcollect") -> list[Path]:

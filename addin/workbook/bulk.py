@@ -22,11 +22,12 @@ import zipfile
 from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import pandas as pd
 
-from . import blocks, guard
+if TYPE_CHECKING:
+    from . import blocks
 from .typed import Column, columns_from_rows, empty_column, error_value, from_arrow
 from .values import cell_text
 from .sheetpatch import RPH, T_ATTR, T_ELEMENT, V_ELEMENT
@@ -252,6 +253,7 @@ def _fast_columns(fastexcel, path, sheet: str, header: list, header_row: int, he
 
     A big sheet is read in blocks of rows on both cores (``blocks``), any other in one piece.
     """
+    from . import blocks  # file readers only: the live port reads values without them
     def accept(info):
         _same_header(info, header, sheet)
 
@@ -277,6 +279,7 @@ def _fast_columns(fastexcel, path, sheet: str, header: list, header_row: int, he
 
 
 def _in_one_piece(fastexcel, path, sheet: str, header_index: int, accept) -> blocks.Read:
+    from . import blocks, guard  # file readers only: the live port reads values without them
     guard.check_sheet(path, sheet)
     try:
         reader = fastexcel.read_excel(str(Path(path)))
@@ -304,6 +307,7 @@ def _same_header(info, header: list, sheet: str) -> None:
 
 def calamine_sheet(path, wb, sheet: str) -> SheetData:
     """The sheet through python-calamine's rows (the fallback): it reports where its range starts."""
+    from . import guard  # file readers only: the live port reads values without them
     guard.check_sheet(path, sheet)
     ws = wb.get_sheet_by_name(sheet)
     start = ws.start
@@ -331,6 +335,7 @@ def open_sheet(path, wb, sheet: str, fast: bool = True) -> SheetData:
 
 def read_text_columns(path, sheet: str):
     """(first sheet row, column offset, head rows, text columns) via fastexcel, or None."""
+    from . import guard  # file readers only: the live port reads values without them
     origin = sheet_origin(path, sheet)
     if origin is None:
         return None
@@ -364,18 +369,23 @@ def text_columns_from_rows(rows, chunk: int = 65536) -> list[pd.Series]:
 
 def text_sheet(path, wb, name):
     """(first sheet row, column offset, head rows, text columns) of a sheet: bulk when possible."""
+    from . import guard  # file readers only: the live port reads values without them
     fast = read_text_columns(path, name)
     if fast is not None:
         return fast
     guard.check_sheet(path, name)
     ws = wb.get_sheet_by_name(name)
     start = ws.start
+    return text_sheet_of_rows(ws.iter_rows(), start[1] if start else 0)
+
+
+def text_sheet_of_rows(rows, offset: int):
+    """(1, offset, head rows, text columns) of a sheet's rows from row 1 (python-calamine's, or Excel's values)."""
     gc.disable()
     try:
-        columns = text_columns_from_rows(ws.iter_rows())
+        columns = text_columns_from_rows(rows)
     finally:
         gc.enable()
-    del ws
     height = len(columns[0]) if columns else 0
     head = [[None if pd.isna(c.iat[i]) else c.iat[i] for c in columns] for i in range(min(HEAD_ROWS, height))]
-    return 1, (start[1] if start else 0), head, columns
+    return 1, offset, head, columns

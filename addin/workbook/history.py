@@ -16,7 +16,6 @@ from ..core.model import HISTORY_COLUMNS, Communication, HistoryEntry, Problem, 
 from ..core.money import minor_digits
 from ..core.parse import parse_whole
 from ..core.settings import Settings, norm_key
-from .bulk import text_sheet
 from .cells import address
 from .receivables import customer_keys
 from .values import blank_series, map_unique, parse_amounts, parse_dates, text_column
@@ -66,10 +65,11 @@ def append_history(pkg, entries: list[HistoryEntry]) -> None:
         pkg.append_rows("History", HISTORY_SPEC, [history_row(e) for e in entries])
 
 
-def read_history(path, wb, sheet: str | None, settings: Settings):
+def read_history(path, source, sheet: str | None, settings: Settings):
     """History as a frame (customer_key, date, level, action, outcome, promise_date, promise_minor, ...).
 
-    Read in bulk like Receivables: History grows by a row per contact, run after run.
+    Read in bulk like Receivables: History grows by a row per contact, run after run. ``source``: the book's
+    sheets (see reader.read_sheets).
     """
     cols = ["customer_key", "customer", "currency", "date", "level", "action", "outcome", "promise_date",
             "promise_minor", "amount_minor", "channel", "template", "document", "message_id", "run_date", "row"]
@@ -77,7 +77,7 @@ def read_history(path, wb, sheet: str | None, settings: Settings):
     empty = pd.DataFrame(columns=cols).astype(dates)
     if sheet is None:
         return empty, []
-    first_row, off, head, columns = text_sheet(path, wb, sheet)
+    first_row, off, head, columns = source.text_sheet(sheet)
     hidx = next((i for i, r in enumerate(head[:20])
                  if sum(norm_key(v) in HISTORY_FIELDS for v in r if isinstance(v, str)) >= 2), None)
     if hidx is None:

@@ -2,9 +2,10 @@
 
 A button is clicked while the book is open, so the file writer (which refuses
 open books) cannot serve. ``LiveWorkbook`` reads every sheet's values from
-Excel in chunks and hands them to the one reader through a values-only copy
-(a scratch .xlsx at the same cell addresses, with the book's marks), so the
-live book is read exactly as the file is, every problem naming the same cell.
+Excel in chunks and hands them, with the book's marks, to the one reader
+(valuesheets), so the live book is read exactly as the file is, every problem
+naming the same cell, with no file written and none of the file's readers
+(which xlwings Lite's Pyodide lacks).
 ``LivePackage`` writes as ``XlsxPackage`` does, with the same rules (marked
 sheets and columns, a user's sheet of the same name left alone, History only
 appended): values in bulk ranges, links, number formats, a table, tier
@@ -13,7 +14,6 @@ where it already is.
 """
 from __future__ import annotations
 
-import tempfile
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -26,8 +26,9 @@ import pandas as pd
 from .chart import Chart
 from .package import (DEFAULT_TIERS, MARK_COLUMNS, MARK_SHEET, Marks, TierRule, _column_chunks, _mark_ref,
                       _mark_target, mark_name, unique_headers)
-from .reader import Book, read_book
+from .reader import Book, read_sheets
 from .styles import fmt_code
+from .valuesheets import ValueSheets
 from .xlsx_xml import Column, Formula, Link, col_letter, link_location
 
 CHUNK = 10_000                      # rows per read and per bulk write: one call to Excel each
@@ -95,34 +96,17 @@ class LiveWorkbook:
         self.progress = progress or (lambda text: None)
 
     def read(self) -> Book:
-        """The book as the reader reads a file, from a values-only copy of what Excel holds now."""
+        """The book as the reader reads a file, from the values Excel holds now (arcollect's output sheets
+        are named but not read: the reader never reads them back)."""
         self.progress("reading the workbook")
-        with tempfile.TemporaryDirectory(prefix="arcollect-live-") as tmp:
-            copy = Path(tmp) / (self.path.stem + ".xlsx")
-            self._snapshot(copy)
-            book = read_book(copy)
-        book.path = self.path
-        return book
-
-    def _snapshot(self, target: Path) -> None:
-        from openpyxl import Workbook
-        from openpyxl.workbook.defined_name import DefinedName
-
         marks = _marks(self.book)
         skipped = {marks.sheet(role) for role in SKIPPED_ROLES}
-        wb = Workbook(write_only=True)
+        sheets = {}
         for sheet in self.book.sheets:
-            ws = wb.create_sheet(sheet.name)
             rows, cols = used_size(sheet)
-            if sheet.name in skipped or not rows:
-                continue
-            block = sheet.range((1, 1), (rows, cols)).options(**READ_OPTIONS).value
-            for row in block:
-                ws.append(row)
-        for n in self.book.names:
-            if n.name.startswith(MARK_SHEET) or n.name == MARK_COLUMNS:
-                wb.defined_names[n.name] = DefinedName(n.name, attr_text=n.refers_to.lstrip("="))
-        wb.save(target)
+            sheets[sheet.name] = [] if sheet.name in skipped or not rows else \
+                sheet.range((1, 1), (rows, cols)).options(**READ_OPTIONS).value
+        return read_sheets(self.path, ValueSheets(sheets, marks))
 
     @contextmanager
     def writing(self, wait: float | None = None) -> Iterator["LivePackage"]:

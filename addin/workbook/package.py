@@ -31,7 +31,7 @@ from lxml import etree
 
 from ..files.atomic import atomic_writer
 from ..files.lock import BookLocked, Fingerprint
-from . import guard, safexml
+from . import safexml
 from .chart import Chart, chart_xml, drawing_xml
 from .xlsx_xml import (MAX_COLS, MAX_ROWS, NS_CT, NS_MAIN, NS_PKG_REL, NS_REL, CellContext, Column,
                        Columns, Formula, Link, attr, cell_xml, col_index, col_letter, encode_block, quote_sheet, range_ref,
@@ -268,6 +268,8 @@ class XlsxPackage:
 
     @classmethod
     def open(cls, path) -> "XlsxPackage":
+        from . import guard   # only a file is guarded: the live port (xlwings Lite too) imports this module without it
+
         p = Path(path)
         _check_unlocked(p)
         if not p.is_file():

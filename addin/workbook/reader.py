@@ -1,4 +1,8 @@
-"""Read a collections workbook with python-calamine into typed frames and problems.
+"""Read a collections workbook into typed frames and problems.
+
+The sheets come from a source: the .xlsx file (filesheets: the zip guard,
+python-calamine, fastexcel) or the values Excel holds (valuesheets, for the
+book open in Excel, xlwings Lite included); the reading is the same.
 
 Every value keeps its cell: rows carry their sheet row number, and each
 problem names ``Sheet!A1``, the value found and what was expected. Bad rows
@@ -11,20 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from python_calamine import CalamineWorkbook
 
 from ..core.parse import parse_flag
 from ..core.model import Level, Problem
 from ..core.policy import DEFAULT_LADDER, parse_policy
 from ..core.settings import COLUMN_PREFIX, Settings, norm_key
-from . import guard
-from .bulk import text_sheet
 from .cells import address
 from .conventions import read_settings
 from .csvbook import read_csv_receivables
-from .fileformat import read_kind
 from .history import read_history
-from .package import BookUnreadable, read_marks
 from .receivables import CONTACT_FIELDS, Layout, customer_keys, read_receivables
 from .schema import map_headers
 from .values import is_blank, map_unique, parse_dates, text_column
@@ -61,14 +60,6 @@ class Book:
         return self.layout.mapping.notes if self.layout and self.layout.mapping else []
 
 
-def _sheet_rows(path: Path, wb: CalamineWorkbook, name: str) -> tuple[list[list], int]:
-    """(rows, column offset): rows[i] is sheet row i+1; cell j is column offset+j."""
-    guard.check_sheet(path, name)
-    ws = wb.get_sheet_by_name(name)
-    start = ws.start
-    return list(ws.iter_rows()), (start[1] if start else 0)
-
-
 def _records(rows: list[list], offset: int, sheet: str, aliases: dict[str, str],
              header_index: int | None = None):
     """(values, cells, row) per non-blank row under the first row naming any alias."""
@@ -96,22 +87,30 @@ def read_book(path) -> Book:
     or receivables lacking a required column (MissingColumn). Otherwise every
     bad value is a Problem naming its cell.
     """
+    # the file's readers (python-calamine, fastexcel, the guard) are imported here, not at the top: the live
+    # port reads Excel's values through read_sheets without them (xlwings Lite's Pyodide has none of them)
+    from .fileformat import read_kind
+    from .filesheets import FileSheets
+
     path = Path(path)
     if read_kind(path) == "csv":
         return _csv_book(path)
-    guard.check(path, sheets=False)  # each sheet's cells are checked when it is read
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-        names = list(wb.sheet_names)
-    except Exception as exc:  # calamine raises its own error types for every kind of bad file
-        raise BookUnreadable(f"{path.name} cannot be read as an Excel workbook (it may be damaged): open it in "
-                             f"Excel and save it again, or export it again") from exc
+    return read_sheets(path, FileSheets(path))
+
+
+def read_sheets(path, source) -> Book:
+    """Read every sheet arcollect uses from ``source`` (FileSheets or ValueSheets), as the book at ``path``.
+
+    ``source`` has ``sheet_names``, ``rows(name)`` (rows from row 1 and their column offset), ``sheet(name,
+    fast)`` (bulk.SheetData), ``text_sheet(name)`` and ``marks()``. Raises BookUnreadable as read_book does.
+    """
+    names = source.sheet_names
     by_norm = {norm_key(n): n for n in names}
     problems: list[Problem] = []
 
     raw_settings = {}
     if norm_key(SETTINGS) in by_norm:
-        rows, off = _sheet_rows(path, wb, by_norm[norm_key(SETTINGS)])
+        rows, off = source.rows(by_norm[norm_key(SETTINGS)])
         for i, r in enumerate(rows):
             if len(r) >= 2 and isinstance(r[0], str) and r[0].strip() and norm_key(r[0]) != "setting":
                 raw_settings[r[0].strip()] = (r[1], address(by_norm[norm_key(SETTINGS)], off + 1, i + 1))
@@ -121,7 +120,7 @@ def read_book(path) -> Book:
     ladder = list(DEFAULT_LADDER)
     if norm_key(POLICY) in by_norm:
         sheet = by_norm[norm_key(POLICY)]
-        rows, off = _sheet_rows(path, wb, sheet)
+        rows, off = source.rows(sheet)
         recs = [(v, c) for v, c, _ in _records(rows, off, sheet, POLICY_FIELDS)]
         if recs:
             ladder, bad = parse_policy(recs, settings.conventions)
@@ -129,22 +128,22 @@ def read_book(path) -> Book:
 
     column_cells = {norm_key(k)[len(COLUMN_PREFIX):]: cell for k, (_, cell) in raw_settings.items()
                     if norm_key(k).startswith(COLUMN_PREFIX)}
-    marks = read_marks(path)
-    found = read_receivables(path, wb, _receivables_candidates(names, by_norm, set(marks.sheets.values())),
+    marks = source.marks()
+    found = read_receivables(path, source, _receivables_candidates(names, by_norm, set(marks.sheets.values())),
                              settings, column_cells, currency_from_headers=norm_key(SETTINGS) not in by_norm,
                              owned_columns=marks.columns)
     problems += found.problems
-    customers, bad = _read_customers(path, wb, by_norm, settings)
+    customers, bad = _read_customers(source, by_norm, settings)
     problems += bad
     contacts = _merge_contacts(found.contacts, customers)
-    history, bad = read_history(path, wb, by_norm.get(norm_key(HISTORY)), settings)
+    history, bad = read_history(path, source, by_norm.get(norm_key(HISTORY)), settings)
     problems += bad
     plans = []
     if norm_key(PLANS) in by_norm:
         sheet = by_norm[norm_key(PLANS)]
-        rows, off = _sheet_rows(path, wb, sheet)
+        rows, off = source.rows(sheet)
         plans = list(_records(rows, off, sheet, PLAN_FIELDS))
-    approvals = _read_approvals(path, wb, by_norm)
+    approvals = _read_approvals(source, by_norm)
     return Book(path, names, settings, ladder, found.layout, found.items, customers, contacts, history, plans,
                 approvals, problems, found.skipped)
 
@@ -200,14 +199,14 @@ def _no_customers() -> pd.DataFrame:
     return pd.DataFrame(columns=CUSTOMER_FRAME).astype({"hold_until": "datetime64[s]"})
 
 
-def _read_customers(path, wb, by_norm, settings: Settings):
+def _read_customers(source, by_norm, settings: Settings):
     """Per-customer contact details and preferences (Customers sheet), keyed like the items."""
     cols = CUSTOMER_FRAME
     empty = _no_customers()
     if norm_key(CUSTOMERS) not in by_norm:
         return empty, []
     sheet = by_norm[norm_key(CUSTOMERS)]
-    first_row, off, head, columns = text_sheet(path, wb, sheet)
+    first_row, off, head, columns = source.text_sheet(sheet)
     found = next(((i, m) for i, r in enumerate(head[:20]) for m in [map_headers(list(r), settings.column_map)]
                   if "customer" in m or "customer_id" in m), None)
     if found is None:
@@ -240,12 +239,12 @@ def _read_customers(path, wb, by_norm, settings: Settings):
     return frame, problems
 
 
-def _read_approvals(path, wb, by_norm) -> dict[tuple[str, str, int], bool]:
+def _read_approvals(source, by_norm) -> dict[tuple[str, str, int], bool]:
     """Approve ticks on the current Actions sheet, keyed like a communication: (customer key, currency, level)."""
     if norm_key(ACTIONS) not in by_norm:
         return {}
     sheet = by_norm[norm_key(ACTIONS)]
-    rows, off = _sheet_rows(path, wb, sheet)
+    rows, off = source.rows(sheet)
     aliases = {"customerkey": "key", "currency": "currency", "level": "level", "approve": "approve"}
     out = {}
     for values, _, _ in _records(rows, off, sheet, aliases, header_index=0):

@@ -17,7 +17,6 @@ from ..core.model import Problem, quote
 from ..core.money import minor_digits
 from ..core.parse import Conventions
 from ..core.settings import Settings, norm_key
-from . import bulk
 from .bulk import HeadMismatch, SheetData
 from .cells import address
 from .inference import (Mapping, MissingColumn, NoReceivables, date_orders, infer, missing_field, missing_message,
@@ -127,17 +126,19 @@ def _attempts(sheets: list[SheetData], overrides) -> list[tuple[SheetData, int]]
     return [(d, s[1]) for s, _, d in by_words] + by_content + one_word
 
 
-def read_receivables(path, wb, candidates: list[str], settings: Settings, setting_cells: dict[str, str] | None = None,
-                     currency_from_headers: bool = False, owned_columns: dict | None = None) -> Receivables:
+def read_receivables(path, source, candidates: list[str], settings: Settings,
+                     setting_cells: dict[str, str] | None = None, currency_from_headers: bool = False,
+                     owned_columns: dict | None = None) -> Receivables:
     """The receivables of the best candidate sheet; NoReceivables or MissingColumn when there are none.
 
+    source: the book's sheets (FileSheets or ValueSheets, see reader.read_sheets).
     setting_cells: {Column setting key: its cell}, to report a setting naming no header.
     currency_from_headers: a currency an amount header names ("Balance (ILS)") is the rows' default.
     owned_columns: {sheet: (c1, r1, c2, r2)} of the header cells of arcollect's own columns (never input).
     """
-    sheets = [bulk.open_sheet(path, wb, name) for name in candidates]
+    sheets = [source.sheet(name) for name in candidates]
     return read_from_sheets(path, sheets, settings, setting_cells, currency_from_headers,
-                            reopen=lambda name: bulk.open_sheet(path, wb, name, fast=False),
+                            reopen=lambda name: source.sheet(name, fast=False),
                             owned_columns=owned_columns)
 
 

@@ -14,7 +14,10 @@ import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from isal import isal_zlib as _bulk   # the same raw deflate as zlib level 1 at the same ratio, 3.4x as fast on a sheet
+try:    # the same raw deflate as zlib level 1 at the same ratio, 3.4x as fast on a sheet
+    from isal import isal_zlib as _bulk
+except ImportError:  # xlwings Lite's Pyodide has no ISA-L (a dependency everywhere else): zlib writes the same
+    _bulk = zlib
 
 LEVEL_SMALL = 6               # zlib level for small parts
 LEVEL_BIG = 1                 # and for big ones (sheets): zlib ~220 MB/s, ISA-L ~700 MB/s
