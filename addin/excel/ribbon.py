@@ -95,10 +95,8 @@ def payment_plan(port, *, today, now, customer="", **_) -> Done:
 
 
 def month_end_close(port, *, today, now, **_) -> Done:
-    try:
-        from ..app.close import close
-    except ImportError:
-        return Done("Month-end close is not available in this version of arcollect.")
+    from ..app.close import close
+
     r = close(port, today=today, now=now, say=port.progress)
     return Done(f"Closed the period as of {r.as_of.isoformat()}: wrote {', '.join(r.written)}."
                 + _problems(len(r.problems)), len(r.problems))

@@ -86,15 +86,10 @@ def test_payment_plan_without_a_customer_row(book):
     assert said(book).startswith("select a row of a customer first")
 
 
-def test_month_end_close_says_when_it_is_not_available(book):
-    try:
-        import addin.app.close  # noqa: F401
-    except ImportError:
-        click(book, "arClose")
-        assert said(book) == "Month-end close is not available in this version of arcollect."
-    else:
-        click(book, "arClose")
-        assert said(book).startswith("Closed the period as of ")
+def test_month_end_close_writes_the_pack_on_the_open_book(book):
+    click(book, "arClose")
+    assert said(book).startswith("Closed the period as of ")
+    assert {"Close Summary", "Close Periods", "What Changed"} <= {s.name for s in book.sheets}
 
 
 def test_set_up_adds_what_is_missing(tmp_path):
