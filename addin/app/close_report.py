@@ -45,13 +45,18 @@ def close_report(r: CloseResult) -> dict:
             "errors": [{"cell": p.cell, "message": p.message} for p in r.problems]}
 
 
+def _grouped(amount: str | None) -> str | None:
+    """A decimal string as a reader reads money (4,345,207.59); the JSON keeps the plain string."""
+    return None if amount is None else f"{Decimal(amount):,}"
+
+
 def close_text(r: CloseResult) -> str:
     """The pack's figures per currency, in the order a controller checks them."""
     lines = [f"Close {r.period.label} as of {r.as_of.isoformat()} ({r.period.days} days); opening from "
              f"{r.opening_from}"]
     for c in r.currencies.values():
         rep = currency_report(c)
-        rf = rep["rollforward"]
+        rf = {k: _grouped(v) if k != "unexplained_items" else v for k, v in rep["rollforward"].items()}
         lines += ["", f"{c.currency}",
                   f"  Opening {rf['opening']:>16}", f"  + Invoiced {rf['invoiced']:>13}",
                   f"  - Received {rf['received']:>13}", f"  - Credited {rf['credited']:>13}",
@@ -62,11 +67,11 @@ def close_text(r: CloseResult) -> str:
         lines.append("  " + "   ".join(f"{label} {rep[key] if rep[key] is not None else 'n/a'}" for label, key in (
             ("DSO", "dso"), ("count-back", "countback_dso"), ("best possible", "best_possible_dso"),
             ("ADD", "add"), ("CEI", "cei"), ("% over 90", "pct_over_90"))))
-        lines.append(f"  Credit sales {rep['credit_sales']} ({c.sales_source})")
+        lines.append(f"  Credit sales {_grouped(rep['credit_sales'])} ({c.sales_source})")
         prov = rep["provision"]
         if prov["total"] is not None:
-            move = f", movement {prov['movement']}" if prov["movement"] is not None else ""
-            lines.append(f"  Provision {prov['total']}{move} (rates from {c.provision.source})")
+            move = f", movement {_grouped(prov['movement'])}" if prov["movement"] is not None else ""
+            lines.append(f"  Provision {_grouped(prov['total'])}{move} (rates from {c.provision.source})")
         else:
             lines.append("  Provision not computed: no loss rates given, and the kept closes do not yet give every roll rate and the write-off rate")
     if r.thanked and (r.thanked.entries or r.thanked.skipped):
@@ -86,13 +91,13 @@ def summary_sections(r: CloseResult) -> tuple[list[str], list[tuple[str, list[li
 
     roll = rows([("Opening", "opening"), ("+ Invoiced", "invoiced"), ("- Received", "received"),
                  ("- Credited", "credited"), ("- Written off", "written_off"), ("= Closing", "closing"),
-                 ("Difference", "difference")], lambda rep, k: rep["rollforward"][k])
-    aging = rows([(b, b) for b in [*r.buckets, "Unapplied", "Total"]], lambda rep, k: rep["aging"][k])
+                 ("Difference", "difference")], lambda rep, k: _grouped(rep["rollforward"][k]))
+    aging = rows([(b, b) for b in [*r.buckets, "Unapplied", "Total"]], lambda rep, k: _grouped(rep["aging"][k]))
     kpis = rows([("Credit sales", "credit_sales"), ("DSO (days)", "dso"), ("Count-back DSO", "countback_dso"),
                  ("Best possible DSO", "best_possible_dso"), ("Average days delinquent", "add"), ("CEI (%)", "cei"),
-                 ("% over 90 days", "pct_over_90")], lambda rep, k: rep[k])
+                 ("% over 90 days", "pct_over_90")], lambda rep, k: _grouped(rep[k]) if k == "credit_sales" else rep[k])
     prov = rows([("Provision", "total"), ("At the previous close", "previous"), ("Movement", "movement")],
-                lambda rep, k: rep["provision"][k])
+                lambda rep, k: _grouped(rep["provision"][k]))
     return [rep["currency"] for rep in reps], [("Roll-forward", roll), ("Aging at the close", aging),
                                                ("KPIs (Credit Research Foundation)", kpis),
                                                ("Expected credit loss (provision matrix)", prov)]
