@@ -159,13 +159,9 @@ def cmd_close(args) -> int:
     from .app.close import CloseOptions, close
     from .app.close_report import close_report, close_text
 
-    def progress(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
-
     options = CloseOptions(sales=args.sales, loss_rates=args.loss_rates, period_start=args.period_start,
                            reopen=args.reopen, statements=args.statements, thank_you=not args.no_thank_you)
-    result = close(args.book, args.as_of, options, today=date.today(), now=_now(),
-                   say=progress if sys.stderr.isatty() else None)
+    result = close(args.book, args.as_of, options, today=date.today(), now=_now())
     if args.json:
         json.dump(close_report(result), sys.stdout, indent=1, ensure_ascii=False)
         print()

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -39,6 +38,7 @@ from .close_documents import settled_accounts, statements, thank_you_notes, writ
 from .draft import DraftResult, draft_batch, outbox_folder, sender_address
 from .ids import run_id
 from .errors import UsageError
+from .progress import steps
 from .session import workbook
 
 
@@ -97,22 +97,15 @@ STEPS = ("reading the book", "reading the previous close", "computing the pack",
 
 
 def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(), *, today: date,
-          now: datetime, say: Callable[[str], None] | None = None) -> CloseResult:
+          now: datetime) -> CloseResult:
     """Close the period ending on ``as_of`` (else Settings' as-of date, else ``today``) and write the pack.
 
-    ``say`` hears each step as it starts ("[2/6] reading the previous close"), for a progress line.
+    Each step is a progress stage ("[2/6] reading the previous close") for whoever watches.
     """
     port = workbook(path)
     path = port.path
-    step = iter(enumerate(STEPS, 1))
-
-    def progress() -> None:
-        k, text = next(step)
-        if say:
-            say(f"[{k}/{len(STEPS)}] {text}")
-
-    with port.writing() as pkg:
-        progress()
+    with steps(STEPS) as step, port.writing() as pkg:
+        step.next()
         book = port.read()
         settings = book.settings
         as_of = as_of or settings.as_of or today
@@ -122,12 +115,12 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
             raise UsageError(str(exc)) from None
         ledger = read_ledger(port, pkg.marks().sheet(LEDGER_ROLE))
         _check_order(ledger, period, options.reopen)
-        progress()
+        step.next()
         items = with_occurrence(book.items)
         buckets = bucket_labels(settings.edges)
         before = [c for c in ledger if c.as_of < period.start]
         previous, since, opening_from, problems = _previous(port, pkg, before, items, period, settings)
-        progress()
+        step.next()
         aged = age_items(open_balances(items, as_of), as_of, settings.basis, settings.edges)
         moved = movements(previous, items, as_of, since, settings.basis, settings.edges, buckets)
         rates, source = _loss_rates(options, settings, buckets, problems)
@@ -141,9 +134,9 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
                              payment_risk(aged, items, book.history, as_of, grace), promises.loc[due],
                              dict(zip(items["customer_key"], items["customer"])),
                              problems=list(book.problems) + problems)
-        progress()
+        step.next()
         _documents(result, book, aged, options, now)
-        progress()
+        step.next()
         role = snapshot_role(period)
         sheets = [(role, SNAPSHOT, snapshot_rows(aged, document_cells(book.layout, aged["row"])), {}),
                   ("Close Summary", *closepack.summary(result)),
@@ -162,7 +155,7 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
         if result.thanked and result.thanked.entries:
             append_history(pkg, result.thanked.entries)
             result.written.append("History")
-        progress()
+        step.next()
         pkg.save()
     close_folder(path).mkdir(parents=True, exist_ok=True)
     result.files = _write_pack_files(result, kept, now)

@@ -64,6 +64,43 @@ class stage:
             self._watcher.end()
 
 
+class steps:
+    """Long work in named steps one after another: each a stage ("[2/6] reading the previous close") that
+    lasts until ``next()`` begins the following one, or the block ends."""
+
+    def __init__(self, labels):
+        self.labels, self.k, self.current = list(labels), 0, None
+
+    def __enter__(self) -> steps:
+        return self
+
+    def next(self) -> None:
+        self.__exit__()
+        self.k += 1
+        self.current = stage(f"[{self.k}/{len(self.labels)}] {self.labels[self.k - 1]}").__enter__()
+
+    def __exit__(self, *exc) -> None:
+        if self.current is not None:
+            self.current.__exit__()
+            self.current = None
+
+
+class StatusLine:
+    """A watcher that hands each stage's label, as a phrase, to ``show`` (the ribbon's status bar)."""
+
+    def __init__(self, show):
+        self.show = show
+
+    def begin(self, label: str, total: int | None) -> None:
+        self.show(f"{label[:1].lower()}{label[1:]}")
+
+    def advance(self, done: int) -> None:
+        pass
+
+    def end(self) -> None:
+        pass
+
+
 class TerminalWatcher:
     """A tqdm bar on ``stream`` per stage; a stage without a total shows its elapsed time, ticking twice a second.
 

@@ -17,6 +17,7 @@ from .. import __version__
 from .. import app as actions
 from ..app.draft import outbox_folder
 from ..app.errors import UsageError
+from ..app.progress import StatusLine, reporting
 from ..core.dunning import CONTACT, HANDED_OVER, HOLD, REVIEW, action_counts
 from ..core.model import quote
 from ..core.parse import parse_date
@@ -97,7 +98,7 @@ def payment_plan(port, *, today, now, customer="", **_) -> Done:
 def month_end_close(port, *, today, now, **_) -> Done:
     from ..app.close import close
 
-    r = close(port, today=today, now=now, say=port.progress)
+    r = close(port, today=today, now=now)
     return Done(f"Closed the period as of {r.as_of.isoformat()}: wrote {', '.join(r.written)}."
                 + _problems(len(r.problems)), len(r.problems))
 
@@ -147,7 +148,8 @@ def run_button(book, control_id: str, fields: dict, *, today: date, now: datetim
         if control_id not in BUTTONS:   # an add-in built by another version of arcollect than the one installed
             raise UsageError(f"this add-in's button {control_id!r} is unknown to arcollect {__version__}: run "
                              f"`arcollect addin install` again to install the add-in of this version")
-        done = BUTTONS[control_id](port, today=today, now=now, **fields)
+        with reporting(StatusLine(port.progress)):
+            done = BUTTONS[control_id](port, today=today, now=now, **fields)
     except (BookLocked, BookUnreadable, UsageError, SmtpConfigError) as exc:
         done = Done(str(exc))
     except Exception:   # a bug or an I/O failure: one message, the detail in a log file

@@ -79,3 +79,14 @@ def test_the_cli_shows_progress_on_a_terminal_only_and_not_when_quiet(tmp_path):
     assert "Reading book.xlsx" in shown and "Ageing 3 items and deciding" in shown
     assert "Reading" not in _cli(["age", book, "--as-of", "2026-11-30"], stderr_tty=False)
     assert "Reading" not in _cli(["age", book, "--as-of", "2026-11-30", "--quiet"], stderr_tty=True)
+
+
+def test_a_close_tells_its_steps_in_order(tmp_path):
+    from addin.app.close import STEPS, CloseOptions, close
+
+    seen = Recorder()
+    with reporting(seen):
+        close(_book(tmp_path), AS_OF, CloseOptions(thank_you=False), today=AS_OF,
+              now=datetime(2026, 11, 30, 9, tzinfo=timezone.utc))
+    steps = [label for label, _ in seen.stages if label.startswith("[")]
+    assert steps == [f"[{k}/{len(STEPS)}] {text}" for k, text in enumerate(STEPS, 1)]
