@@ -59,13 +59,10 @@ class FileWorkbook:
         return writing(self.path, wait)
 
     def rows(self, sheet: str) -> list[list]:
-        """A small sheet's cells as Python values (python-calamine), once the guard has checked the sheet."""
-        from python_calamine import CalamineWorkbook
+        """A small sheet's cells as Python values, read as the reader reads a sheet (``FileSheets``)."""
+        from ..workbook.filesheets import FileSheets
 
-        from ..workbook import guard
-
-        guard.check_sheet(self.path, sheet)
-        return CalamineWorkbook.from_path(str(self.path)).get_sheet_by_name(sheet).to_python()
+        return FileSheets(self.path).rows(sheet)[0]
 
     def table(self, sheet: str, columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
         """The named columns of a big sheet under its first-row header (fastexcel: typed, columnar)."""

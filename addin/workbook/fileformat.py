@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .guard import _looks_like_text
+from .guard import looks_like_text
 from .package import BookUnreadable
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".tab")
@@ -20,7 +20,7 @@ def read_kind(path) -> str:
     path = Path(path)
     with open(path, "rb") as fh:
         head = fh.read(4096)
-    if not head or head.startswith((b"PK", b"\xd0\xcf\x11\xe0")) or not _looks_like_text(head):
+    if not head or head.startswith((b"PK", b"\xd0\xcf\x11\xe0")) or not looks_like_text(head):
         return "xlsx"
     lowered = head.lstrip(b"\xef\xbb\xbf\xff\xfe\r\n\t ").lower()
     if lowered.startswith((b"<html", b"<!doctype", b"<table", b"<?xml")):

@@ -113,13 +113,13 @@ def _not_a_zip(path: Path, head: bytes) -> str:
         return f"is a web page (HTML), not an Excel workbook: {_OPEN_IN_EXCEL}"
     if b"urn:schemas-microsoft-com:office:spreadsheet" in head:
         return f"is an Excel 2003 XML spreadsheet: {_OPEN_IN_EXCEL}"
-    if _looks_like_text(head):
+    if looks_like_text(head):
         return ("is not an Excel workbook (it looks like a CSV or text file): use "
                 f"`arcollect init --from {name} BOOK.xlsx` or `arcollect age {name}`")
     return "is not an Excel workbook (.xlsx or .xlsm): it is not a zip archive"
 
 
-def _looks_like_text(head: bytes) -> bool:
+def looks_like_text(head: bytes) -> bool:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return True
     try:

@@ -101,11 +101,7 @@ class LiveWorkbook:
         self.progress("reading the workbook")
         marks = _marks(self.book)
         skipped = {marks.sheet(role) for role in SKIPPED_ROLES}
-        sheets = {}
-        for sheet in self.book.sheets:
-            rows, cols = used_size(sheet)
-            sheets[sheet.name] = [] if sheet.name in skipped or not rows else \
-                sheet.range((1, 1), (rows, cols)).options(**READ_OPTIONS).value
+        sheets = {s.name: [] if s.name in skipped else self.rows(s.name) for s in self.book.sheets}
         return read_sheets(self.path, ValueSheets(sheets, marks))
 
     @contextmanager
