@@ -18,6 +18,7 @@ from pathlib import Path
 from . import __version__
 from . import app as actions
 from .app.progress import TerminalWatcher, reporting
+from .core.money import format_amount, to_minor
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
 
@@ -108,7 +109,8 @@ def cmd_log(args) -> int:
                             amount=args.amount, currency=args.currency or "", reason=args.reason or "",
                             channel=args.channel, again=args.again)
     e = logged.entry
-    money = f" {e.promise_amount or e.amount_due} {e.currency}" if (e.promise_amount or e.amount_due) else ""
+    amount = e.promise_amount or e.amount_due
+    money = f" {format_amount(to_minor(amount, e.currency), e.currency)}" if amount else ""
     what = f"{e.action}{money} for {e.customer} ({e.outcome or 'no details'})"
     if logged.already:
         print(f"Already logged today: {what}, row {logged.already} of History in {args.book.name}; nothing added. "

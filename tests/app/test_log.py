@@ -49,3 +49,10 @@ def test_the_cli_says_it_was_already_logged(tmp_path, capsys, monkeypatch):
                    "Already logged today: called for Customer 001 Ltd (spoke to customer; will call back), row 2 of "
                    "History in book.xlsx; nothing added. If this is another contact, log it with --again."]
     assert main([*args, "--again"]) == 0 and len(history(book)) == 2
+
+
+def test_the_cli_states_the_amount_grouped_with_its_currency(tmp_path, capsys, monkeypatch):
+    book = small_book(tmp_path)
+    monkeypatch.setattr(addin.cli, "_now", lambda: NOW)
+    assert main(["log", str(book), "--customer", "C001", "--outcome", "paid", "--amount", "150000"]) == 0
+    assert "paid 150,000.00 GBP for Customer 001 Ltd" in capsys.readouterr().out
