@@ -176,7 +176,10 @@ def _cut(stream, first_after: int):
     for piece in stream:
         if b"!" in piece and b"<!" in piece:     # one byte is searched for 10x as fast as two
             raise Whole("comments or CDATA among the cells")
-        numbers = np.array(_ROW.findall(piece), dtype=np.int64)
+        rows = guard.ROWS.findall(piece)
+        if b"" in rows:
+            raise Whole("a row whose number is not its first attribute")
+        numbers = np.array(rows, dtype=np.int64)
         if len(numbers) and (numbers[0] <= last or (np.diff(numbers) <= 0).any()):
             raise Whole("rows out of order")
         begin = 0                                 # where this block's share of the piece starts
@@ -184,11 +187,11 @@ def _cut(stream, first_after: int):
             at, n = cut
             if at > begin:
                 pieces.append(piece[begin:at])
-                used.scan(pieces[-1])
+                used.scan(pieces[-1], rows)
             yield _bounded(used, start, pieces)
             pieces, size, start, used, first, begin = [], 0, n, guard.block_range(), False, at
         pieces.append(piece[begin:] if begin else piece)
-        used.scan(pieces[-1])
+        used.scan(pieces[-1], rows)
         size += len(pieces[-1])
         last = numbers[-1] if len(numbers) else last
     if pieces:

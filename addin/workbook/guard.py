@@ -288,26 +288,25 @@ def _sheet_names(book: str, zf: zipfile.ZipFile, limits: Limits) -> dict[str, st
 
 # Excel's last row, 1048576, as the 7-digit numbers not above it
 _ROW7 = rb"10(?:[0-3]\d{4}|4(?:[0-7]\d{3}|8(?:[0-4]\d\d|5(?:[0-6]\d|7[0-6]))))"
-_REFS: dict[int, re.Pattern] = {}
-# a row or cell tag, unprefixed or with any prefix, whose first attribute is not r="...": calamine places
-# such a cell by counting, or by an r written in a way _refs does not read (r = "A1", r='A1')
-# (one pattern per tag name: a literal prefix of two or four bytes is searched for 2x as fast as "<")
-_ODD = (re.compile(rb'<c[>\s](?!r=")'), re.compile(rb'<row[>\s](?!r=")'),
-        re.compile(rb':(?:c|row)(?:>|\s+(?!r="))'))
+_CELLS: dict[int, re.Pattern] = {}
+# a row's number when r="..." is its first attribute, as every writer puts it; b"" for a row written otherwise
+ROWS = re.compile(rb'<row(?: r="(\d{1,7})"|(?=[\s>/]))')
+# a prefixed row or cell tag (<x:c ...>), which ROWS and _cells do not see
+_PREFIXED = re.compile(rb':(?:c|row)[\s>/]')
 
 
-def _refs(digits: int) -> re.Pattern:
-    """Every ``r="..."`` value the fast bound does not cover: it fails at once on A1 to Z999999.
+def _cells(digits: int) -> re.Pattern:
+    """Every cell tag the fast bound does not cover: it fails at once on ``<c r="A1"`` to Z and a row in bound.
 
-    Group 1: the letters of a column beyond Z (or in lower case) whose row is within the bound;
-    an empty group 1 is anything else: a row of more than ``digits`` digits (or past Excel's
-    last row), or a value that is not a cell reference.
+    Group 1: the letters of a column beyond Z whose row is within the bound; an empty group 1 is
+    any other cell (r not its first attribute, lower case, a row of more than ``digits`` digits or
+    past Excel's last row, a value that is not a cell reference). One pass over the cells, as
+    each pass over a sheet's XML costs about a second per GiB.
     """
-    if digits not in _REFS:
+    if digits not in _CELLS:
         row = rb'(?:\d{1,6}|' + _ROW7 + rb')"' if digits > 6 else rb'\d{1,%d}"' % digits
-        _REFS[digits] = re.compile(rb'r="(?![A-Z]?\d{1,%d}")(?:([A-Za-z]{2,}+|[a-z][A-Za-z]*+)(?=' % min(digits, 6)
-                                   + row + rb')|[A-Za-z]*+(?!' + row + rb'))')
-    return _REFS[digits]
+        _CELLS[digits] = re.compile(rb'<c(?! r="[A-Z]?' + row + rb')(?: r="([A-Z]{2,}+)(?=' + row + rb')|)')
+    return _CELLS[digits]
 
 
 # the exact pass: row and cell tags as quick-xml reads them (any prefix, attribute order and quoting)
@@ -333,15 +332,19 @@ class _UsedRange:
             min(limits.range_cells, max(limits.sparse_cells, size * limits.cells_per_byte))
         self.digits = 7 if 26 * MAX_ROWS <= self.allowed else max(
             (d for d in range(1, 7) if 26 * (10 ** d - 1) <= self.allowed), default=0)
-        self.refs = _refs(max(self.digits, 1))
+        self.cells = _cells(max(self.digits, 1))
         self.letters: set[bytes] = set()
         self.unsure = not self.digits            # so few cells allowed that only the exact pass can tell
 
-    def scan(self, body: bytes) -> None:
+    def scan(self, body: bytes, rows: list[bytes] | None = None) -> None:
+        """A piece of sheetData; ``rows`` is its ``ROWS.findall``, when the caller has it already."""
         if self.unsure:
             return
-        found = set(self.refs.findall(body))
-        if b"" in found or any(odd.search(body) for odd in _ODD):
+        rows = ROWS.findall(body) if rows is None else rows
+        found = set(self.cells.findall(body))
+        last = MAX_ROWS if self.digits > 6 else 10 ** self.digits - 1
+        if b"" in found or b"" in rows or any(int(r) > last for r in rows if len(r) >= min(self.digits, 7)) \
+                or (b":" in body and _PREFIXED.search(body)):
             self.unsure = True
         self.letters |= found
 

@@ -83,6 +83,27 @@ def test_the_exact_pass_places_cells_as_calamine_does(tmp_path, rows):
     assert (exact.top, exact.left, exact.bottom, exact.right) == (top, left, bottom, right)
 
 
+@pytest.mark.parametrize("rows", [r for r in ODD if b"spans" not in r] + [
+    b'<row r="1048577"><c r="A1"><v>1</v></c></row>',             # a row past Excel's last
+    b'<row r="7"><c r="A1048577"><v>1</v></c></row>',             # a cell past it
+    b'<row r="12345678"><c r="A7"><v>1</v></c></row>',            # a row of eight digits
+])
+def test_the_fast_bound_leaves_every_unusual_form_to_the_exact_pass(rows):
+    used = guard.block_range()
+    used.scan(rows)
+    assert used.bound() is None
+
+
+def test_the_fast_bound_is_the_widest_column_times_excels_rows():
+    used = guard.block_range()
+    used.scan(b'<row r="1"><c r="A1"><v>1</v></c><c r="AB1" t="s"><v>0</v></c></row>'
+              b'<row r="1048576"><c r="Z1048576"><v>2</v></c><c r="C1048576"/></row>')
+    assert used.bound() == 28 * 1_048_576
+    text = guard.block_range()                  # a reference in a cell's text places nothing
+    text.scan(ODD[4])
+    assert text.bound() == 26 * 1_048_576
+
+
 def test_size_ratio_and_count_limits(tmp_path):
     path = base_book(tmp_path / "b.xlsx")
     sheet = zipfile.ZipFile(path).getinfo(SHEET)
