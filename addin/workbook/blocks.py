@@ -3,7 +3,7 @@
 calamine parses a sheet on one core and holds all of it twice over, as cells
 and then as a dense grid: 1.4 GiB for the 1,048,575-row bench sheet, 1.6 GiB
 once arcollect's three flag columns are in it. Cut at row boundaries into
-blocks of about 64 MiB of XML, each block a small stored workbook of its own
+blocks of about 16 MiB of XML, each block a small stored workbook of its own
 (the book's workbook, styles and shared-strings parts, the block's rows under
 a header row of ours), the same rows are parsed on both cores, and at most two
 blocks' grids are held at once.
@@ -22,7 +22,6 @@ that does not shifts only its own block's rows, and is bounded all the same).
 """
 from __future__ import annotations
 
-import io
 import posixpath
 import re
 import threading
@@ -35,9 +34,13 @@ import numpy as np
 
 from . import guard
 from .xlsx_xml import col_letter
+from .zipparts import crc_of, stored_zip
 
-BLOCK = 64 << 20           # bytes of sheet XML per block: about 75,000 rows of 20 columns
-SPLIT_FROM = 3 * BLOCK     # a smaller sheet is read in one piece
+BLOCK = 16 << 20           # bytes of sheet XML per block: about 19,000 rows of 20 columns, each buffer
+                           # below glibc's 32 MiB mmap threshold, so freed blocks are reused, not faulted anew;
+                           # at least 4x the parts every block repeats (shared strings are parsed per block),
+                           # at most 4x BLOCK
+SPLIT_FROM = 192 << 20     # a smaller sheet is read in one piece
 SAMPLE = 1000              # the rows below the header fastexcel samples for a column's type
 _ROW = re.compile(rb'<row r="(\d+)"')
 _PREFIX_END = re.compile(rb"<sheetData\b[^>]*>\Z")
@@ -92,6 +95,8 @@ class _Blocks:
         self.path, self.part = Path(path), part
         self.pool = ThreadPoolExecutor(2)
         self.base = self._base()
+        repeated = sum(len(data) for _, (data,), _ in self.base)
+        self.size = min(max(BLOCK, 4 * repeated), 4 * BLOCK)
 
     def __enter__(self):
         return self
@@ -99,31 +104,21 @@ class _Blocks:
     def __exit__(self, *exc):
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def _base(self) -> bytes:
-        """A stored workbook with the parts calamine opens a book by, and no sheet yet."""
-        out = io.BytesIO()
+    def _base(self) -> list[tuple[str, list[bytes], int]]:
+        """The parts calamine opens a book by, as stored members of each block's workbook."""
         with zipfile.ZipFile(self.path) as zf:
             names = set(zf.namelist())
             if not set(_BOOK) <= names:
                 raise Whole(self.part)
             rels = zf.read("xl/_rels/workbook.xml.rels")
             extra = {_resolve((m.group(2) or m.group(3)).decode()) for m in _REL.finditer(rels)}
-            with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as book:
-                for name in (*_BOOK, *sorted(extra & names)):
-                    book.writestr(name, zf.read(name))
-        return out.getvalue()
+            return [(name, [data], crc_of([data])) for name in (*_BOOK, *sorted(extra & names))
+                    for data in [zf.read(name)]]
 
     def _write(self, k: int, prefix: bytes, header: bytes, pieces: list[bytes]) -> bytes:
         """Block ``k`` as a workbook: the base with the sheet part of the block's rows."""
-        out = io.BytesIO(self.base)
-        out.seek(0, io.SEEK_END)
-        with zipfile.ZipFile(out, "a", zipfile.ZIP_STORED) as zf, zf.open(self.part, "w", force_zip64=True) as f:
-            f.write(prefix)
-            f.write(header)
-            for p in pieces:
-                f.write(p)
-            f.write(b"</sheetData></worksheet>")
-        return out.getvalue()
+        sheet = [prefix, header, *pieces, b"</sheetData></worksheet>"]
+        return stored_zip([*self.base, (self.part, sheet, crc_of(sheet))])
 
     def read(self, fastexcel, sheet, header_row, header_index, accept) -> Read:
         stream = guard.sheet_cells(self.path, sheet)
@@ -137,12 +132,12 @@ class _Blocks:
             raise Whole(sheet) from exc
 
     def _read(self, fastexcel, stream, prefix, header_row, header_index, accept) -> Read:
-        blocks = _cut(stream, header_row + SAMPLE + 1)
+        blocks = _cut(stream, header_row + SAMPLE + 1, self.size)
         start, pieces = next(blocks, (0, []))
         first = _load(fastexcel, self._write(0, prefix, b"", pieces), header_index, None)
         accept(first[0])
         types = {c.absolute_index: c.dtype for c in first[0]}
-        ahead = threading.BoundedSemaphore(3)      # blocks cut and not yet written: 64 MiB each
+        ahead = threading.BoundedSemaphore(3)      # blocks cut and not yet written: 16 MiB each
 
         def job(k, start, pieces):
             try:
@@ -167,10 +162,10 @@ def _header(row: int, width: int) -> bytes:
                                              % (col_letter(j + 1).encode(), row, j) for j in range(width)) + b"</row>")
 
 
-def _cut(stream, first_after: int):
+def _cut(stream, first_after: int, block: int):
     """(first sheet row of the block, its pieces) per block, each block's used range bounded before it is
     handed on: the first block ends at the first row past ``first_after`` (the header and fastexcel's
-    sample, read first and quickly), every other at the first row past ``BLOCK`` bytes."""
+    sample, read first and quickly), every other at the first row past ``block`` bytes."""
     pieces, size, start, last, first = [], 0, 0, 0, True
     used = guard.block_range()
     for piece in stream:
@@ -183,7 +178,7 @@ def _cut(stream, first_after: int):
         if len(numbers) and (numbers[0] <= last or (np.diff(numbers) <= 0).any()):
             raise Whole("rows out of order")
         begin = 0                                 # where this block's share of the piece starts
-        while (cut := _next_cut(piece, begin, numbers, first_after if first else None, BLOCK - size)) is not None:
+        while (cut := _next_cut(piece, begin, numbers, first_after if first else None, block - size)) is not None:
             at, n = cut
             if at > begin:
                 pieces.append(piece[begin:at])

@@ -562,22 +562,34 @@ class _Part:
         end_tag = b"</" + (sd.group(1) + b":" if sd.group(1) else b"") + b"sheetData>"
 
         def pieces(data):
+            # each chunk is copied once, into the piece that ends at its last tag start; only that tail
+            # is carried over, so the end tag is either in the next chunk or across the seam from it
+            if (k := data.find(end_tag)) >= 0:
+                yield data[:k]
+                return
+            if (cut := data.rfind(b"<")) > 0:
+                yield data[:cut]
+                data = data[cut:]
             while True:
-                k = data.find(end_tag)
-                if k >= 0:
-                    yield data[:k]
-                    return
                 more = next(chunks, b"")
                 if not more:
                     raise _refuse(self.book, f"is damaged: its {self.label} ends inside its cell data")
-                cut = data.rfind(b"<")
-                if cut > 0:
-                    yield data[:cut]
-                    data = data[cut:]
-                elif len(data) > _LONGEST:
-                    raise _refuse(self.book, f"cannot be read: its {self.label} holds over {_size(_LONGEST)} "
-                                  "without markup, which Excel never writes")
-                data += more
+                seam = data + more[:len(end_tag) - 1]
+                if (k := seam.find(end_tag)) >= 0:
+                    yield seam[:k]
+                    return
+                if (k := more.find(end_tag)) >= 0:
+                    yield b"".join((data, memoryview(more)[:k]))
+                    return
+                if (cut := more.rfind(b"<")) < 0:
+                    if len(data) > _LONGEST:
+                        raise _refuse(self.book, f"cannot be read: its {self.label} holds over {_size(_LONGEST)} "
+                                      "without markup, which Excel never writes")
+                    data += more
+                    continue
+                if piece := b"".join((data, memoryview(more)[:cut])):
+                    yield piece
+                data = more[cut:]
         return iter(()) if sd.group(2) else pieces(buf[sd.end():])
 
     def _dimension(self, head: bytes) -> None:

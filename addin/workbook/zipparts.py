@@ -7,6 +7,7 @@ ZIP64 fields when sizes or offsets need them.
 """
 from __future__ import annotations
 
+import io
 import queue
 import struct
 import threading
@@ -294,6 +295,30 @@ class Prefetch:
             except queue.Empty:
                 pass
         self.f.close()
+
+
+def crc_of(pieces) -> int:
+    """The CRC-32 of the pieces end to end (ISA-L's: 5x as fast as zlib's)."""
+    crc = 0
+    for p in pieces:
+        crc = _bulk.crc32(p, crc)
+    return crc
+
+
+def stored_zip(members) -> bytes:
+    """A zip in memory of stored members, each ``(name, pieces, crc)``: for a reader that takes bytes."""
+    out = io.BytesIO()
+    zout = ZipWriter(out)
+    for name, pieces, crc in members:
+        size = sum(map(len, pieces))
+
+        def write(f, pieces=pieces):
+            for p in pieces:
+                f.write(p)
+        zout.add(name, crc=crc, csize=size, usize=size, method=STORED, flags=0, date_time=(1980, 1, 1, 0, 0, 0),
+                 external_attr=0o600 << 16, create_system=3, write=write)
+    zout.close()
+    return out.getvalue()
 
 
 class ZipWriter:
