@@ -34,7 +34,7 @@ from ..workbook.closebook import LEDGER, LEDGER_ROLE, SNAPSHOT, Closed, read_led
     snapshot_rows
 from ..workbook.history import append_history, stamp
 from .assess import document_cells
-from .close_documents import settled_accounts, statements, thank_you_notes, write_statements
+from .close_documents import settled_accounts, statement_emails, statements, thank_you_notes, write_statements
 from .draft import DraftResult, draft_batch, outbox_folder, sender_address
 from .ids import run_id
 from .errors import UsageError
@@ -51,6 +51,7 @@ class CloseOptions:
     period_start: date | None = None  # default: the first of the as-of date's month
     reopen: bool = False              # allow an as-of date earlier than the last close
     statements: bool = False          # a statement of account (PDF) per customer with a balance
+    email_statements: bool = False    # and each drafted as an email, its PDF attached (implies statements)
     thank_you: bool = True            # draft thank-you notes for customers who settled since the last close
 
 
@@ -84,6 +85,7 @@ class CloseResult:
     names: dict[str, str]             # customer key -> name
     written: list[str] = field(default_factory=list)
     thanked: DraftResult | None = None
+    emailed: DraftResult | None = None    # the statements drafted as emails (--email-statements)
     statements: list[Path] = field(default_factory=list)
     statements_file: Path | None = None   # every statement in one PDF, to print
     files: list[Path] = field(default_factory=list)   # the charts (PNG) and the one-page summary (PDF)
@@ -152,8 +154,9 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
         if options.reopen and any(c.as_of > as_of for c in ledger):
             result.notes.append(f"Reopened {period.label}: the periods closed after it were computed from the old "
                                 f"figures; close them again to roll forward from these")
-        if result.thanked and result.thanked.entries:
-            append_history(pkg, result.thanked.entries)
+        logged = [e for d in (result.thanked, result.emailed) if d for e in d.entries]
+        if logged:
+            append_history(pkg, logged)
             result.written.append("History")
         step.next()
         pkg.save()
@@ -186,19 +189,34 @@ def _write_pack_files(result: CloseResult, kept: list[Closed], now: datetime) ->
 
 
 def _documents(result: CloseResult, book, aged: pd.DataFrame, options: CloseOptions, now: datetime) -> None:
-    """Thank-you drafts for the accounts settled since the last close; statements when asked for."""
+    """Thank-you drafts for the accounts settled since the last close; statements when asked for, and their
+    emails (drafts, through approval and ``send`` like any reminder) when asked for."""
     settings, path = book.settings, result.book
+
+    def drafted(comms, **kw) -> DraftResult:
+        out = draft_batch(comms, settings, book.history, outbox_folder(path, settings), now=now,
+                          run_id=run_id(now, result.as_of), user=settings.user, base=path.parent,
+                          sender=sender_address(settings), **kw)
+        result.problems += out.problems
+        return out
+
     if options.thank_you:
-        notes = thank_you_notes(book, settled_accounts(result.changes, aged), result.as_of)
-        result.thanked = draft_batch(notes, settings, book.history, outbox_folder(path, settings), now=now,
-                                     run_id=run_id(now, result.as_of), user=settings.user, base=path.parent,
-                                     sender=sender_address(settings))
-        result.problems += result.thanked.problems
-    if options.statements:
+        result.thanked = drafted(thank_you_notes(book, settled_accounts(result.changes, aged), result.as_of))
+    if options.statements or options.email_statements:
         folder = close_folder(path) / f"Statements {result.period.label}"
-        result.statements, result.statements_file, problems = write_statements(
+        written, result.statements_file, problems = write_statements(
             statements(book, aged, result.as_of, result.buckets), folder, settings, path.parent)
+        result.statements = [p for _, p in written]
         result.problems += problems
+        if options.email_statements:
+            emails, attachments, problems, notes = statement_emails(book, aged, written, result.as_of)
+            result.problems += problems
+            result.notes += notes
+            result.emailed = drafted(emails, attachments=attachments)
+            result.notes.append(f"Drafted {len(result.emailed.entries)} statement email(s) in "
+                                f"{outbox_folder(path, settings)}" + (f" ({result.emailed.skipped} drafted before)"
+                                                                     if result.emailed.skipped else "")
+                                + ": arcollect send sends them once approved")
 
 
 def close_folder(book: Path) -> Path:
