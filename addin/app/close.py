@@ -140,15 +140,15 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
         _documents(result, book, aged, options, now)
         step.next()
         role = snapshot_role(period)
+        kept = [c for c in ledger if c.period != period.label]
         sheets = [(role, SNAPSHOT, snapshot_rows(aged, document_cells(book.layout, aged["row"])), {}),
-                  ("Close Summary", *closepack.summary(result)),
+                  ("Close Summary", *closepack.summary(result, kept)),
                   ("Close Migration", *closepack.migration(result)),
                   ("What Changed", *closepack.changes(result)),
                   ("Collection Effectiveness", *closepack.effectiveness(result)),
                   ("Payment Risk", *closepack.risk(result))]
         for name, cols, rows, extra in sheets:
             result.written.append(pkg.write_sheet(name, cols, rows, **extra))
-        kept = [c for c in ledger if c.period != period.label]
         rows, chart = closepack.ledger(kept, result, role)
         result.written.append(pkg.write_sheet(LEDGER_ROLE, LEDGER, rows, table="ClosePeriods", chart=chart))
         if options.reopen and any(c.as_of > as_of for c in ledger):
@@ -167,25 +167,27 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
 
 
 def _write_pack_files(result: CloseResult, kept: list[Closed], now: datetime) -> list[Path]:
-    """Beside the run log: the home currency's aging and DSO trend as PNG, and the pack on one PDF page."""
+    """Beside the run log: the home currency's aging, provision (when computed) and DSO trend as PNG, and the
+    pack on one PDF page with those charts."""
     from .close_report import summary_sections
 
     home = result.currencies.get(result.home) or next(iter(result.currencies.values()), None)
     if home is None:
         return []
     cur, label = home.currency, result.period.label
-    aging = Bars(f"Receivables by age at {result.as_of.isoformat()} ({cur})", result.buckets,
-                 [from_minor(home.totals[b], cur) for b in result.buckets])
-    earlier = sorted((c for c in kept if c.currency == cur and c.as_of < result.as_of), key=lambda c: c.as_of)
-    trend = Bars(f"DSO by period ({cur})", [c.period for c in earlier] + [label],
-                 [c.figures.get("DSO") for c in earlier] + [home.kpis.dso])
+    charts = {"aging": Bars(f"Receivables by age at {result.as_of.isoformat()} ({cur})", result.buckets,
+                            [from_minor(home.totals[b], cur) for b in result.buckets])}
+    if home.provision is not None:
+        charts["provision"] = Bars(f"Provision by bucket ({cur})", result.buckets,
+                                   [from_minor(home.provision.by_bucket[b], cur) for b in result.buckets])
+    trend = closepack.dso_trend(result, kept)
+    charts["dso"] = Bars(f"DSO by period ({cur})", [p for p, _ in trend], [d.get(cur) for _, d in trend])
     columns, sections = summary_sections(result)
     stem = close_folder(result.book) / f"close-{label.replace(' ', '_')}"
     pdf = summary_pdf(f"Receivables close {label}", f"As of {result.as_of.isoformat()}; opening from "
-                      f"{result.opening_from}", columns, sections, aging, now.date())
-    return [write_atomic(Path(f"{stem}-aging.png"), bar_png(aging)), write_atomic(Path(f"{stem}-dso.png"),
-                                                                                 bar_png(trend)),
-            write_atomic(Path(f"{stem}-summary.pdf"), pdf)]
+                      f"{result.opening_from}", columns, sections, list(charts.values()), now.date())
+    return [write_atomic(Path(f"{stem}-{name}.png"), bar_png(bars)) for name, bars in charts.items()] + [
+        write_atomic(Path(f"{stem}-summary.pdf"), pdf)]
 
 
 def _documents(result: CloseResult, book, aged: pd.DataFrame, options: CloseOptions, now: datetime) -> None:
