@@ -130,3 +130,22 @@ def test_which_holds_stop_a_message_that_is_not_a_reminder():
     regf = not_to_message(accounts, ladder, Settings(regulation="regF"), date(2026, 11, 30), history, None,
                           {("E", "GBP")})
     assert set(regf) == {("A", "GBP"), ("B", "GBP"), ("C", "GBP"), ("E", "GBP")}
+
+
+def test_a_thank_you_note_is_sent_not_withdrawn_for_having_nothing_open(tmp_path, smtp_env, capsys):
+    from addin.workbook.package import XlsxPackage
+
+    book = book_with(tmp_path)
+    assert main(["close", str(book), "--as-of", "2026-10-31", "--json"]) == 0
+    capsys.readouterr()
+    with XlsxPackage.open(book) as pkg:                       # Acme pays in November
+        pkg.set_values("Receivables", {"J2": 1200.0, "K2": date(2026, 11, 9)})
+        pkg.save()
+    main(["close", str(book), "--as-of", "2026-11-30", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert out["thank_you_drafts"] == 1, out
+    assert [r[TEMPLATE] for r in history(book) if r[ACTION] == "drafted"] == ["thank_you"]
+    assert main(["send", str(book), "--approve-all"]) == 0
+    assert [(to, str(m["X-Arcollect-Template"])) for _, to, m in smtp_env.messages] == [(["ap@acme.example"],
+                                                                                        "thank_you")]
+    assert [r[ACTION] for r in history(book) if r[TEMPLATE] == "thank_you"] == ["drafted", "sent"]
