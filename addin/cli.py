@@ -162,7 +162,8 @@ def cmd_close(args) -> int:
     from .app.close_report import close_report, close_text
 
     options = CloseOptions(sales=args.sales, loss_rates=args.loss_rates, period_start=args.period_start,
-                           reopen=args.reopen, statements=args.statements, thank_you=not args.no_thank_you)
+                           reopen=args.reopen, statements=args.statements, email_statements=args.email_statements,
+                           thank_you=not args.no_thank_you)
     result = close(args.book, args.as_of, options, today=date.today(), now=_now())
     if args.json:
         json.dump(close_report(result), sys.stdout, indent=1, ensure_ascii=False)
@@ -224,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--reopen", action="store_true", help="close again a period earlier than the last close")
     cl.add_argument("--statements", action="store_true", help="write a statement of account (PDF) per customer "
                                                               "with a balance")
+    cl.add_argument("--email-statements", action="store_true",
+                    help="also draft each statement as an email to the customer, its PDF attached, for approval "
+                         "and `arcollect send` (implies --statements)")
     cl.add_argument("--no-thank-you", action="store_true", help="draft no thank-you notes for customers who settled")
     snd = command("send", help="send the approved drafts over SMTP, exactly once",
                          description="Send the drafts whose Actions row is approved; log each to History.")

@@ -34,7 +34,7 @@ from ..workbook.closebook import LEDGER, LEDGER_ROLE, SNAPSHOT, Closed, read_led
     snapshot_rows
 from ..workbook.history import append_history, stamp
 from .assess import document_cells
-from .close_documents import settled_accounts, statements, thank_you_notes, write_statements
+from .close_documents import settled_accounts, statement_emails, statements, thank_you_notes, write_statements
 from .draft import DraftResult, draft_batch, outbox_folder, sender_address
 from .ids import run_id
 from .errors import UsageError
@@ -51,6 +51,7 @@ class CloseOptions:
     period_start: date | None = None  # default: the first of the as-of date's month
     reopen: bool = False              # allow an as-of date earlier than the last close
     statements: bool = False          # a statement of account (PDF) per customer with a balance
+    email_statements: bool = False    # and each drafted as an email, its PDF attached (implies statements)
     thank_you: bool = True            # draft thank-you notes for customers who settled since the last close
 
 
@@ -84,6 +85,7 @@ class CloseResult:
     names: dict[str, str]             # customer key -> name
     written: list[str] = field(default_factory=list)
     thanked: DraftResult | None = None
+    emailed: DraftResult | None = None    # the statements drafted as emails (--email-statements)
     statements: list[Path] = field(default_factory=list)
     statements_file: Path | None = None   # every statement in one PDF, to print
     files: list[Path] = field(default_factory=list)   # the charts (PNG) and the one-page summary (PDF)
@@ -138,22 +140,23 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
         _documents(result, book, aged, options, now)
         step.next()
         role = snapshot_role(period)
+        kept = [c for c in ledger if c.period != period.label]
         sheets = [(role, SNAPSHOT, snapshot_rows(aged, document_cells(book.layout, aged["row"])), {}),
-                  ("Close Summary", *closepack.summary(result)),
+                  ("Close Summary", *closepack.summary(result, kept)),
                   ("Close Migration", *closepack.migration(result)),
                   ("What Changed", *closepack.changes(result)),
                   ("Collection Effectiveness", *closepack.effectiveness(result)),
                   ("Payment Risk", *closepack.risk(result))]
         for name, cols, rows, extra in sheets:
             result.written.append(pkg.write_sheet(name, cols, rows, **extra))
-        kept = [c for c in ledger if c.period != period.label]
         rows, chart = closepack.ledger(kept, result, role)
         result.written.append(pkg.write_sheet(LEDGER_ROLE, LEDGER, rows, table="ClosePeriods", chart=chart))
         if options.reopen and any(c.as_of > as_of for c in ledger):
             result.notes.append(f"Reopened {period.label}: the periods closed after it were computed from the old "
                                 f"figures; close them again to roll forward from these")
-        if result.thanked and result.thanked.entries:
-            append_history(pkg, result.thanked.entries)
+        logged = [e for d in (result.thanked, result.emailed) if d for e in d.entries]
+        if logged:
+            append_history(pkg, logged)
             result.written.append("History")
         step.next()
         pkg.save()
@@ -164,41 +167,58 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
 
 
 def _write_pack_files(result: CloseResult, kept: list[Closed], now: datetime) -> list[Path]:
-    """Beside the run log: the home currency's aging and DSO trend as PNG, and the pack on one PDF page."""
+    """Beside the run log: the home currency's aging, provision (when computed) and DSO trend as PNG, and the
+    pack on one PDF page with those charts."""
     from .close_report import summary_sections
 
     home = result.currencies.get(result.home) or next(iter(result.currencies.values()), None)
     if home is None:
         return []
     cur, label = home.currency, result.period.label
-    aging = Bars(f"Receivables by age at {result.as_of.isoformat()} ({cur})", result.buckets,
-                 [from_minor(home.totals[b], cur) for b in result.buckets])
-    earlier = sorted((c for c in kept if c.currency == cur and c.as_of < result.as_of), key=lambda c: c.as_of)
-    trend = Bars(f"DSO by period ({cur})", [c.period for c in earlier] + [label],
-                 [c.figures.get("DSO") for c in earlier] + [home.kpis.dso])
+    charts = {"aging": Bars(f"Receivables by age at {result.as_of.isoformat()} ({cur})", result.buckets,
+                            [from_minor(home.totals[b], cur) for b in result.buckets])}
+    if home.provision is not None:
+        charts["provision"] = Bars(f"Provision by bucket ({cur})", result.buckets,
+                                   [from_minor(home.provision.by_bucket[b], cur) for b in result.buckets])
+    trend = closepack.dso_trend(result, kept)
+    charts["dso"] = Bars(f"DSO by period ({cur})", [p for p, _ in trend], [d.get(cur) for _, d in trend])
     columns, sections = summary_sections(result)
     stem = close_folder(result.book) / f"close-{label.replace(' ', '_')}"
     pdf = summary_pdf(f"Receivables close {label}", f"As of {result.as_of.isoformat()}; opening from "
-                      f"{result.opening_from}", columns, sections, aging, now.date())
-    return [write_atomic(Path(f"{stem}-aging.png"), bar_png(aging)), write_atomic(Path(f"{stem}-dso.png"),
-                                                                                 bar_png(trend)),
-            write_atomic(Path(f"{stem}-summary.pdf"), pdf)]
+                      f"{result.opening_from}", columns, sections, list(charts.values()), now.date())
+    return [write_atomic(Path(f"{stem}-{name}.png"), bar_png(bars)) for name, bars in charts.items()] + [
+        write_atomic(Path(f"{stem}-summary.pdf"), pdf)]
 
 
 def _documents(result: CloseResult, book, aged: pd.DataFrame, options: CloseOptions, now: datetime) -> None:
-    """Thank-you drafts for the accounts settled since the last close; statements when asked for."""
+    """Thank-you drafts for the accounts settled since the last close; statements when asked for, and their
+    emails (drafts, through approval and ``send`` like any reminder) when asked for."""
     settings, path = book.settings, result.book
+
+    def drafted(comms, **kw) -> DraftResult:
+        out = draft_batch(comms, settings, book.history, outbox_folder(path, settings), now=now,
+                          run_id=run_id(now, result.as_of), user=settings.user, base=path.parent,
+                          sender=sender_address(settings), **kw)
+        result.problems += out.problems
+        return out
+
     if options.thank_you:
-        notes = thank_you_notes(book, settled_accounts(result.changes, aged), result.as_of)
-        result.thanked = draft_batch(notes, settings, book.history, outbox_folder(path, settings), now=now,
-                                     run_id=run_id(now, result.as_of), user=settings.user, base=path.parent,
-                                     sender=sender_address(settings))
-        result.problems += result.thanked.problems
-    if options.statements:
+        result.thanked = drafted(thank_you_notes(book, settled_accounts(result.changes, aged), result.as_of))
+    if options.statements or options.email_statements:
         folder = close_folder(path) / f"Statements {result.period.label}"
-        result.statements, result.statements_file, problems = write_statements(
+        written, result.statements_file, problems = write_statements(
             statements(book, aged, result.as_of, result.buckets), folder, settings, path.parent)
+        result.statements = [p for _, p in written]
         result.problems += problems
+        if options.email_statements:
+            emails, attachments, problems, notes = statement_emails(book, aged, written, result.as_of)
+            result.problems += problems
+            result.notes += notes
+            result.emailed = drafted(emails, attachments=attachments)
+            result.notes.append(f"Drafted {len(result.emailed.entries)} statement email(s) in "
+                                f"{outbox_folder(path, settings)}" + (f" ({result.emailed.skipped} drafted before)"
+                                                                     if result.emailed.skipped else "")
+                                + ": arcollect send sends them once approved")
 
 
 def close_folder(book: Path) -> Path:

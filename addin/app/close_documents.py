@@ -4,22 +4,26 @@ Both are Communications rendered by the same templates, PDF layout and
 drafting path as the reminders: statements as letters (one PDF per customer
 and currency, and one file to print them all), thank-you notes as .eml drafts
 in the outbox, logged in History as drafted, so they wait for the clerk and
-are never drafted twice for the same close date.
+are never drafted twice for the same close date. Asked to, the statements are
+emailed the same way: one draft per statement, its PDF attached, with an
+identity of its own (kind "statement"), logged without a level since a
+statement is not a rung of the ladder; ``send`` sends it once approved.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from ..core.dunning import pay_by
-from ..core.model import Communication, OpenItem
+from ..core.model import Communication, OpenItem, Problem
 from ..core.money import from_minor
 from ..documents.pdf import write_letters
 from ..documents.render import render_batch
 from ..documents.sources import letters_dir
-from .communications import addressed
+from .communications import addressed, barred_accounts
 
 THANK_YOU, STATEMENT = "thank_you", "statement"
 
@@ -85,14 +89,36 @@ def statements(book, aged: pd.DataFrame, as_of: date, buckets: list[str]) -> lis
                                  total_due=sum((i.balance for i in items if i.days_past_due > 0),
                                                from_minor(0, currency)),
                                  pay_by=pay_by(as_of, settings), customer_number=number,
-                                 **addressed(contact, settings), extra={"aging": aging}))
+                                 **addressed(contact, settings), extra={"aging": aging}, kind=STATEMENT))
     return out
 
 
 def write_statements(comms: list[Communication], folder: Path, settings, base: Path):
-    """(paths, the print-all file, problems): the statements as PDF letters."""
+    """([(statement, its PDF)], the print-all file, problems): the statements as PDF letters."""
     tdir = letters_dir(settings.template_dir, base)
     rendered, problems = render_batch(comms, settings, tdir if tdir.is_dir() else letters_dir(), parts=("letter",))
     ok = [(c, r) for c, r in zip(comms, rendered) if r is not None]
     paths, combined = write_letters(ok, folder, settings) if ok else ([], None)
-    return paths, combined, list(problems)
+    return [(c, p) for (c, _), p in zip(ok, paths)], combined, list(problems)
+
+
+def statement_emails(book, aged: pd.DataFrame, written: list[tuple[Communication, Path]], as_of: date):
+    """(emails to draft, {their key: the PDF's bytes}, problems, notes): one email per statement written whose
+    customer has an email address and may be written to (``barred_accounts``). A customer without an address
+    is reported once, a barred one noted once; their statements stay PDFs, to print."""
+    barred = barred_accounts(book, aged, {(c.customer_id, c.currency) for c, _ in written}, as_of)
+    emails, attachments, problems, notes, told = [], {}, [], [], set()
+    for comm, path in written:
+        why = barred.get((comm.customer_id, comm.currency))
+        if why or not comm.email.strip():
+            if comm.customer_id not in told:
+                told.add(comm.customer_id)
+                if why:
+                    notes.append(f"Statement for {comm.customer} not emailed ({why}); the PDF is {path}")
+                else:
+                    problems.append(Problem(comm.email_cell or "Customers", f"no email address for {comm.customer}: "
+                                            f"its statement is not emailed; the PDF is {path}"))
+            continue
+        emails.append(replace(comm, channels=("email",)))
+        attachments[comm.key] = Path(path).read_bytes()
+    return emails, attachments, problems, notes

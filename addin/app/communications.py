@@ -10,7 +10,7 @@ from datetime import date
 
 import pandas as pd
 
-from ..core.dunning import HELD_STATUSES, pay_by
+from ..core.dunning import HELD_STATUSES, not_to_message, pay_by, summarise_history
 from ..core.model import Communication, OpenItem
 from ..core.money import from_minor, quantize
 from ..core.settings import Settings
@@ -98,3 +98,13 @@ def addressed(contact: dict, settings: Settings) -> dict:
     return dict(contact_name=get("contact"), email=get("email"), email_cell=get("email_cell"), phone=get("phone"),
                 address=get("address"), language=language, locale=locale, time_zone=get("time_zone"),
                 customer_type=get("customer_type") or "business")
+
+
+def barred_accounts(book, aged: pd.DataFrame, accounts, as_of: date) -> dict:
+    """{(customer key, currency): why not} for the accounts no message at all may go to, reminder or not
+    (a statement of account, a thank-you note): ``core.dunning.not_to_message`` on the book as it is."""
+    settings = book.settings
+    disputed = aged.loc[aged["status"] == "disputed", ["customer_key", "currency"]].drop_duplicates()
+    return not_to_message(accounts, book.ladder, settings, as_of,
+                          summarise_history(book.history, as_of, settings.paid_grace_days), book.customers,
+                          set(map(tuple, disputed.to_numpy())))

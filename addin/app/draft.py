@@ -107,13 +107,17 @@ def _history_for(history: pd.DataFrame, key: str, currency: str) -> list[History
 
 
 def draft_batch(comms: list[Communication], settings: Settings, history: pd.DataFrame, outbox: Path, *,
-                now: datetime, run_id: str, user: str, base: Path | None = None, sender: str = "") -> DraftResult:
+                now: datetime, run_id: str, user: str, base: Path | None = None, sender: str = "",
+                attachments: dict | None = None) -> DraftResult:
     """Draft every channel of every communication not drafted before; return what to log.
 
     Documents are logged relative to ``base`` (the workbook's folder) when given. A
     communication drafted earlier the same day keeps its logged documents, so the
-    Actions sheet still links the draft the clerk approves.
+    Actions sheet still links the draft the clerk approves. ``attachments``: a PDF
+    already made for a communication (its key -> the bytes, a statement of account)
+    that its email carries.
     """
+    attachments = attachments or {}
     result = DraftResult()
     sweep_leftovers(outbox)  # what a run killed while drafting left half-written
     domain = sender.rpartition("@")[2] or "arcollect.invalid"
@@ -139,14 +143,15 @@ def draft_batch(comms: list[Communication], settings: Settings, history: pd.Data
     if not tdir.is_dir():  # reported by assess, naming the Settings cell
         tdir = letters_dir()
     # Email-only messages (most of a batch) go through the bulk path, on both cores for big batches.
-    plain = [c for c in todo if c.channels == ("email",) and not c.final]
+    plain = [c for c in todo if c.channels == ("email",) and not c.final and c.key not in attachments]
     paths, problems = draft_emails(plain, settings, outbox, sender=sender or None, template_dir=tdir,
                                    workers=2 if len(plain) >= PARALLEL_FROM else 1)
     result.problems += problems
     for comm, path in zip(plain, paths):
         if path is not None:
             log(comm, "email", path)
-    rest = [c for c in todo if not (c.channels == ("email",) and not c.final)]
+    bulk = {c.key for c in plain}
+    rest = [c for c in todo if c.key not in bulk]
     with stage("Rendering letters, calls and SMS", total=len(rest)) as progress:
         rendered, problems = render_batch(rest, settings, tdir)
         progress.advance(len(rest))
@@ -162,7 +167,7 @@ def draft_batch(comms: list[Communication], settings: Settings, history: pd.Data
         result.files.append(Path(combined))
     for comm, r in ok:
         if "email" in comm.channels:
-            pdf = Path(letter_of[comm.key]).read_bytes() if comm.key in letter_of else None
+            pdf = Path(letter_of[comm.key]).read_bytes() if comm.key in letter_of else attachments.get(comm.key)
             try:
                 msg = message_bytes(comm, r, settings, sender=sender or None, draft=True, letter_pdf=pdf)
             except AddressProblem as exc:

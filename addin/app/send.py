@@ -32,7 +32,8 @@ from ..mail.smtp import SendReport, SmtpConfig, SmtpConfigError, send_batch
 from ..workbook.history import append_history, logged_message_ids, stamp
 from ..workbook.reader import Book
 from .assess import assess_book
-from .communications import build_communications
+from .close_documents import STATEMENT, THANK_YOU
+from .communications import barred_accounts, build_communications
 from .draft import outbox_folder
 from .ids import run_id
 from .session import workbook
@@ -95,8 +96,16 @@ def _drafts_to_send(book: Book, done: set[str]) -> pd.DataFrame:
                  & ~h["message_id"].isin(done)].drop_duplicates("message_id")
 
 
+NOT_LADDER = (STATEMENT, THANK_YOU)  # not reminders: only the holds on every contact withdraw them
+
+
 def _level(r) -> int:
     return int(r.level) if r.level == r.level else 0
+
+
+def _logged_level(r) -> int | None:
+    """The level a History row of this draft carries: none for a statement (not a rung of the ladder)."""
+    return int(r.level) if r.level == r.level else None
 
 
 def _still_applies(r, decisions: dict, due_now: dict) -> str:
@@ -113,9 +122,8 @@ def _still_applies(r, decisions: dict, due_now: dict) -> str:
     return ""
 
 
-def _outside_hours(r, comm, now: datetime) -> Held | None:
+def _outside_hours(r, zone: str, now: datetime) -> Held | None:
     """None when the customer may be emailed now under regF; else the draft held, and until when."""
-    zone = comm.time_zone if comm is not None else ""
     why = regf_not_now(zone, now)
     if not why:
         return None
@@ -165,19 +173,27 @@ def _send(book: Book, path: Path, approve_all: bool, now: datetime, today: date,
     decisions = {(d.customer_key, d.currency): d for d in a.decisions.itertuples(index=False)}
     comms = {(c.customer_id, c.currency): c for c in build_communications(a, {r.customer_key for r in approved})}
     due_now = {k: to_minor(c.total_due, c.currency) for k, c in comms.items()}
+    # A statement or a thank-you note is not a reminder: the ladder's decision does not withdraw it, only the
+    # holds on every contact do (do not contact, cease, handed over; a dispute under regF).
+    other = [r for r in approved if getattr(r, "template", "") in NOT_LADDER]
+    barred = barred_accounts(book, a.aged, {(r.customer_key, r.currency) for r in other}, a.as_of) if other else {}
+    zones = dict(zip(a.contacts["customer_key"], a.contacts["time_zone"])) if "time_zone" in a.contacts else {}
     regf = book.settings.regulation == "regF"
     rid, root = run_id(now), outbox.resolve()
     batch = []
     for r in approved:
-        why = _still_applies(r, decisions, due_now)
+        why = (barred.get((r.customer_key, r.currency), "") if getattr(r, "template", "") in NOT_LADDER
+               else _still_applies(r, decisions, due_now))
         if why:
             result.withdrawn.append(Withdrawn(r.customer, r.currency, _level(r), why))
             result.entries.append(HistoryEntry(timestamp=stamp(now), run_id=rid, customer_id=r.customer_key,
-                                               customer=r.customer, currency=r.currency, level=_level(r),
+                                               customer=r.customer, currency=r.currency, level=_logged_level(r),
                                                channel="email", action="withdrawn", outcome=why, user=user,
                                                document=r.document, message_id=r.message_id))
             continue
-        if regf and (held := _outside_hours(r, comms.get((r.customer_key, r.currency)), now)):
+        comm = comms.get((r.customer_key, r.currency))
+        zone = comm.time_zone if comm is not None else str(zones.get(r.customer_key, "") or "")
+        if regf and (held := _outside_hours(r, zone, now)):
             result.held.append(held)
             continue
         file = (book.path.parent / r.document).resolve() if r.document else None
@@ -186,7 +202,8 @@ def _send(book: Book, path: Path, approve_all: bool, now: datetime, today: date,
                                            f"draft {quote(r.document)} is not a file in the outbox {outbox}; "
                                            f"not sent"))
             continue
-        key = {"customer_id": r.customer_key, "customer": r.customer, "currency": r.currency, "level": _level(r),
+        key = {"customer_id": r.customer_key, "customer": r.customer, "currency": r.currency,
+               "level": _logged_level(r),
                "run_id": rid, "document": r.document, "template": getattr(r, "template", "")}
         batch.append((key, read_draft(file)))
     if batch:

@@ -194,13 +194,7 @@ def decide(aged: pd.DataFrame, ladder: list[Level], settings: Settings, as_of: d
                                           "row": "oldest_row"}))
     agg = agg.reset_index()
 
-    dnc: dict[str, bool] = {}
-    customer_hold: dict[str, pd.Timestamp] = {}
-    if customers is not None and not customers.empty:
-        dnc = dict(zip(customers["customer_key"], customers["do_not_contact"].fillna(False)))
-        held = customers.loc[customers["hold_until"] > cutoff]
-        customer_hold = dict(zip(held["customer_key"], held["hold_until"]))
-
+    dnc, customer_hold = _customer_flags(customers, cutoff)
     rows = []
     for rec in agg.itertuples(index=False):
         rows.append(_decide_one(rec, ladder, by_level, settings, as_of, history.get(rec.customer_key, rec.currency),
@@ -211,18 +205,53 @@ def decide(aged: pd.DataFrame, ladder: list[Level], settings: Settings, as_of: d
     return pd.concat([agg.reset_index(drop=True), decisions], axis=1)
 
 
+def _customer_flags(customers: pd.DataFrame | None, cutoff: pd.Timestamp) -> tuple[dict, dict]:
+    """({customer key: do not contact}, {customer key: hold-until still in the future}) from the Customers sheet."""
+    if customers is None or customers.empty:
+        return {}, {}
+    held = customers.loc[customers["hold_until"] > cutoff]
+    return (dict(zip(customers["customer_key"], customers["do_not_contact"].fillna(False))),
+            dict(zip(held["customer_key"], held["hold_until"])))
+
+
+def _barred(hist: CustomerHistory, do_not_contact: bool, by_level) -> Decision | None:
+    """The holds that stop every message, reminder or not: do not contact (or a cease request), handed over."""
+    if do_not_contact or hist.cease:
+        return Decision(HOLD, "do not contact" + (" (cease request logged)" if hist.cease else ""))
+    last = by_level.get(hist.last_level)
+    if last is not None and last.final:
+        return Decision(HANDED_OVER, f"handed over at level {last.level} ({last.name}) on "
+                                     f"{hist.last_level_contact}: no further automatic contact")
+    return None
+
+
+def not_to_message(accounts, ladder: list[Level], settings: Settings, as_of: date, history: HistorySummary,
+                   customers: pd.DataFrame | None, disputed: set | frozenset = frozenset()) -> dict:
+    """{(customer key, currency): why not}, for the accounts no message may go to even when it is not a
+    reminder (a statement of account, a thank-you note): do not contact or a cease request, handed over at a
+    final level, and under regF a dispute (logged, or an item in ``disputed`` accounts), since disputes stop
+    collection there. Accounts missing from the answer may be written to, whatever the ladder says."""
+    by_level = {lv.level: lv for lv in ladder}
+    dnc, _ = _customer_flags(customers, pd.Timestamp(as_of))
+    out = {}
+    for key, cur in accounts:
+        hist = history.get(key, cur)
+        bar = _barred(hist, dnc.get(key, False), by_level)
+        if bar is not None:
+            out[(key, cur)] = bar.reason
+        elif settings.regulation == "regF" and (hist.disputed or (key, cur) in disputed):
+            out[(key, cur)] = "regF: a dispute stops collection until it is resolved"
+    return out
+
+
 def _decide_one(rec, ladder, by_level, settings: Settings, as_of: date, hist: CustomerHistory | None,
                 do_not_contact: bool, hold_until, plan_status: str | None):
     cur = rec.currency
     hist = hist or CustomerHistory()
     none = lambda action, reason: Decision(action=action, reason=reason)  # noqa: E731
 
-    if do_not_contact or hist.cease:
-        return none(HOLD, "do not contact" + (" (cease request logged)" if hist.cease else ""))
-    last = by_level.get(hist.last_level)
-    if last is not None and last.final:
-        return none(HANDED_OVER, f"handed over at level {last.level} ({last.name}) on "
-                                 f"{hist.last_level_contact}: no further automatic contact")
+    if (bar := _barred(hist, do_not_contact, by_level)) is not None:
+        return bar
     if hist.disputed:
         return none(HOLD, "dispute logged in History: collection paused until it is resolved")
     if rec.credit_minor < 0:

@@ -111,22 +111,26 @@ def safe_filename(*parts, suffix: str) -> str:
 
 @dataclass(frozen=True)
 class CommKey:
-    """The identity of one communication: customer, currency, level and run date.
+    """The identity of one communication: customer, currency, level and run date (and its kind, for a
+    message that is not a rung of the ladder).
 
     The Message-ID, every file name, the approval key and the History key derive
     from it, so a customer who owes in two currencies gets two communications
-    that never overwrite or shadow each other.
+    that never overwrite or shadow each other, and a statement of account never
+    shadows a reminder drafted for the same day.
     """
 
     customer_id: str
     currency: str
     level: int
     run_date: date
+    kind: str = ""  # "" for the ladder's messages; "statement" for a statement of account
 
     @property
-    def parts(self) -> tuple[str, str, str, str]:
-        """The pieces a file name is made of: ('C042', 'GBP', 'L2', '2026-11-30')."""
-        return (self.customer_id, self.currency, f"L{self.level}", self.run_date.isoformat())
+    def parts(self) -> tuple[str, ...]:
+        """The pieces a file name is made of: ('C042', 'GBP', 'L2', '2026-11-30'), then the kind if any."""
+        return (self.customer_id, self.currency, f"L{self.level}", self.run_date.isoformat()) + (
+            (self.kind,) if self.kind else ())
 
     @property
     def approval(self) -> tuple[str, str, int]:
@@ -167,10 +171,11 @@ class Communication:
     final: bool = False
     next_step: str = ""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    kind: str = ""  # not a rung of the ladder: "statement" (its History rows carry no level)
 
     @property
     def key(self) -> CommKey:
-        return CommKey(self.customer_id, self.currency, self.level, self.run_date)
+        return CommKey(self.customer_id, self.currency, self.level, self.run_date, self.kind)
 
     @property
     def overdue_items(self) -> tuple[OpenItem, ...]:

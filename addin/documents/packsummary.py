@@ -16,7 +16,7 @@ from typing import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.graphics.charts.barcharts import VerticalBarChart
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
@@ -58,23 +58,29 @@ def bar_png(chart: Bars) -> bytes:
     return out.getvalue()
 
 
-def _drawing(chart: Bars, width: float, height: float) -> Drawing:
+def _drawing(charts: Sequence[Bars], width: float, height: float) -> Drawing:
+    """The charts side by side, each under its title, as vector graphics."""
     d = Drawing(width, height)
-    c = VerticalBarChart()
-    c.x, c.y, c.width, c.height = 40, 25, width - 60, height - 45
-    c.data = [[float(v or 0) for v in chart.values]]
-    c.categoryAxis.categoryNames = [str(x) for x in chart.labels]
-    c.categoryAxis.labels.fontName = c.valueAxis.labels.fontName = FONT
-    c.categoryAxis.labels.fontSize = c.valueAxis.labels.fontSize = 7
-    c.valueAxis.valueMin = 0
-    c.bars[0].fillColor = BLUE
-    d.add(c)
+    each = width / max(1, len(charts))
+    for k, chart in enumerate(charts):
+        c = VerticalBarChart()
+        c.x, c.y, c.width, c.height = k * each + 40, 25, each - 55, height - 45
+        c.data = [[float(v or 0) for v in chart.values]]
+        c.categoryAxis.categoryNames = [str(x) for x in chart.labels]
+        c.categoryAxis.labels.fontName = c.valueAxis.labels.fontName = FONT
+        c.categoryAxis.labels.fontSize = c.valueAxis.labels.fontSize = 7
+        c.valueAxis.valueMin = 0
+        c.bars[0].fillColor = BLUE
+        d.add(c)
+        d.add(String(k * each + each / 2 + 10, height - 10, chart.title, fontName=FONT, fontSize=7,
+                     textAnchor="middle"))
     return d
 
 
 def summary_pdf(title: str, subtitle: str, columns: Sequence[str], sections: Sequence[tuple[str, list[list]]],
-                chart: Bars, made: date) -> bytes:
-    """One A4 page: the title, each section as a small table (label, then a value per column), the chart."""
+                charts: Sequence[Bars], made: date) -> bytes:
+    """One A4 page: the title, each section as a small table (label, then a value per column), the charts
+    side by side."""
     st = _styles()
     story = [Paragraph(title, st["head"]), Paragraph(subtitle, st["meta"]), Spacer(1, 4 * mm)]
     width = A4[0] - 30 * mm
@@ -85,7 +91,7 @@ def summary_pdf(title: str, subtitle: str, columns: Sequence[str], sections: Seq
                 for r in rows]
         story.append(_table([head] + body, widths, st))
         story.append(Spacer(1, 3 * mm))
-    story += [Paragraph(chart.title, st["cellb"]), _drawing(chart, width, 55 * mm),
+    story += [_drawing(charts, width, 55 * mm),
               Paragraph(f"Made by arcollect on {made.isoformat()}", st["small"])]
     out = io.BytesIO()
     SimpleDocTemplate(out, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=12 * mm,

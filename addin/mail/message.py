@@ -140,10 +140,12 @@ def _digest(comm: Communication) -> str:
 
 
 def message_id(comm: Communication, domain: str) -> str:
-    """Stable Message-ID from the communication's identity (customer, currency, level, run date)."""
+    """Stable Message-ID from the communication's identity (customer, currency, level, run date; a
+    statement's says so in place of its level)."""
     dom = re.sub(r"[^A-Za-z0-9.-]+", "", domain or "")[:60] or "arcollect.invalid"
+    kind = re.sub(r"[^A-Za-z0-9-]+", "", comm.kind)[:20] or f"L{comm.level}"
     # short enough never to be folded (the customer id is in X-Arcollect-Customer)
-    return f"<ar.{comm.run_date:%Y%m%d}.L{comm.level}.{_digest(comm)}@{dom}>"
+    return f"<ar.{comm.run_date:%Y%m%d}.{kind}.{_digest(comm)}@{dom}>"
 
 
 def _header(name: str, value: str) -> str:

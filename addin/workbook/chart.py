@@ -1,7 +1,8 @@
-"""A native Excel clustered-column chart: the drawing part and the chart part."""
+"""Native Excel clustered-column charts: the chart parts and the drawing that places them on a sheet."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 from .xlsx_xml import esc, split_ref
 
@@ -66,21 +67,23 @@ def chart_xml(chart: Chart) -> bytes:
     return xml.encode("utf-8")
 
 
-def drawing_xml(chart: Chart, chart_rid: str, shape_id: int = 2) -> bytes:
-    col, row = split_ref(chart.anchor)
-    c0, r0 = col - 1, row - 1
-    c1, r1 = c0 + max(1, chart.width_cols), r0 + max(1, chart.height_rows)
-    xml = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        f'<xdr:wsDr xmlns:xdr="{NS_XDR}" xmlns:a="{NS_A}">'
-        '<xdr:twoCellAnchor editAs="oneCell">'
-        f'<xdr:from><xdr:col>{c0}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{r0}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>'
-        f'<xdr:to><xdr:col>{c1}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{r1}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>'
-        '<xdr:graphicFrame macro="">'
-        f'<xdr:nvGraphicFramePr><xdr:cNvPr id="{shape_id}" name="Chart {shape_id - 1}"/><xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>'
-        '<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>'
-        '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
-        f'<c:chart xmlns:c="{NS_C}" xmlns:r="{NS_R}" r:id="{chart_rid}"/>'
-        '</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor></xdr:wsDr>'
-    )
+def drawing_xml(charts: Sequence[Chart]) -> bytes:
+    """The drawing that places ``charts`` on a sheet, each at its anchor; chart k is relationship rId{k}."""
+    anchors = []
+    for k, chart in enumerate(charts, start=1):
+        col, row = split_ref(chart.anchor)
+        c0, r0 = col - 1, row - 1
+        c1, r1 = c0 + max(1, chart.width_cols), r0 + max(1, chart.height_rows)
+        anchors.append(
+            '<xdr:twoCellAnchor editAs="oneCell">'
+            f'<xdr:from><xdr:col>{c0}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{r0}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>'
+            f'<xdr:to><xdr:col>{c1}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{r1}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>'
+            '<xdr:graphicFrame macro="">'
+            f'<xdr:nvGraphicFramePr><xdr:cNvPr id="{k + 1}" name="Chart {k}"/><xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>'
+            '<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>'
+            '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
+            f'<c:chart xmlns:c="{NS_C}" xmlns:r="{NS_R}" r:id="rId{k}"/>'
+            '</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>')
+    xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           f'<xdr:wsDr xmlns:xdr="{NS_XDR}" xmlns:a="{NS_A}">' + "".join(anchors) + '</xdr:wsDr>')
     return xml.encode("utf-8")

@@ -23,8 +23,9 @@ def _m(minor, currency):
     return None if minor is None else from_minor(int(minor), currency)
 
 
-def summary(result):
-    """Measures down, currencies across: roll-forward, aging, KPIs, provision; a chart of the home aging."""
+def summary(result, kept=()):
+    """Measures down, currencies across: roll-forward, aging, KPIs, provision, the DSO of each period closed;
+    native charts of the home currency's aging, provision by bucket and DSO trend beside them."""
     curs = list(result.currencies.values())
     columns = [Column("Measure", 44)] + [Column(c.currency, 16, NUMBER) for c in curs]
     rows: list[list] = []
@@ -57,7 +58,9 @@ def summary(result):
                         ("CEI (%)", "cei"), (f"% over {result.buckets[-1].rstrip('+')} days", "pct_over_90")):
         line(label, each(lambda c, a=attr: getattr(c.kpis, a)))
     line("Expected credit loss (provision matrix)", [])
+    allowance = None                           # sheet row of the first bucket's loss allowance
     if any(c.provision is not None for c in curs):
+        allowance = len(rows) + 2
         for b in result.buckets:
             line(f"Loss allowance {b}", each(lambda c, b=b: c.provision and _m(c.provision.by_bucket[b], c.currency)))
         line("Provision", each(lambda c: c.provision and _m(c.provision.total, c.currency)))
@@ -68,13 +71,34 @@ def summary(result):
         line("Loss rates from", each(lambda c: c.provision and c.provision.source))
     else:
         line("Not computed: give Settings' Loss rates or --loss-rates (or keep closes to derive them)", [])
+    line("DSO by period (days)", [])
+    trend = len(rows) + 2                      # sheet row of the oldest period's DSO
+    for period, by_currency in dso_trend(result, kept):
+        line(period, each(lambda c: by_currency.get(c.currency)))
+    if not curs:
+        return columns, rows, {}
     home = next((k for k, c in enumerate(curs) if c.currency == result.home), 0)
-    letter = col_letter(2 + home)
-    last = first + len(result.buckets) - 1
-    chart = Chart(title=f"Receivables by age at {result.as_of.isoformat()} ({curs[home].currency if curs else ''})",
-                  categories=f"$A${first}:$A${last}", values=f"${letter}${first}:${letter}${last}",
-                  series_name=curs[home].currency if curs else "", anchor=f"{col_letter(len(columns) + 2)}2")
-    return columns, rows, {"chart": chart} if curs else {}
+    cur, letter = curs[home].currency, col_letter(2 + home)
+    buckets = f"$A${first}:$A${first + len(result.buckets) - 1}"
+
+    periods = len(rows) + 2 - trend
+    specs = [(f"Receivables by age at {result.as_of.isoformat()} ({cur})", buckets, first, len(result.buckets))]
+    if allowance is not None:
+        specs.append((f"Provision by bucket at {result.as_of.isoformat()} ({cur})", buckets, allowance,
+                      len(result.buckets)))
+    specs.append((f"DSO by period ({cur})", f"$A${trend}:$A${trend + periods - 1}", trend, periods))
+    charts = [Chart(title=title, categories=categories, values=f"${letter}${top}:${letter}${top + n - 1}",
+                    series_name=cur, anchor=f"{col_letter(len(columns) + 2)}{2 + 18 * k}")
+              for k, (title, categories, top, n) in enumerate(specs)]
+    return columns, rows, {"chart": charts}
+
+
+def dso_trend(result, kept) -> list[tuple[str, dict]]:
+    """(period, {currency: DSO}) for every period closed before this one, oldest first, then this one."""
+    earlier: dict[str, dict] = {}
+    for c in sorted((c for c in kept if c.as_of < result.as_of), key=lambda c: c.as_of):
+        earlier.setdefault(c.period, {})[c.currency] = c.figures.get("DSO")
+    return [*earlier.items(), (result.period.label, {c.currency: c.kpis.dso for c in result.currencies.values()})]
 
 
 def migration(result):

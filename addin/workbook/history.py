@@ -47,7 +47,7 @@ def contact_entry(comm: Communication, *, action: str, channel: str, now: dateti
     return HistoryEntry(timestamp=stamp(now), run_id=run_id, customer_id=comm.customer_id,
                         customer=comm.customer, currency=comm.currency, invoices=", ".join(i.document for i in comm.overdue_items
                                                                      or comm.items),
-                        level=comm.level, channel=channel, template=comm.template, action=action,
+                        level=None if comm.kind else comm.level, channel=channel, template=comm.template, action=action,
                         outcome=outcome, amount_due=comm.total_due, user=user, document=document,
                         message_id=message_id)
 

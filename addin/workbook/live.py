@@ -29,7 +29,7 @@ from .package import (DEFAULT_TIERS, MARK_COLUMNS, MARK_SHEET, Marks, TierRule, 
 from .reader import Book, read_sheets
 from .styles import fmt_code
 from .valuesheets import ValueSheets
-from .xlsx_xml import Column, Formula, Link, col_letter, link_location
+from .xlsx_xml import Column, Formula, Link, col_letter, link_location, split_ref
 
 CHUNK = 10_000                      # rows per read and per bulk write: one call to Excel each
 READ_OPTIONS = {"ndim": 2, "chunksize": CHUNK, "err_to_str": True}
@@ -185,7 +185,8 @@ class LivePackage:
         return n
 
     def write_sheet(self, name: str, columns: list[Column], rows, *, table: str | None = None,
-                    freeze_header: bool = True, chart: Chart | None = None, tab_color: str | None = None,
+                    freeze_header: bool = True, chart: Chart | Sequence[Chart] | None = None,
+                    tab_color: str | None = None,
                     owned: bool = True) -> str:
         """Write the sheet for the role ``name`` as ``XlsxPackage.write_sheet`` does; return its name.
 
@@ -214,8 +215,8 @@ class LivePackage:
                 col.column_width = c.width
         if table:
             sheet.tables.add(source=sheet.range((1, 1), (n + 1, len(columns))), name=self._table_name(table))
-        if chart is not None:
-            self._chart(sheet, chart)
+        for c in [] if chart is None else [chart] if isinstance(chart, Chart) else chart:
+            self._chart(sheet, c)
         if owned:
             self.book.names.add(mark_name(role), "=" + _mark_ref(sheet.name, 1, 1, 1, 1))
         return sheet.name
@@ -229,8 +230,12 @@ class LivePackage:
         drawn = sheet.charts.add(left=anchor.left, top=anchor.top, width=64 * chart.width_cols,
                                  height=20 * chart.height_rows)
         drawn.chart_type = "bar_clustered" if chart.kind in ("hbar", "barh", "horizontal") else "column_clustered"
-        first, last = chart.categories.split("!")[-1], chart.values.split("!")[-1]
-        drawn.set_source_data(sheet.range(f"{first.split(':')[0]}:{last.split(':')[-1]}"))
+        cats, vals = chart.categories.split("!")[-1], chart.values.split("!")[-1]
+        (c1, r1), (c2, r2) = (split_ref(ref.split(":")[0].replace("$", "")) for ref in (cats, vals))
+        # labels beside their values: one block; else the two areas (Excel takes a union as labels, values)
+        together = c2 == c1 + 1 and r1 == r2
+        drawn.set_source_data(sheet.range(f"{cats.split(':')[0]}:{vals.split(':')[-1]}" if together
+                                          else f"{cats},{vals}"))
 
     def update_columns(self, sheet: str, header_row: int, headers: list[str], rows: Sequence[int],
                        values: list[Sequence], *, tiers: TierRule | None = None) -> list[str]:

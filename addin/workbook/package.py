@@ -634,7 +634,8 @@ class XlsxPackage:
     # ------------------------------------------------------------------ write_sheet
 
     def write_sheet(self, name: str, columns: list[Column], rows: Iterable[Sequence], *, table: str | None = None,
-                    freeze_header: bool = True, chart: Chart | None = None, tab_color: str | None = None,
+                    freeze_header: bool = True, chart: Chart | Sequence[Chart] | None = None,
+                    tab_color: str | None = None,
                     owned: bool = True) -> str:
         """Write the sheet arcollect owns for the role ``name``: header in row 1, ``rows`` from row 2.
 
@@ -643,7 +644,8 @@ class XlsxPackage:
         user's and stays as it is: the owned sheet becomes "<name> (arcollect)" — unless its header row
         is exactly ``columns``' (a book written before marks existed), then it is taken over.
         ``owned=False`` adds an unmarked sheet for the clerk (init's Settings, History...) and refuses
-        to touch an existing one. A chart range without a sheet ("$A$2:$A$6") is on this sheet.
+        to touch an existing one. ``chart``: one chart or several, drawn on the sheet; a chart range without
+        a sheet ("$A$2:$A$6") is on this sheet.
         """
         _valid_sheet_name(name)
         columns = [c if isinstance(c, Column) else Column(str(c)) for c in columns]
@@ -667,10 +669,10 @@ class XlsxPackage:
             base = _table_name(table)
             tname = next(n for k in itertools.count(1) for n in [base if k == 1 else f"{base}{k}"]
                          if n.lower() not in taken)
-        if chart is not None:
-            sheet_ref = quote_sheet(name) + "!"
-            chart = replace(chart, **{f: sheet_ref + getattr(chart, f) for f in ("categories", "values")
-                                      if "!" not in getattr(chart, f)})
+        sheet_ref = quote_sheet(name) + "!"
+        charts = [replace(c, **{f: sheet_ref + getattr(c, f) for f in ("categories", "values")
+                                if "!" not in getattr(c, f)})
+                  for c in ([] if chart is None else [chart] if isinstance(chart, Chart) else chart)]
 
         st = self._styles_book()
         snap = st.snapshot()
@@ -754,17 +756,19 @@ class XlsxPackage:
             part = self._unused("xl/worksheets/sheet{}.xml")
         sheet_rels: list[tuple[str, str, str]] = []   # (type, target, rid)
         rel_n = itertools.count(1)
-        if chart is not None:
+        if charts:
             drawing = self._unused("xl/drawings/drawing{}.xml")
-            chart_part = self._unused("xl/charts/chart{}.xml")
-            self._put(chart_part, chart_xml(chart))
-            self._set_override(chart_part, CT_CHART)
-            self._put(drawing, drawing_xml(chart, "rId1"))
+            rels = []
+            for k, c in enumerate(charts, start=1):
+                chart_part = self._unused("xl/charts/chart{}.xml")
+                self._put(chart_part, chart_xml(c))
+                self._set_override(chart_part, CT_CHART)
+                rels.append(f'<Relationship Id="rId{k}" Type="{RT_CHART}" Target="{_relative(drawing, chart_part)}"/>')
+            self._put(drawing, drawing_xml(charts))
             self._set_override(drawing, CT_DRAWING)
             self._put(_rels_path(drawing), (
                 '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                f'<Relationships xmlns="{NS_PKG_REL}"><Relationship Id="rId1" Type="{RT_CHART}" '
-                f'Target="{_relative(drawing, chart_part)}"/></Relationships>').encode())
+                f'<Relationships xmlns="{NS_PKG_REL}">{"".join(rels)}</Relationships>').encode())
             sheet_rels.append((RT_DRAWING, drawing, f"rId{next(rel_n)}"))
         if table:
             tpart = self._unused("xl/tables/table{}.xml")

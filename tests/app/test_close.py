@@ -209,13 +209,70 @@ def test_charts_and_a_one_page_summary_beside_the_run_log(book, capsys):
 
     assert close(book, "--as-of", "2026-10-31", capsys=capsys)[0] == 0
     status, out, _ = close(book, "--as-of", "2026-11-30", "--loss-rates", "0.3,1.6,3.6,6.6,10.6", capsys=capsys)
-    aging, dso, pdf = map(Path, out["files"])
-    assert aging.parent == Path(out["log"]).parent
-    assert Image.open(aging).size == (800, 420) and Image.open(dso).format == "PNG"
+    aging, provision, dso, pdf = map(Path, out["files"])
+    assert aging.parent == Path(out["log"]).parent and provision.name == "close-2026-11-provision.png"
+    assert Image.open(aging).size == (800, 420) and Image.open(dso).format == Image.open(provision).format == "PNG"
     pages = PdfReader(pdf).pages
     assert len(pages) == 1
     text = pages[0].extract_text()
     assert "Receivables close 2026-11" in text and "Roll-forward" in text and "800.00" in text
+    assert "Provision by bucket (GBP)" in text and "DSO by period (GBP)" in text
+
+
+def charts_of(book, sheet_name) -> list[dict]:
+    """The native charts drawn on a sheet, read with the hardened parser: title, categories and values ranges."""
+    import posixpath
+    import zipfile
+
+    from addin.workbook.safexml import parse
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+          "p": "http://schemas.openxmlformats.org/package/2006/relationships",
+          "c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
+          "a": "http://schemas.openxmlformats.org/drawingml/2006/main"}
+    with zipfile.ZipFile(book) as z:
+        def rels(part):
+            folder, name = posixpath.split(part)
+            root = parse(z.read(f"{folder}/_rels/{name}.rels"))
+            return {r.get("Id"): (r.get("Type").rsplit("/", 1)[1], posixpath.normpath(posixpath.join(folder, r.get("Target"))))
+                    for r in root.findall("p:Relationship", ns)}
+        wb = parse(z.read("xl/workbook.xml"))
+        rid = next(s.get(f"{{{ns['r']}}}id") for s in wb.iterfind("m:sheets/m:sheet", ns) if s.get("name") == sheet_name)
+        sheet = rels("xl/workbook.xml")[rid][1]
+        (drawing,) = [t for typ, t in rels(sheet).values() if typ == "drawing"]
+        out = []
+        for rid, (typ, part) in sorted(rels(drawing).items()):
+            root = parse(z.read(part))
+            out.append({"title": "".join(root.find("c:chart/c:title", ns).itertext()),
+                        "categories": root.findtext(".//c:ser/c:cat//c:f", namespaces=ns),
+                        "values": root.findtext(".//c:ser/c:val//c:f", namespaces=ns)})
+        return out
+
+
+def cells(rows, ref):
+    """The values of a one-column range ('Close Summary'!$B$14:$B$18) from a sheet's rows (row 1 first)."""
+    import re
+
+    col, top, _, bottom = re.fullmatch(r"'?[^!]*'?!\$([A-Z]+)\$(\d+):\$([A-Z]+)\$(\d+)", ref).groups()
+    return [rows[r - 1][ord(col) - ord("A")] for r in range(int(top), int(bottom) + 1)]
+
+
+def test_the_summary_has_native_charts_of_aging_provision_and_the_dso_trend(book, capsys):
+    assert close(book, "--as-of", "2026-10-31", capsys=capsys)[0] == 0
+    status, out, _ = close(book, "--as-of", "2026-11-30", "--loss-rates", "0.3,1.6,3.6,6.6,10.6", capsys=capsys)
+    rows = sheet(book, "Close Summary")
+    aging, provision, dso = charts_of(book, "Close Summary")
+    buckets = ["Current", "1-30", "31-60", "61-90", "91+"]
+    assert aging["title"] == "Receivables by age at 2026-11-30 (GBP)"
+    assert cells(rows, aging["categories"]) == buckets and aging["values"].startswith("'Close Summary'!$B$")
+    assert cells(rows, aging["values"]) == [float(out["aging"][b]) for b in buckets]
+    assert provision["title"] == "Provision by bucket at 2026-11-30 (GBP)" and provision["categories"] == aging["categories"]
+    assert cells(rows, provision["values"]) == [float(out["provision"]["by_bucket"][b]) for b in buckets]
+    assert dso["title"] == "DSO by period (GBP)" and cells(rows, dso["categories"]) == ["2026-10", "2026-11"]
+    assert cells(rows, dso["values"])[-1] == float(out["dso"])
+    assert charts_of(book, "Close Periods")[0]["title"] == "DSO by period (GBP)"   # the ledger keeps its own
+    check_package(book)
 
 
 def test_without_loss_rates_they_are_derived_from_the_kept_closes(book, capsys):

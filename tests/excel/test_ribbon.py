@@ -90,6 +90,15 @@ def test_month_end_close_writes_the_pack_on_the_open_book(book):
     click(book, "arClose")
     assert said(book).startswith("Closed the period as of ")
     assert {"Close Summary", "Close Periods", "What Changed"} <= {s.name for s in book.sheets}
+    summary = book.sheets["Close Summary"]
+    labels = [row[0] for row in summary.grid()]
+    aging, provision, dso = (c.source for c in summary.charts)
+    first = labels.index("Current") + 1
+    assert aging == f"$A${first}:$B${first + 4}"
+    # the bucket labels, then the loss allowances further down: two areas
+    assert provision == (f"$A${first}:$A${first + 4},$B${labels.index('Loss allowance Current') + 1}:"
+                         f"$B${labels.index('Loss allowance 91+') + 1}")
+    assert dso.startswith(f"$A${labels.index('DSO by period (days)') + 2}:$B$")
 
 
 def test_set_up_adds_what_is_missing(tmp_path):

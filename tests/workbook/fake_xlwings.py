@@ -80,7 +80,7 @@ class Chart:
         self.sheet, self.where, self.chart_type, self.source = sheet, where, None, None
 
     def set_source_data(self, source):
-        self.source = source.address
+        self.source = source if isinstance(source, str) else source.address
 
     def delete(self):
         self.sheet.charts.remove(self)
@@ -205,6 +205,8 @@ class Sheet:
             self.cells_[(r, c)] = v
 
     def range(self, cell1, cell2=None):
+        if isinstance(cell1, str) and "," in cell1:   # a union of areas: only its address (a chart's source)
+            return ",".join(Range(self, a).address for a in cell1.split(","))
         return Range(self, cell1, cell2)
 
     def __getitem__(self, ref):
