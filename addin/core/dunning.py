@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from operator import attrgetter
 
+import numpy as np
 import pandas as pd
 
 from .model import Level
@@ -188,11 +189,11 @@ def decide(aged: pd.DataFrame, ladder: list[Level], settings: Settings, as_of: d
                 overdue_minor=("overdue_minor", "sum"), max_days=("elig_days", "max"),
                 credit_minor=("credit_minor", "sum"), disputed_minor=("disputed_minor", "sum"),
                 held_minor=("held_minor", "sum"), hold_until=("hold_until", "max"))
-    oldest_idx = items.loc[items["elig_days"].notna()].groupby(keys, observed=True)["elig_days"].idxmax()
-    oldest = items.loc[oldest_idx.to_numpy(), [*keys, "document", "due_date", "row"]].set_index(keys)
-    agg = agg.join(oldest.rename(columns={"document": "oldest_document", "due_date": "oldest_due",
-                                          "row": "oldest_row"}))
     agg = agg.reset_index()
+    oldest = _oldest_items(items, g.ngroup().to_numpy(), len(agg))
+    found = oldest >= 0
+    for column, source in (("oldest_document", "document"), ("oldest_due", "due_date"), ("oldest_row", "row")):
+        agg[column] = items[source].iloc[oldest[found]].set_axis(agg.index[found]).reindex(agg.index)
 
     dnc, customer_hold = _customer_flags(customers, cutoff)
     rows = []
@@ -203,6 +204,21 @@ def decide(aged: pd.DataFrame, ladder: list[Level], settings: Settings, as_of: d
     names = [f.name for f in fields(Decision)]
     decisions = pd.DataFrame(map(attrgetter(*names), rows), columns=names)  # astuple would deep-copy each
     return pd.concat([agg.reset_index(drop=True), decisions], axis=1)
+
+
+def _oldest_items(items: pd.DataFrame, group: np.ndarray, groups: int) -> np.ndarray:
+    """Per group, the position of its first eligible item with the most days past due (-1: none).
+
+    The same item as pandas' groupby idxmax, found by one stable sort instead of a filtered copy of
+    every item (a million of them, a second each way).
+    """
+    days = items["elig_days"].to_numpy(dtype="float64", na_value=np.nan)
+    eligible = np.flatnonzero(~np.isnan(days))
+    order = eligible[np.lexsort((-days[eligible], group[eligible]))]
+    first = np.unique(group[order], return_index=True)
+    out = np.full(groups, -1, dtype=np.int64)
+    out[first[0]] = order[first[1]]
+    return out
 
 
 def _customer_flags(customers: pd.DataFrame | None, cutoff: pd.Timestamp) -> tuple[dict, dict]:
