@@ -141,8 +141,8 @@ def summary_text(a: Assessment) -> str:
     """The bucket table a clerk reads in a terminal."""
     t = a.totals
     cur = list(t.index)
-    lines = [f"Receivables aged as of {a.as_of.isoformat()} ({len(a.aged)} open items, "
-             f"{a.decisions['customer_key'].nunique()} customers)", ""]
+    lines = [f"Receivables aged as of {a.as_of.isoformat()} ({len(a.aged):,} open items, "
+             f"{a.decisions['customer_key'].nunique():,} customers)", ""]
     head = f"{'Bucket':<12}" + "".join(f"{c:>18}" for c in cur)
     lines += [head, "-" * len(head)]
     for b in t.columns:
@@ -150,13 +150,13 @@ def summary_text(a: Assessment) -> str:
             lines.append("-" * len(head))
         lines.append(f"{b:<12}" + "".join(f"{from_minor(int(t.at[c, b]), c):>18,}" for c in cur))
     counts = action_counts(a.decisions)
-    lines += ["", "To contact: {}   To review: {}   On hold: {}   Handed over: {}".format(
+    lines += ["", "To contact: {:,}   To review: {:,}   On hold: {:,}   Handed over: {:,}".format(
         *(counts[k] for k in (CONTACT, REVIEW, HOLD, HANDED_OVER)))]
     if a.later_events:
-        lines.append(f"Counted {a.later_events} History event(s) logged after the as-of date "
+        lines.append(f"Counted {a.later_events:,} History event(s) logged after the as-of date "
                      f"{a.as_of.isoformat()} (promises, disputes, cease requests, payments): they happened")
     if a.problems:
-        lines.append(f"{len(a.problems)} input problem(s), each naming its cell (the Errors sheet lists them)")
+        lines.append(f"{len(a.problems):,} input problem(s), each naming its cell (the Errors sheet lists them)")
     return "\n".join(lines)
 
 
