@@ -2,7 +2,9 @@
 
 ``handler.refuse`` holds recipients answered with 550; ``handler.drop_on``
 holds the 1-based DATA count at which the server drops the connection
-without accepting the message (once each). ``handler.hold_after = k``: once
+without accepting the message (once each); ``handler.take_then_drop_on``
+the same, but the server keeps the message first: it has it, the sender
+never hears so. ``handler.hold_after = k``: once
 k messages are accepted, the next MAIL FROM sets ``handler.held`` and waits
 for ``handler.release`` - the sender has then journalled message k and not
 yet sent k + 1, the moment a kill test needs. ``handler.delay`` slows every
@@ -55,6 +57,7 @@ class Recorder:
         self.messages = []  # (mail_from, rcpt_tos, EmailMessage)
         self.refuse: set[str] = set()
         self.drop_on: set[int] = set()
+        self.take_then_drop_on: set[int] = set()
         self.data_count = 0
         self.hold_after: int | None = None
         self.held, self.release = threading.Event(), threading.Event()
@@ -83,6 +86,9 @@ class Recorder:
             return "421 4.3.0 going away"
         msg = BytesParser(policy=policy.default).parsebytes(envelope.content)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
+        if self.data_count in self.take_then_drop_on:
+            self.take_then_drop_on.discard(self.data_count)
+            server.transport.close()  # taken, and the connection dropped before the 250 reaches the sender
         return "250 Message accepted for delivery"
 
     def ids(self):
