@@ -128,8 +128,8 @@ class SmtpConfig:
 class SendReport:
     """What happened to each message.
 
-    ``sent``: accepted by the server and journalled - all but the last when
-    the journal could not be written (``error`` says so); History gets a
+    ``sent``: accepted by the server and journalled - but for the last when
+    its acceptance could not be written (``error`` says so); History gets a
     "sent" row for each. ``pending``: not attempted or cut off; a re-run
     sends them. ``uncertain``: may have reached the server (DATA began, no
     answer came), now or in an earlier run; not sent again unless resent.
