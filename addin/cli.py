@@ -79,6 +79,8 @@ def _print_send(book: Path, result) -> int:
     r = result.report
     if result.recovered:
         print(f"Recorded {result.recovered} message(s) an interrupted send had already delivered.")
+    if result.confirmed:
+        print(f"Recorded as sent on your word, not sent again: {', '.join(result.confirmed)}.")
     for w in result.withdrawn:
         print(f"Withdrawn, not sent: {w.customer} ({w.currency}, level {w.level}): {w.reason}")
     for h in result.held:
@@ -95,13 +97,23 @@ def _print_send(book: Path, result) -> int:
             print(f"  failed {mid}: {reason}")
         if r.error:
             print(f"The batch stopped early: {r.error}. Run `arcollect send` again for the rest.")
-    failed = r is not None and (r.failed or r.error)
+    for u in result.uncertain:
+        print(f"Uncertain, not sent again: {u.reason}.")
+    failed = r is not None and (r.failed or r.error) or result.uncertain
     return max(_report(book, result.problems), EXIT_PROBLEMS if failed else EXIT_OK)
 
 
 def cmd_send(args) -> int:
     return _print_send(args.book, actions.send(args.book, approve_all=args.approve_all, now=_now(),
-                                               today=date.today()))
+                                               today=date.today(), resend_uncertain=args.resend_uncertain or (),
+                                               mark_uncertain_sent=args.mark_uncertain_sent or ()))
+
+
+def _message_id(text: str) -> str:
+    if "@" not in text and text != actions.ALL_UNCERTAIN:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a Message-ID like <C001.GBP.L2@example.com> "
+                                         f"(put BOOK first: arcollect send BOOK --resend-uncertain)")
+    return text
 
 
 def cmd_log(args) -> int:
@@ -233,6 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Send the drafts whose Actions row is approved; log each to History.")
     snd.add_argument("book", type=Path)
     snd.add_argument("--approve-all", action="store_true", help="approve every pending draft (batch use)")
+    for flag, what in (("--resend-uncertain", "send again, having found it did not arrive"),
+                       ("--mark-uncertain-sent", "record as sent without sending, having found it arrived")):
+        snd.add_argument(flag, nargs="?", const=actions.ALL_UNCERTAIN, action="append", type=_message_id,
+                         metavar="MESSAGE-ID",
+                         help=f"a message held as uncertain (its send was stopped while the server was taking "
+                              f"it): {what}; without MESSAGE-ID every uncertain one; may be repeated")
     snd.set_defaults(func=cmd_send)
     lg = command("log", help="record a call or any contact in History",
                         description="Append one contact or event to the History sheet.")

@@ -7,7 +7,10 @@ named by its kind and seed), spread over worker threads, each with its own
 prepared books and its own SMTP server on loopback. Prints one line per
 failing trial and a summary per kind; writes every trial to
 bench/out/campaign_crash.json. Failing trials keep their folder under
-bench/out/crash/ for inspection.
+bench/out/crash/ for inspection. For ``send`` the summary counts the messages
+a re-run held as uncertain, how the clerk (the trial) resolved them - marked
+sent when the loopback mailbox had them, resent when not - and the messages
+the server got twice (which must be 0).
 """
 from __future__ import annotations
 
@@ -60,6 +63,11 @@ def main() -> None:
         s["failed"] += bool(t.failures)
         s[f"aimed {t.moment}"] += 1
         s[f"landed {t.phase}"] += 1
+        if t.kind == "send":
+            s["uncertain found"] += t.uncertain
+            s["marked sent (in the mailbox)"] += t.marked
+            s["resent (not in the mailbox)"] += t.resent
+            s["doubled"] += t.doubled
     print(f"\n{len(results)} trials in {time.monotonic() - started:.0f} s")
     for kind in kinds:
         print(f"{kind:5} " + ", ".join(f"{k}: {v}" for k, v in summary[kind].items()))

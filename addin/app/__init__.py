@@ -9,7 +9,7 @@ from .draft import outbox_folder
 from .errors import UsageError
 from .log import OUTCOMES, log_contact
 from .refresh import RunResult, refresh, run
-from .send import SendResult, send
+from .send import ALL_UNCERTAIN, SendResult, send
 
-__all__ = ["Assessment", "OUTCOMES", "RunResult", "SendResult", "UsageError", "age_report", "assess",
+__all__ = ["ALL_UNCERTAIN", "Assessment", "OUTCOMES", "RunResult", "SendResult", "UsageError", "age_report", "assess",
            "log_contact", "outbox_folder", "refresh", "run", "send", "summary_text"]

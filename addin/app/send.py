@@ -9,10 +9,16 @@ goes only 08:00-21:00 at the customer's local time: outside it (or with no
 known time zone) the draft is held, still pending, and the result says when it
 may go.
 
-Exactly once: each message the server accepts is journalled on disk at once
-(``mail/journal``); journalled ids count as sent, and every save of the book
-copies journal records History lacks into "sent" rows — so a kill, a crash or
-a book held open in Excel between two messages never sends one twice.
+Exactly once: each message's intent and each acceptance are journalled on
+disk at once (``mail/journal``); journalled ids count as sent, and every save
+of the book copies journal records History lacks into "sent" rows — so a
+kill, a crash or a book held open in Excel between two messages never sends
+one twice. A message whose send was stopped while the server was taking it
+is *uncertain*: it is held, not sent again, and reported in words naming the
+customer and the message until the clerk, having checked the Sent folder or
+the server's log, either has it sent again (``resend_uncertain``) or records
+it as sent (``mark_uncertain_sent``: a "sent" row whose outcome says the
+clerk confirmed it).
 """
 from __future__ import annotations
 
@@ -26,7 +32,7 @@ from ..core.dunning import CONTACT
 from ..core.model import HistoryEntry, Problem, quote
 from ..core.money import format_plain, to_minor
 from ..documents.hours import local_time, regf_not_now, window_opens
-from ..mail.journal import JournalEntry, SendJournal
+from ..mail.journal import CONFIRMED, JournalEntry, SendJournal
 from ..mail.outbox import read_draft
 from ..mail.smtp import SendReport, SmtpConfig, SmtpConfigError, send_batch
 from ..workbook.history import append_history, logged_message_ids, stamp
@@ -35,6 +41,7 @@ from .assess import assess_book
 from .close_documents import STATEMENT, THANK_YOU
 from .communications import barred_accounts, build_communications
 from .draft import outbox_folder
+from .errors import UsageError
 from .ids import run_id
 from .session import workbook
 
@@ -60,6 +67,21 @@ class Held:
     not_before: datetime | None  # when the window opens (UTC); None while the time zone is unknown
 
 
+ALL_UNCERTAIN = "all"  # in resend_uncertain / mark_uncertain_sent: every uncertain message
+
+
+@dataclass(frozen=True)
+class Uncertain:
+    """A message that may already have gone: the send was stopped while the mail server was taking it."""
+
+    customer: str
+    currency: str
+    level: int
+    message_id: str
+    since: datetime  # when its sending began (UTC)
+    reason: str  # what happened and what the clerk can do, in the clerk's words
+
+
 @dataclass
 class SendResult:
     report: SendReport | None
@@ -69,24 +91,64 @@ class SendResult:
     withdrawn: list[Withdrawn] = field(default_factory=list)
     recovered: int = 0  # messages journalled by an earlier send that History now records
     held: list[Held] = field(default_factory=list)  # still pending: sent by a later send
+    uncertain: list[Uncertain] = field(default_factory=list)  # held until the clerk says what happened
+    confirmed: list[str] = field(default_factory=list)  # uncertain ids the clerk recorded as sent, now
 
 
 def journal_entries(book: Book, outbox: Path, now: datetime, user: str) -> list[HistoryEntry]:
     """History "sent" rows for the messages the journal holds and History does not (after a kill)."""
     journal = SendJournal.beside(outbox)
     logged = logged_message_ids(book.history, "sent")
-    return [_sent_row(e, e.sent_at, user) for e in journal.unlogged(logged)]
+    return [_sent_row(e, user) for e in journal.unlogged(logged)]
 
 
-def _sent_row(e: JournalEntry, when: datetime, user: str) -> HistoryEntry:
+def _sent_row(e: JournalEntry, user: str) -> HistoryEntry:
     k = e.key
     level = k.get("level")
-    return HistoryEntry(timestamp=stamp(when), run_id=str(k.get("run_id", "")), customer_id=str(k.get("customer_id", "")),
+    outcome = ", ".join(e.recipients)
+    if e.state == CONFIRMED:
+        outcome = (f"confirmed as sent by the clerk after an interrupted send (not sent again)"
+                   + (f"; to {outcome}" if outcome else ""))
+    return HistoryEntry(timestamp=stamp(e.sent_at), run_id=str(k.get("run_id", "")),
+                        customer_id=str(k.get("customer_id", "")),
                         customer=str(k.get("customer", "")), currency=str(k.get("currency", "")),
                         invoices=str(k.get("invoices", "")), level=int(level) if level is not None else None,
                         channel="email", template=str(k.get("template", "")), action="sent",
-                        outcome=", ".join(e.recipients), user=user, document=str(k.get("document", "")),
+                        outcome=outcome, user=user, document=str(k.get("document", "")),
                         message_id=e.message_id)
+
+
+def _uncertain(e: JournalEntry, book: str) -> Uncertain:
+    k = e.key
+    level = int(k.get("level") or 0)
+    customer, currency = str(k.get("customer") or k.get("customer_id") or "a customer"), str(k.get("currency", ""))
+    what = f"the level {level} reminder" + (f" in {currency}" if currency else "")
+    mid = e.message_id
+    return Uncertain(customer, currency, level, mid, e.sent_at,
+                     f"{customer}: {what} of {e.sent_at:%Y-%m-%d} may already have gone — send was stopped at "
+                     f"{e.sent_at:%H:%M} UTC while the mail server was taking it. Check your Sent folder or the "
+                     f"mail server's log for {mid}, then run `arcollect send {book} --resend-uncertain '{mid}'` "
+                     f"to send it again, or `arcollect send {book} --mark-uncertain-sent '{mid}'` to record it "
+                     f"as sent")
+
+
+def message_id(text: str) -> str:
+    """A Message-ID as the clerk may type it (with or without its angle brackets) as it is journalled."""
+    text = text.strip()
+    return text if text.startswith("<") else f"<{text}>"
+
+
+def _chosen(asked, open_: dict[str, JournalEntry], option: str) -> set[str]:
+    """The uncertain ids ``asked`` names (ALL_UNCERTAIN: every one); naming any other id is a usage error."""
+    asked = set(asked or ())
+    if ALL_UNCERTAIN in asked:
+        return set(open_)
+    ids = {message_id(m) for m in asked}
+    unknown = sorted(ids - set(open_))
+    if unknown:
+        held = f"the uncertain ones are {', '.join(sorted(open_))}" if open_ else "no message is uncertain"
+        raise UsageError(f"{option} {', '.join(unknown)}: not a message held as uncertain ({held}); nothing was sent")
+    return ids
 
 
 def _drafts_to_send(book: Book, done: set[str]) -> pd.DataFrame:
@@ -138,34 +200,62 @@ def _outside_hours(r, zone: str, now: datetime) -> Held | None:
 
 
 def send(path, *, approve_all: bool = False, now: datetime, today: date | None = None, environ=None,
-         user: str = "") -> SendResult:
-    """Decide again, withdraw what no longer applies, send the rest once each; log every outcome."""
+         user: str = "", resend_uncertain=(), mark_uncertain_sent=()) -> SendResult:
+    """Decide again, withdraw what no longer applies, send the rest once each; log every outcome.
+
+    ``resend_uncertain`` / ``mark_uncertain_sent``: Message-IDs of uncertain
+    messages (or ``ALL_UNCERTAIN``) to send again / to record as sent without
+    sending; any other uncertain message is held and reported.
+    """
     port = workbook(path)
     path = port.path
     with port.writing() as pkg:
         book = port.read()
-        result = _send(book, path, approve_all, now, today or now.date(), environ, user or book.settings.user)
+        result = _send(book, path, approve_all, now, today or now.date(), environ, user or book.settings.user,
+                       resend_uncertain, mark_uncertain_sent)
         if result.entries:
             append_history(pkg, result.entries)
             pkg.save()
         return result
 
 
-def _send(book: Book, path: Path, approve_all: bool, now: datetime, today: date, environ, user: str) -> SendResult:
+def _send(book: Book, path: Path, approve_all: bool, now: datetime, today: date, environ, user: str,
+          resend_uncertain, mark_uncertain_sent) -> SendResult:
     outbox = outbox_folder(path, book.settings)
     journal = SendJournal.beside(outbox)
     recovered = journal_entries(book, outbox, now, user)
-    withdrawn_ids = logged_message_ids(book.history, "withdrawn")
-    done = logged_message_ids(book.history, "sent") | withdrawn_ids | journal.sent_ids()
-    drafts = _drafts_to_send(book, done)
+    closed = logged_message_ids(book.history, "sent") | logged_message_ids(book.history, "withdrawn")
+    open_ = {e.message_id: e for e in journal.uncertain() if e.message_id not in closed}
+    resend = _chosen(resend_uncertain, open_, "--resend-uncertain")
+    mark = _chosen(mark_uncertain_sent, open_, "--mark-uncertain-sent")
+    if resend & mark:
+        raise UsageError(f"{', '.join(sorted(resend & mark))}: either send it again or record it as sent, not both; "
+                         f"nothing was sent")
     result = SendResult(None, list(recovered), 0, [], recovered=len(recovered))
+    for mid in sorted(mark):
+        e = open_[mid]
+        result.entries.append(_sent_row(journal.record(mid, e.recipients, now, e.key, CONFIRMED), user))
+        result.confirmed.append(mid)
+    held = set(open_) - resend - mark
+    _send_drafts(book, journal, result, approve_all, now, today, environ, user, closed | held, resend)
+    closed |= {e.message_id for e in result.entries if e.action in ("sent", "withdrawn")}
+    result.uncertain = [_uncertain(e, path.name) for e in journal.uncertain() if e.message_id not in closed]
+    return result
+
+
+def _send_drafts(book: Book, journal: SendJournal, result: SendResult, approve_all: bool, now: datetime,
+                 today: date, environ, user: str, closed: set[str], resend: set[str]) -> None:
+    """Send the approved drafts that still apply (not ``closed``, not journalled as sent) into ``result``."""
+    outbox = journal.path.parent
+    done = closed | journal.sent_ids()
+    drafts = _drafts_to_send(book, done)
     if drafts.empty:
-        return result
+        return
     approved = [r for r in drafts.itertuples(index=False)
                 if approve_all or book.approvals.get((r.customer_key, r.currency, _level(r)))]
     result.not_approved = len(drafts) - len(approved)
     if not approved:
-        return result
+        return
     # Decide again on the book as it is now, the pending drafts themselves not counting as contacts.
     pending = set(drafts["message_id"])
     book.history = book.history.loc[~book.history["message_id"].isin(pending)]
@@ -216,13 +306,14 @@ def _send(book: Book, path: Path, approve_all: bool, now: datetime, today: date,
                     raise SmtpConfigError("no sender address: set 'From' in Settings or ARCOLLECT_FROM; "
                                           "nothing was sent")
                 m["From"] = config.sender
-        result.report = send_batch(batch, config, journal, now=now, already_sent=done)
-        accepted = {mid for mid, _ in result.report.sent}
-        result.entries += [_sent_row(e, e.sent_at, user) for e in journal.entries() if e.message_id in accepted]
+        result.report = send_batch(batch, config, journal, now=now, already_sent=done, resend=resend)
         keys = {str(m["Message-ID"]).strip(): k for k, m in batch}
+        # from the report, not the journal: a message accepted when its acceptance could not be journalled
+        # still gets its row (its intent would otherwise hold it as uncertain)
+        result.entries += [_sent_row(JournalEntry(mid, now, tuple(rcpts), keys[mid]), user)
+                           for mid, rcpts in result.report.sent]
         result.entries += [HistoryEntry(timestamp=stamp(now), run_id=rid, customer_id=keys[mid]["customer_id"],
                                         customer=keys[mid]["customer"], currency=keys[mid]["currency"],
                                         level=keys[mid]["level"], channel="email", action="failed",
                                         outcome=reason, user=user, document=keys[mid]["document"], message_id=mid)
                            for mid, reason in result.report.failed if mid in keys]
-    return result

@@ -66,6 +66,7 @@ def send_approved(port, *, today, now, **_) -> Done:
         if r.report.error:
             text += f"\nThe batch stopped early: {r.report.error}. Click Send approved again for the rest."
     text += "".join(f"\nWithdrawn: {w.customer} ({w.currency}, level {w.level}): {w.reason}" for w in r.withdrawn)
+    text += "".join(f"\nUncertain, not sent again: {u.reason}." for u in r.uncertain)
     return Done(text + _problems(len(r.problems)), len(r.problems))
 
 

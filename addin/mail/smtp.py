@@ -16,15 +16,21 @@ the moment of sending (the caller's ``now``); the draft is not changed.
 Exactly once: every message has a stable Message-ID from its communication's
 identity. ``send_batch`` skips ids in ``already_sent`` (from History), ids in
 the send journal (accepted by an earlier run whose History was never saved)
-and ids repeated within the batch; each message the server accepts is
+and ids repeated within the batch. Before each message goes on the wire its
+intent is journalled and fsynced; each message the server accepts is
 journalled and fsynced before the next is attempted (see ``journal``). A
-per-message refusal (550 recipient, data error) is recorded and the batch
-goes on; a dropped connection or a journal that cannot be written stops the
-batch and leaves the current and remaining messages *pending* for a re-run.
-(If the connection drops or the process dies after the server received the
-whole message but before its reply was journalled, that one message may
-arrive twice on re-run: SMTP cannot tell us otherwise. Its Message-ID is the
-same, so mail clients de-duplicate.)
+per-message refusal (550 recipient, data error) is journalled as unsent and
+recorded, and the batch goes on; a 421, a dropped connection or a journal
+that cannot be written stops the batch and leaves the remaining messages
+*pending* for a re-run.
+
+SMTP cannot close one gap: when the connection drops (or the process dies)
+after the server received the whole message but before its reply was
+journalled, the server may have it. Such a message - DATA begun, no answer
+journalled - is *uncertain*: it is reported, and no later batch sends it
+unless the caller passes its id in ``resend`` (the clerk found it was not
+delivered). A connection that drops before DATA began leaves the message
+unsent, and pending.
 
 The password is never stored in the workbook, never shown: it comes from
 ``ARCOLLECT_SMTP_PASSWORD`` or else the keyring (service "arcollect", the
@@ -49,7 +55,7 @@ from typing import Callable, Collection, Iterable, Mapping
 
 from addin.core.settings import Settings
 
-from .journal import JournalEntry, SendJournal, utc
+from .journal import SENDING, UNSENT, JournalEntry, SendJournal, utc
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +128,11 @@ class SmtpConfig:
 class SendReport:
     """What happened to each message.
 
-    ``sent``: accepted by the server and journalled - all but the last when
-    the journal could not be written (``error`` says so); History gets a
+    ``sent``: accepted by the server and journalled - but for the last when
+    its acceptance could not be written (``error`` says so); History gets a
     "sent" row for each. ``pending``: not attempted or cut off; a re-run
-    sends them.
+    sends them. ``uncertain``: may have reached the server (DATA began, no
+    answer came), now or in an earlier run; not sent again unless resent.
     """
 
     sent: list[tuple[str, list[str]]] = field(default_factory=list)
@@ -133,6 +140,7 @@ class SendReport:
     skipped_duplicates: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
     refused: list[tuple[str, str, str]] = field(default_factory=list)  # (id, recipient, reason)
+    uncertain: list[str] = field(default_factory=list)
     error: str = ""  # why the batch stopped early ("" if it ran to the end)
 
     @property
@@ -214,22 +222,52 @@ def _stop(report: SendReport, why: str, queue: list, n: int) -> None:
     report.pending = [mid for mid, _, _ in queue[n:]]
 
 
+class _DataWatch:
+    """Whether DATA was begun for the current message: a connection lost before it cannot have delivered."""
+
+    def __init__(self, conn: smtplib.SMTP):
+        self.begun = False
+        data = conn.data
+
+        def watched(msg):
+            self.begun = True
+            return data(msg)
+
+        conn.data = watched
+
+
+def _outcome(exc: Exception, config: SmtpConfig) -> tuple[str, str]:
+    """What a failed ``send_message`` means: ("refused", why) the server said no to this message;
+    ("closed", why) it said no and is closing (421); ("lost", why) no answer came."""
+    if isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421:
+        return "closed", f"server closed the connection: {_reason(exc, config)}"
+    if isinstance(exc, (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException,
+                        smtplib.SMTPNotSupportedError)):
+        return "refused", _reason(exc, config)
+    if isinstance(exc, _DISCONNECT):
+        return "lost", f"connection lost: {_reason(exc, config)}"
+    return "lost", f"connection error: {_reason(exc, config)}"  # any other socket error
+
+
 def send_batch(batch: Iterable[tuple[Mapping, EmailMessage]], config: SmtpConfig, journal: SendJournal,
-               *, now: datetime, already_sent: Collection[str] = frozenset(),
+               *, now: datetime, already_sent: Collection[str] = frozenset(), resend: Collection[str] = frozenset(),
                connect_fn: Callable[[SmtpConfig], smtplib.SMTP] = connect) -> SendReport:
-    """Send each message once over one connection, journalling each acceptance; see the module docstring.
+    """Send each message once over one connection, journalling each intent and acceptance; see the module
+    docstring.
 
     ``batch``: (key, message) pairs; the key (JSON values: customer id,
     currency, level, run date, document...) is journalled with the message so
     that History can be written from the journal alone. ``now`` is the Date
-    on the wire and the journal's timestamp. Raises ``OSError`` or
-    ``JournalError`` if the journal cannot be read or prepared: nothing has
+    on the wire and the journal's timestamp. ``resend``: uncertain ids to send
+    again (otherwise they are held in ``report.uncertain``). Raises ``OSError``
+    or ``JournalError`` if the journal cannot be read or prepared: nothing has
     been sent then.
     """
     report = SendReport()
     when = utc(now)
     date = format_datetime(when)
     seen = set(already_sent) | journal.sent_ids()
+    held = {e.message_id for e in journal.uncertain()} - set(resend)
     queue: list[tuple[str, EmailMessage, Mapping]] = []
     for key, msg in batch:
         mid = str(msg.get("Message-ID", "")).strip()
@@ -239,8 +277,11 @@ def send_batch(batch: Iterable[tuple[Mapping, EmailMessage]], config: SmtpConfig
         if mid in seen:
             report.skipped_duplicates.append(mid)
             continue
-        JournalEntry(mid, when, (), key).line()  # a key that cannot be journalled fails before sending
         seen.add(mid)
+        if mid in held:
+            report.uncertain.append(mid)
+            continue
+        JournalEntry(mid, when, (), key).line()  # a key that cannot be journalled fails before sending
         queue.append((mid, msg, key))
     if not queue:
         return report
@@ -253,6 +294,10 @@ def send_batch(batch: Iterable[tuple[Mapping, EmailMessage]], config: SmtpConfig
         log.warning("%s", report.error)
         return report
 
+    def unwritable(exc: OSError) -> str:
+        return f"the send journal {journal.path} could not be written ({exc}); stopped so that nothing is sent twice"
+
+    watch = _DataWatch(conn)
     try:
         for n, (mid, msg, key) in enumerate(queue):
             out = copy.deepcopy(msg)
@@ -261,28 +306,29 @@ def send_batch(batch: Iterable[tuple[Mapping, EmailMessage]], config: SmtpConfig
             out["Date"] = date
             rcpts = _recipient_list(out)
             try:
-                refused = conn.send_message(out, from_addr=config.sender or None)
-            except smtplib.SMTPRecipientsRefused as exc:
-                report.failed.append((mid, _reason(exc, config)))
-                continue
-            except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError,
-                    smtplib.SMTPNotSupportedError) as exc:
-                if getattr(exc, "smtp_code", 0) == 421:  # server is closing the connection
-                    _stop(report, f"server closed the connection: {_reason(exc, config)}", queue, n)
-                    break
-                report.failed.append((mid, _reason(exc, config)))
-                continue
-            except _DISCONNECT as exc:
-                _stop(report, f"connection lost: {_reason(exc, config)}", queue, n)
+                journal.record(mid, rcpts, when, key, SENDING)
+            except OSError as exc:  # nothing of this message is on the wire yet
+                _stop(report, unwritable(exc), queue, n)
                 break
-            except smtplib.SMTPResponseException as exc:
-                if exc.smtp_code == 421:
-                    _stop(report, f"server closed the connection: {_reason(exc, config)}", queue, n)
+            watch.begun = False
+            try:
+                refused = conn.send_message(out, from_addr=config.sender or None)
+            except (smtplib.SMTPException, OSError) as exc:
+                kind, why = _outcome(exc, config)
+                if kind == "lost" and watch.begun:  # the server may have it: hold it for the clerk
+                    report.uncertain.append(mid)
+                    _stop(report, why, queue, n + 1)
                     break
-                report.failed.append((mid, _reason(exc, config)))
-                continue
-            except OSError as exc:  # any other socket error: stop, keep the rest pending
-                _stop(report, f"connection error: {_reason(exc, config)}", queue, n)
+                try:
+                    journal.record(mid, rcpts, when, key, UNSENT)
+                except OSError as exc:  # its intent stays open: the next send holds it as uncertain
+                    _stop(report, unwritable(exc), queue, n + 1)
+                    report.uncertain.append(mid)
+                    break
+                if kind == "refused":
+                    report.failed.append((mid, why))
+                    continue
+                _stop(report, why, queue, n)
                 break
             accepted = [r for r in rcpts if r not in (refused or {})]
             for r, (code, text) in (refused or {}).items():
@@ -292,8 +338,7 @@ def send_batch(batch: Iterable[tuple[Mapping, EmailMessage]], config: SmtpConfig
             try:
                 journal.record(mid, accepted, when, key)
             except OSError as exc:
-                _stop(report, f"the send journal {journal.path} could not be written ({exc}); "
-                              f"stopped so that nothing is sent twice", queue, n + 1)
+                _stop(report, unwritable(exc), queue, n + 1)
                 break
     finally:
         try:
@@ -304,5 +349,6 @@ def send_batch(batch: Iterable[tuple[Mapping, EmailMessage]], config: SmtpConfig
             except OSError:
                 pass
     if report.error:
-        log.warning("%s; %d message(s) left pending", report.error, len(report.pending))
+        log.warning("%s; %d message(s) left pending, %d uncertain", report.error, len(report.pending),
+                    len(report.uncertain))
     return report

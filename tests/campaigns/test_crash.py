@@ -3,20 +3,27 @@
 Each trial copies a prepared book, starts the real CLI on it in its own
 process (own temp folder) and kills it with SIGKILL at a seeded random
 moment: anywhere in the command's measured duration, while it drafts (k of
-the drafts written), while it sends (k messages accepted), or while it saves
-(within 10 ms of the book's temporary file appearing) - a save lasts
-milliseconds, so kills at random times alone would seldom land in it. Then it
-checks what is on disk: the book
+the drafts written), while it sends (within 10 ms of the server accepting
+k messages), the instant the server has accepted message k and its reply
+has not reached arcollect (the server holds the 250 until the kill), or
+while it saves (within 10 ms of the book's temporary file appearing) - a
+save lasts milliseconds, so kills at random times alone would seldom land
+in it. Then it checks what is on disk: the book
 is the old bytes or a valid workbook; a re-run is not blocked by a lock and
 completes; afterwards nothing is left beside the book, in its outbox or in
 the temp folder, no process outlives the killed one, no History row written
 before is lost or changed, nothing is drafted or sent twice, and for ``send``
 the loopback SMTP server and History agree that every message went exactly
-once. ``bench/campaign_crash.py`` runs the same trials by the hundred.
+once. A ``send`` re-run holds a message the kill left uncertain (the server
+may have it) and says so; the trial then acts as the clerk: it looks in the
+server's mailbox, as a clerk looks in the Sent folder, and runs ``send
+--mark-uncertain-sent ID`` when the message is there, ``--resend-uncertain
+ID`` when not. ``bench/campaign_crash.py`` runs the same trials by the hundred.
 """
 from __future__ import annotations
 
 import random
+import re
 import shutil
 import signal
 import time
@@ -35,7 +42,7 @@ from tests.files.workload import (BOOK, SmtpServer, book_problems, command, doub
 KINDS = ("run", "send", "log", "init")
 INIT_SHEETS = ("Settings", "Policy", "Customers", "History", "Plans")
 SMTP_DELAY = 0.15       # seconds the server takes per message: a send batch lasts long enough to be hit
-MOMENTS = {"run": ("anywhere", "drafting", "saving"), "send": ("anywhere", "sending", "saving"),
+MOMENTS = {"run": ("anywhere", "drafting", "saving"), "send": ("anywhere", "sending", "accepted", "saving"),
            "log": ("anywhere", "saving"), "init": ("anywhere", "saving")}
 
 
@@ -54,6 +61,10 @@ class Trial:
     delay: float             # for "anywhere": seconds after the start
     killed: bool = False
     phase: str = ""          # where it landed: before save, during save, after save, completed
+    uncertain: int = 0       # send: messages the re-run held as uncertain
+    marked: int = 0          # ... of which the clerk found in the mailbox and marked sent
+    resent: int = 0          # ... and which were not there, so sent again
+    doubled: int = 0         # send: messages the server got more than once
     failures: list[str] = field(default_factory=list)
 
 
@@ -119,11 +130,20 @@ class CrashCampaign:
         book, tmp = folder / BOOK, folder / "tmp"
         old, before = book.read_bytes(), (history(book) if kind != "init" else [])
         receivables = _receivables(book)
-        self.server.handler.messages.clear()
+        handler = self.server.handler
+        handler.messages.clear()
         env = environment(tmp, self.server.port)
+        k = rng.randint(1, len(self.expected))
+        handler.hold_reply = k if moment == "accepted" else None
+        handler.reply_held.clear()
+        handler.release.clear()
         started = time.monotonic()
         proc = start(commands(book)[kind], env)
-        t.killed = self._kill_when(proc, moment, t.delay, book, rng)
+        try:
+            t.killed = self._kill_when(proc, moment, t.delay, book, rng, k)
+        finally:
+            handler.hold_reply = None
+            handler.release.set()
         _out, err = proc.communicate(timeout=60)
         if not t.killed:         # a full run, timed: "anywhere" aims within the shortest seen
             self.duration[kind] = min(self.duration.get(kind, 1e9), time.monotonic() - started)
@@ -139,25 +159,29 @@ class CrashCampaign:
         if again.returncode not in (0, 1):
             t.failures.append(f"re-run failed ({again.returncode}): {again.stderr.strip()[-300:]}")
         else:
+            if kind == "send":
+                t.failures += self._as_the_clerk(t, book, again.stdout, env)
+                t.doubled = sum(n > 1 for n in self.server.delivered().values())
             t.failures += self._after(kind, book, before, receivables)
         t.failures += left_behind(book, tmp)
         if not t.failures:
             shutil.rmtree(folder)
         return t
 
-    def _kill_when(self, proc, moment: str, delay: float, book: Path, rng: random.Random) -> bool:
+    def _kill_when(self, proc, moment: str, delay: float, book: Path, rng: random.Random, k: int) -> bool:
         """SIGKILL ``proc`` at ``moment``; False if it ended first.
 
         anywhere: ``delay`` seconds after the start; saving: within 10 ms of the book's temporary file
-        appearing; drafting: once k drafts are in the outbox; sending: once the server accepted k messages.
+        appearing; drafting: once k drafts are in the outbox; sending: within 10 ms of the server accepting
+        k messages; accepted: while the server, having accepted message k, holds its reply.
         """
-        k = rng.randint(1, len(self.expected))
         outbox = book.parent / "book outbox"
         started, extra = time.monotonic(), rng.uniform(0, 0.01)
         ready = {"anywhere": lambda: time.monotonic() - started >= delay,
                  "saving": lambda: _saving(book),
                  "drafting": lambda: outbox.is_dir() and sum(1 for _ in outbox.glob("*.eml")) >= k,
-                 "sending": lambda: len(self.server.handler.messages) >= k}[moment]
+                 "sending": lambda: len(self.server.handler.messages) >= k,
+                 "accepted": self.server.handler.reply_held.is_set}[moment]
         while proc.poll() is None:
             if ready():
                 if moment != "anywhere":
@@ -168,6 +192,22 @@ class CrashCampaign:
                 return False
             time.sleep(0.001)
         return False
+
+    def _as_the_clerk(self, t: Trial, book: Path, said: str, env: dict) -> list[str]:
+        """Resolve each message the re-run said is uncertain: in the mailbox, mark it sent; else send it again."""
+        held = re.findall(r"--resend-uncertain '(<[^']+>)'", said)
+        t.uncertain = len(held)
+        problems = []
+        for mid in held:
+            found = mid in self.server.delivered()
+            t.marked += found
+            t.resent += not found
+            option = "--mark-uncertain-sent" if found else "--resend-uncertain"
+            done = run(commands(book)["send"] + [option, mid], env | {"ARCOLLECT_LOCK_WAIT": "0"})
+            if done.returncode not in (0, 1) or f"'{mid}'" in done.stdout:
+                problems.append(f"send {option} {mid} failed ({done.returncode}): "
+                                f"{(done.stderr or done.stdout).strip()[-300:]}")
+        return problems
 
     def _after(self, kind: str, book: Path, before: list[dict], receivables: list) -> list[str]:
         """What must hold once the re-run has completed."""

@@ -137,3 +137,24 @@ def test_a_bug_is_one_message_naming_its_log_not_a_traceback(book, monkeypatch, 
 def test_a_button_of_another_version_says_so(book):
     click(book, "arSomethingNew")
     assert "unknown to arcollect" in said(book) and "arcollect addin install" in said(book)
+
+
+def test_send_reports_a_message_left_uncertain_by_an_interrupted_send_and_does_not_send_it(book, tmp_path):
+    from addin.mail.journal import SENDING, SendJournal
+    from addin.mail.outbox import read_outbox
+
+    click(book, "arDraft")
+    outbox = tmp_path / "ar outbox"
+    _, msg = read_outbox(outbox)[0]
+    mid = str(msg["Message-ID"])
+    history = book.sheets["History"].grid()
+    row = next(r for r in history if mid in r)
+    customer = row[history[0].index("Customer")]
+    # what a kill while the server was taking it leaves: the intent, no answer
+    SendJournal.beside(outbox).record(mid, ["ap@example.com"], NOW, {"customer": customer, "currency": "GBP",
+                                                                     "level": 1}, SENDING)
+    click(book, "arSend")
+    text = said(book)
+    assert f"Uncertain, not sent again: {customer}: the level 1 reminder in GBP of " in text
+    assert "may already have gone" in text and f"--mark-uncertain-sent '{mid}'" in text
+    assert not [r for r in book.sheets["History"].grid() if mid in r and r[history[0].index("Action")] == "sent"]

@@ -2,7 +2,12 @@
 
 ``handler.refuse`` holds recipients answered with 550; ``handler.drop_on``
 holds the 1-based DATA count at which the server drops the connection
-without accepting the message (once each). ``handler.hold_after = k``: once
+without accepting the message (once each); ``handler.take_then_drop_on``
+the same, but the server keeps the message first: it has it, the sender
+never hears so. ``handler.hold_reply = k``: once k messages are taken, the
+250 for the k-th waits for ``handler.release`` (``handler.reply_held`` is
+set) - the server has the message and the sender has not heard, the window
+a kill test must hit. ``handler.hold_after = k``: once
 k messages are accepted, the next MAIL FROM sets ``handler.held`` and waits
 for ``handler.release`` - the sender has then journalled message k and not
 yet sent k + 1, the moment a kill test needs. ``handler.delay`` slows every
@@ -55,9 +60,11 @@ class Recorder:
         self.messages = []  # (mail_from, rcpt_tos, EmailMessage)
         self.refuse: set[str] = set()
         self.drop_on: set[int] = set()
+        self.take_then_drop_on: set[int] = set()
         self.data_count = 0
         self.hold_after: int | None = None
-        self.held, self.release = threading.Event(), threading.Event()
+        self.hold_reply: int | None = None
+        self.held, self.release, self.reply_held = threading.Event(), threading.Event(), threading.Event()
         self.delay = 0.0
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
@@ -83,6 +90,12 @@ class Recorder:
             return "421 4.3.0 going away"
         msg = BytesParser(policy=policy.default).parsebytes(envelope.content)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
+        if self.data_count in self.take_then_drop_on:
+            self.take_then_drop_on.discard(self.data_count)
+            server.transport.close()  # taken, and the connection dropped before the 250 reaches the sender
+        if self.hold_reply is not None and len(self.messages) >= self.hold_reply:
+            self.reply_held.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 30)
         return "250 Message accepted for delivery"
 
     def ids(self):

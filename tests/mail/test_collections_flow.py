@@ -79,15 +79,19 @@ def test_draft_approve_send_exactly_once(book, smtp_env, capsys):
     check_package(book)
 
 
-def test_approval_on_the_actions_sheet_and_a_dropped_connection(book, smtp_env, tmp_path):
+def test_a_connection_dropped_during_data_holds_the_message_until_the_clerk_has_it_resent(book, smtp_env, capsys):
     assert main(["run", str(book), "--as-of", "2026-11-30"]) == 1
-    smtp_env.drop_on = {2}
+    smtp_env.drop_on = {2}  # the server drops message 2 during DATA without keeping it
     assert main(["send", str(book), "--approve-all"]) == 1  # the batch stopped early: said, exit 1
     first = len(smtp_env.messages)
     assert first == 1 and len([r for r in history(book) if r[ACTION] == "sent"]) == 1
-    assert main(["send", str(book), "--approve-all"]) == 0
+    assert main(["send", str(book), "--approve-all"]) == 1  # message 3 goes; message 2 is held, and said so
+    out = capsys.readouterr().out
+    assert len(smtp_env.messages) == 2 and "Uncertain, not sent again: " in out and "may already have gone" in out
+    assert main(["send", str(book), "--approve-all", "--resend-uncertain"]) == 0  # not in the mailbox: again
     ids = smtp_env.ids()
     assert len(ids) == 3 and len(set(ids)) == 3  # nothing lost, nothing doubled
+    assert main(["send", str(book), "--approve-all"]) == 0 and "Uncertain" not in capsys.readouterr().out
 
 
 def test_log_a_promise_holds_the_customer_then_a_missed_promise_resumes(book, capsys):

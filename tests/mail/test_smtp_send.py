@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from addin.documents.pdf import letter_pdf
 from addin.documents.render import render
 from addin.documents.sample import sample_communication
-from addin.mail.journal import SendJournal
+from addin.mail.journal import SENDING, SENT, UNSENT, SendJournal
 from addin.mail.message import build_message
 from addin.mail.outbox import read_outbox, write_draft
 from addin.mail.smtp import SmtpConfig, SmtpConfigError, send_batch
@@ -30,8 +30,8 @@ def journal(tmp_path):
     return SendJournal(tmp_path / "sent.jsonl")
 
 
-def send(msgs, cfg, journal, already_sent=frozenset()):
-    return send_batch(keyed(msgs), cfg, journal, now=NOW, already_sent=already_sent)
+def send(msgs, cfg, journal, already_sent=frozenset(), resend=frozenset()):
+    return send_batch(keyed(msgs), cfg, journal, now=NOW, already_sent=already_sent, resend=resend)
 
 
 def test_sent_message_arrives_whole(smtp_server, tmp_path):
@@ -72,9 +72,11 @@ def test_refused_recipient_is_recorded_not_journalled_and_batch_continues(smtp_s
     assert [mid for mid, _ in report.failed] == [ids[1]]
     assert "550" in report.failed[0][1]
     assert not report.pending and not report.error
-    assert [e.message_id for e in journal.entries()] == [ids[0], ids[2], ids[3]]
-    assert journal.entries()[0].key == key_of(msgs[0])
-    assert journal.entries()[0].sent_at == NOW
+    assert [e.message_id for e in journal.accepted()] == [ids[0], ids[2], ids[3]]
+    assert journal.accepted()[0].key == key_of(msgs[0])
+    assert journal.accepted()[0].sent_at == NOW
+    assert [(e.message_id, e.state) for e in journal.entries()][2:4] == [(ids[1], SENDING), (ids[1], UNSENT)]
+    assert journal.uncertain() == []  # the server said no: certain, and sent again once the address is fixed
     # re-run, History lost (nothing passed): the journal keeps it single; the fixed address gets its mail
     smtp_server.handler.refuse.clear()
     again = send(msgs, config_for(smtp_server), journal)
@@ -89,8 +91,9 @@ def test_partly_refused_message_is_journalled_with_the_accepted_recipients(smtp_
     report = send([msg], config_for(smtp_server), journal)
     assert report.sent == [(msg["Message-ID"], ["ap@one.example"])]
     assert [(mid, r) for mid, r, _ in report.refused] == [(msg["Message-ID"], "ap@two.example")]
-    entry, = journal.entries()
-    assert entry.recipients == ("ap@one.example",)
+    intent, entry = journal.entries()
+    assert intent.recipients == ("ap@one.example", "ap@two.example") and intent.state == SENDING
+    assert entry.recipients == ("ap@one.example",) and entry.state == SENT
 
 
 def test_history_ids_are_skipped_without_a_journal_entry(smtp_server, journal):
@@ -100,19 +103,57 @@ def test_history_ids_are_skipped_without_a_journal_entry(smtp_server, journal):
     assert journal.sent_ids() == {msgs[0]["Message-ID"], msgs[2]["Message-ID"]}
 
 
-def test_dropped_connection_leaves_rest_pending_and_rerun_completes(smtp_server, journal):
+def test_dropped_connection_during_data_holds_that_message_as_uncertain_until_resent(smtp_server, journal):
     msgs = drafts(5)
     ids = [m["Message-ID"] for m in msgs]
-    smtp_server.handler.drop_on.add(3)
+    smtp_server.handler.drop_on.add(3)  # the server drops it during DATA: this side cannot know it was not taken
     report = send(msgs, config_for(smtp_server), journal)
     assert [mid for mid, _ in report.sent] == ids[:2]
-    assert report.pending == ids[2:]
-    assert report.error and not report.complete
-    assert journal.sent_ids() == set(ids[:2])
+    assert report.uncertain == [ids[2]] and report.pending == ids[3:]
+    assert "connection lost" in report.error and not report.complete
+    assert journal.sent_ids() == set(ids[:2]) and [e.message_id for e in journal.uncertain()] == [ids[2]]
     again = send(msgs, config_for(smtp_server), journal)
-    assert [mid for mid, _ in again.sent] == ids[2:]
+    assert [mid for mid, _ in again.sent] == ids[3:] and again.uncertain == [ids[2]]  # held, not sent again
+    assert ids[2] not in smtp_server.handler.ids()
+    resent = send(msgs, config_for(smtp_server), journal, resend={ids[2]})  # the clerk found it missing
+    assert [mid for mid, _ in resent.sent] == [ids[2]] and resent.uncertain == [] and resent.complete
     got = smtp_server.handler.ids()
     assert sorted(got) == sorted(ids) and len(got) == len(set(got))  # nothing lost or doubled
+    assert journal.uncertain() == []
+
+
+def test_a_message_the_server_took_before_the_connection_dropped_is_held_not_doubled(smtp_server, journal):
+    msgs = drafts(3)
+    ids = [m["Message-ID"] for m in msgs]
+    smtp_server.handler.take_then_drop_on.add(2)  # accepted, and the 250 never reaches the sender
+    report = send(msgs, config_for(smtp_server), journal)
+    assert [mid for mid, _ in report.sent] == ids[:1] and report.uncertain == [ids[1]] and report.pending == ids[2:]
+    again = send(msgs, config_for(smtp_server), journal)
+    assert [mid for mid, _ in again.sent] == ids[2:] and again.uncertain == [ids[1]]
+    assert sorted(smtp_server.handler.ids()) == sorted(ids)  # each once: the uncertain one was not sent again
+
+
+def test_a_connection_dropped_before_data_leaves_the_message_unsent_and_pending(smtp_server, journal):
+    msgs = drafts(3)
+    ids = [m["Message-ID"] for m in msgs]
+    smtp_server.handler.refuse.add("ap2@customer2.example")
+
+    class Dropper(Recorder):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address == "ap2@customer2.example":
+                server.transport.close()
+            return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+    controller = Controller(Dropper(), hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        report = send(msgs, config_for(controller), journal)
+    finally:
+        controller.stop()
+    assert [mid for mid, _ in report.sent] == ids[:1] and report.pending == ids[1:] and report.uncertain == []
+    assert journal.uncertain() == [] and journal.entries()[-1].state == UNSENT
+    again = send(msgs, config_for(smtp_server), journal)
+    assert [mid for mid, _ in again.sent] == [ids[2]] and [mid for mid, _ in again.failed] == [ids[1]]
 
 
 def test_duplicates_within_batch_are_skipped(smtp_server, journal):
