@@ -120,7 +120,7 @@ def test_locale_is_honoured_for_log_amounts_tolerance_and_the_as_of_date(tmp_pat
     assert (b.settings.tolerance, b.settings.as_of, b.problems) == (Decimal("5.00"), AS_OF, [])
     assert main(["log", str(book), "--customer", "Birch AG", "--outcome", "promise", "--date", "2026-12-10",
                  "--amount", "1.234,56"]) == 0
-    assert "Logged promise 1234.56 EUR" in capsys.readouterr().out
+    assert "Logged promise 1,234.56 EUR" in capsys.readouterr().out
     assert history(book)[-1]["Promise Amount"] == 1234.56
     assert main(["age", str(book), "--json"]) == 0
     out = capsys.readouterr().out
