@@ -216,6 +216,10 @@ def send(path, *, approve_all: bool = False, now: datetime, today: date | None =
         if result.entries:
             append_history(pkg, result.entries)
             pkg.save()
+            if port.saves_durably:      # History now holds what the journal recorded: keep only the rest
+                sent = {e.message_id for e in result.entries if e.action == "sent"}
+                SendJournal.beside(outbox_folder(path, book.settings)).compact(
+                    logged_message_ids(book.history, "sent") | sent)
         return result
 
 

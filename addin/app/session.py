@@ -49,6 +49,8 @@ class FileWorkbook:
     case takes either.
     """
 
+    saves_durably = True        # a save is on disk (fsynced) when it returns: see send's journal compaction
+
     def __init__(self, path):
         self.path = Path(path)
 

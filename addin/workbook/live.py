@@ -90,6 +90,8 @@ def used_size(sheet) -> tuple[int, int]:
 class LiveWorkbook:
     """The port over an open xlwings Book: ``read()`` and ``writing()`` as the file port has them."""
 
+    saves_durably = False       # Excel saves when it saves, and a new book not at all: the send journal stays
+
     def __init__(self, book, progress: Callable[[str], None] | None = None):
         self.book = book
         self.path = Path(book.fullname)

@@ -72,6 +72,8 @@ def test_mark_uncertain_sent_records_it_as_sent_by_the_clerk_without_sending(boo
     assert len(sent_rows(book)) == 3
     assert main(["send", str(book), "--approve-all"]) == 0  # resolved: nothing held, nothing sent
     assert "Uncertain" not in capsys.readouterr().out and len(smtp_env.messages) == 3
+    journal = SendJournal.beside(book.parent / "book outbox")    # History has it all: the journal is compacted
+    assert journal.entries() == [] and journal.path.exists()
 
 
 def test_resend_uncertain_sends_it_once_more_and_only_once(book, smtp_env, interrupted, capsys):
