@@ -20,6 +20,19 @@ def test_ifrs9_illustrative_example_12():
     assert p.total == 58_000_000 and p.movement == 8_000_000
 
 
+def test_ifrscommunity_lifetime_ecl_with_rates_from_a_sales_cohort():
+    # IFRScommunity.com, "IFRS 9 example: lifetime ECL for trade receivables using a provision matrix"
+    # (https://ifrscommunity.com/knowledge-base/ifrs-9-impairment/): of January's sales of 100,000, 2,000 is
+    # never paid, so each bucket's loss rate is 2,000 over what reached it: 100,000 -> 2 %, 50,000 -> 4 %,
+    # 23,000 -> 8.7 %, 8,000 -> 25 %, 2,000 -> 100 %. On 300,000 / 140,000 / 60,000 / 23,000 / 5,000 the
+    # allowance is 6,000 + 5,600 + 5,217 + 5,750 + 5,000 = 27,567 (the source rounds to whole units).
+    rates = {b: D(2_000) * 100 / D(reached) for b, reached in zip(BUCKETS, (100_000, 50_000, 23_000, 8_000, 2_000))}
+    balances = dict(zip(BUCKETS, [v * 100 for v in (300_000, 140_000, 60_000, 23_000, 5_000)]))
+    p = provision_matrix(balances, rates, "EUR")
+    assert [round(D(p.by_bucket[b]) / 100) for b in BUCKETS] == [6_000, 5_600, 5_217, 5_750, 5_000]
+    assert p.by_bucket["31-60"] == 521_739 and round(D(p.total) / 100) == 27_567
+
+
 def test_each_bucket_is_rounded_half_up_and_the_total_is_their_sum():
     p = provision_matrix({"Current": 150, "1-30": 150}, {"Current": D("0.3"), "1-30": D("0.3")}, "GBP")
     assert p.by_bucket == {"Current": 0, "1-30": 0}   # 0.45 minor units each
