@@ -45,7 +45,14 @@ def refresh(path, as_of: date | None = None, *, today: date, now: datetime | Non
     port = workbook(path)
     now = now or datetime.combine(today, datetime.min.time(), timezone.utc)
     with port.writing() as pkg:
-        return _refresh(pkg, port.path, assess(port, as_of, today=today), now, drafts, user, environ)
+        result = _refresh(pkg, port.path, assess(port, as_of, today=today), now, drafts, user, environ)
+    a = result.assessment
+    sends_as_of = a.book.settings.as_of or today
+    if result.drafts and result.drafts.entries and a.as_of != sends_as_of:
+        a.notes.append(f"the drafts are as of {a.as_of.isoformat()}; send decides again as of "
+                       f"{sends_as_of.isoformat()} and withdraws any whose amount due differs then. To send "
+                       f"reminders that stand, run without --as-of")
+    return result
 
 
 def _refresh(pkg, path: Path, a: Assessment, now: datetime, drafts: bool, user: str, environ) -> RunResult:

@@ -56,3 +56,4 @@ def test_the_cli_states_the_amount_grouped_with_its_currency(tmp_path, capsys, m
     monkeypatch.setattr(addin.cli, "_now", lambda: NOW)
     assert main(["log", str(book), "--customer", "C001", "--outcome", "paid", "--amount", "150000"]) == 0
     assert "paid 150,000.00 GBP for Customer 001 Ltd" in capsys.readouterr().out
+
