@@ -13,28 +13,19 @@ from collections import Counter
 
 import pytest
 
-from addin.excel import ribbon
 from tests.mail.conftest import smtp_env, smtp_server  # noqa: F401 - the real server's fixtures
-from tests.workbook import fake_xlwings
-from tests.workbook.test_port_contract import AS_OF, NOW, demo_book
+from tests.workbook.test_port_contract import NOW
 
-
-@pytest.fixture
-def book(tmp_path):
-    return fake_xlwings.Book.from_file(demo_book(tmp_path / "ar.xlsx"))
+from . import test_ribbon
+from .test_ribbon import book, said  # noqa: F401 - the demo book open in Excel
 
 
 def click(book, control, *answers):
+    """Click ``control``; ``answers``: what the clerk clicks in each question it asks, in turn."""
     book.app.answers[:] = answers
-    done = ribbon.run_button(book, control, {}, today=AS_OF, now=NOW)
+    done = test_ribbon.click(book, control)
     assert book.app.answers == []          # every answer was asked for
     return done
-
-
-def said(book) -> str:
-    title, prompt, _ = book.app.alerts[-1]
-    assert title == "arcollect"
-    return prompt
 
 
 def history(book) -> list[dict]:
@@ -60,7 +51,7 @@ def customer_of(book, mid) -> str:
 
 
 @pytest.fixture
-def interrupted(book, smtp_env):  # noqa: F811 - the fixture imported above
+def interrupted(book, smtp_env):
     """Three approved drafts; the server takes the second and drops the connection: (its id, its customer)."""
     click(book, "arDraft")
     approve(book, 3)
@@ -77,7 +68,7 @@ def interrupted(book, smtp_env):  # noqa: F811 - the fixture imported above
     return mid, customer
 
 
-def test_send_approved_holds_it_and_says_which_buttons_resolve_it(book, smtp_env, interrupted):  # noqa: F811
+def test_send_approved_holds_it_and_says_which_buttons_resolve_it(book, smtp_env, interrupted):
     mid, customer = interrupted
     click(book, "arSend")                  # the third goes; the uncertain one is held
     assert said(book).startswith("Sent 1, failed 0")
@@ -86,7 +77,7 @@ def test_send_approved_holds_it_and_says_which_buttons_resolve_it(book, smtp_env
     assert sent_rows(book, mid) == [] and book.app.asked == []
 
 
-def test_resend_uncertain_asks_naming_the_message_then_sends_it_once(book, smtp_env, interrupted):  # noqa: F811
+def test_resend_uncertain_asks_naming_the_message_then_sends_it_once(book, smtp_env, interrupted):
     mid, customer = interrupted
     smtp_env.messages.clear()              # the clerk finds it is not in the Sent folder (a server that lost it)
     click(book, "arResendUncertain", "yes")
@@ -108,7 +99,7 @@ def test_resend_uncertain_asks_naming_the_message_then_sends_it_once(book, smtp_
     assert len(smtp_env.ids()) == 2 and len(sent_rows(book)) == 3 and "Uncertain" not in said(book)
 
 
-def test_mark_uncertain_as_sent_records_it_once_and_never_sends_it(book, smtp_env, interrupted):  # noqa: F811
+def test_mark_uncertain_as_sent_records_it_once_and_never_sends_it(book, smtp_env, interrupted):
     mid, customer = interrupted
     assert mid in smtp_env.ids()           # the clerk finds it in the Sent folder
     click(book, "arMarkUncertainSent", "yes")
@@ -129,7 +120,7 @@ def test_mark_uncertain_as_sent_records_it_once_and_never_sends_it(book, smtp_en
     assert "Uncertain" not in said(book) and len(smtp_env.ids()) == 3 and len(sent_rows(book, mid)) == 1
 
 
-def test_no_leaves_it_uncertain_and_changes_nothing(book, smtp_env, interrupted):  # noqa: F811
+def test_no_leaves_it_uncertain_and_changes_nothing(book, smtp_env, interrupted):
     mid, _ = interrupted
     before = book.sheets["History"].grid()
     click(book, "arMarkUncertainSent", "no")
@@ -138,7 +129,7 @@ def test_no_leaves_it_uncertain_and_changes_nothing(book, smtp_env, interrupted)
     assert book.sheets["History"].grid() == before and len(smtp_env.messages) == 2
 
 
-def test_each_of_several_is_asked_about_and_cancel_stops_everything(book, smtp_env, interrupted):  # noqa: F811
+def test_each_of_several_is_asked_about_and_cancel_stops_everything(book, smtp_env, interrupted):
     first, first_customer = interrupted
     approve(book, 4)
     smtp_env.take_then_drop_on = {3}       # the next send's first message is taken and dropped too
