@@ -98,7 +98,10 @@ def _print_send(book: Path, result) -> int:
         if r.error:
             print(f"The batch stopped early: {r.error}. Run `arcollect send` again for the rest.")
     for u in result.uncertain:
-        print(f"Uncertain, not sent again: {u.reason}.")
+        mid = u.message_id
+        print(f"Uncertain, not sent again: {u.reason}, then run `arcollect send {book.name} --resend-uncertain "
+              f"'{mid}'` to send it again, or `arcollect send {book.name} --mark-uncertain-sent '{mid}'` to record "
+              f"it as sent.")
     failed = r is not None and (r.failed or r.error) or result.uncertain
     return max(_report(book, result.problems), EXIT_PROBLEMS if failed else EXIT_OK)
 

@@ -79,7 +79,18 @@ class Uncertain:
     level: int
     message_id: str
     since: datetime  # when its sending began (UTC)
-    reason: str  # what happened and what the clerk can do, in the clerk's words
+
+    @property
+    def what(self) -> str:
+        """The message in words: "the level 2 reminder in GBP"."""
+        return f"the level {self.level} reminder" + (f" in {self.currency}" if self.currency else "")
+
+    @property
+    def reason(self) -> str:
+        """What happened and what to check, in the clerk's words (each interface says how to resolve it)."""
+        return (f"{self.customer}: {self.what} of {self.since:%Y-%m-%d} may already have gone — send was stopped "
+                f"at {self.since:%H:%M} UTC while the mail server was taking it. Check your Sent folder or the "
+                f"mail server's log for {self.message_id}")
 
 
 @dataclass
@@ -118,18 +129,31 @@ def _sent_row(e: JournalEntry, user: str) -> HistoryEntry:
                         message_id=e.message_id)
 
 
-def _uncertain(e: JournalEntry, book: str) -> Uncertain:
+def _uncertain(e: JournalEntry) -> Uncertain:
     k = e.key
-    level = int(k.get("level") or 0)
-    customer, currency = str(k.get("customer") or k.get("customer_id") or "a customer"), str(k.get("currency", ""))
-    what = f"the level {level} reminder" + (f" in {currency}" if currency else "")
-    mid = e.message_id
-    return Uncertain(customer, currency, level, mid, e.sent_at,
-                     f"{customer}: {what} of {e.sent_at:%Y-%m-%d} may already have gone — send was stopped at "
-                     f"{e.sent_at:%H:%M} UTC while the mail server was taking it. Check your Sent folder or the "
-                     f"mail server's log for {mid}, then run `arcollect send {book} --resend-uncertain '{mid}'` "
-                     f"to send it again, or `arcollect send {book} --mark-uncertain-sent '{mid}'` to record it "
-                     f"as sent")
+    customer = str(k.get("customer") or k.get("customer_id") or "a customer")
+    return Uncertain(customer, str(k.get("currency", "")), int(k.get("level") or 0), e.message_id, e.sent_at)
+
+
+def _closed(book: Book) -> set[str]:
+    """The Message-IDs History settles: sent or withdrawn."""
+    return logged_message_ids(book.history, "sent") | logged_message_ids(book.history, "withdrawn")
+
+
+def _open_uncertain(journal: SendJournal, closed: set[str]) -> dict[str, JournalEntry]:
+    """The journal's uncertain messages that History does not settle, by Message-ID."""
+    return {e.message_id: e for e in journal.uncertain() if e.message_id not in closed}
+
+
+def uncertain_messages(path) -> list[Uncertain]:
+    """The messages held as uncertain now, in the order their sending began: what the clerk is asked about.
+
+    Nothing is sent or written.
+    """
+    port = workbook(path)
+    book = port.read()
+    open_ = _open_uncertain(SendJournal.beside(outbox_folder(port.path, book.settings)), _closed(book))
+    return [_uncertain(e) for e in open_.values()]
 
 
 def message_id(text: str) -> str:
@@ -228,8 +252,8 @@ def _send(book: Book, path: Path, approve_all: bool, now: datetime, today: date,
     outbox = outbox_folder(path, book.settings)
     journal = SendJournal.beside(outbox)
     recovered = journal_entries(book, outbox, now, user)
-    closed = logged_message_ids(book.history, "sent") | logged_message_ids(book.history, "withdrawn")
-    open_ = {e.message_id: e for e in journal.uncertain() if e.message_id not in closed}
+    closed = _closed(book)
+    open_ = _open_uncertain(journal, closed)
     resend = _chosen(resend_uncertain, open_, "--resend-uncertain")
     mark = _chosen(mark_uncertain_sent, open_, "--mark-uncertain-sent")
     if resend & mark:
@@ -243,7 +267,7 @@ def _send(book: Book, path: Path, approve_all: bool, now: datetime, today: date,
     held = set(open_) - resend - mark
     _send_drafts(book, journal, result, approve_all, now, today, environ, user, closed | held, resend)
     closed |= {e.message_id for e in result.entries if e.action in ("sent", "withdrawn")}
-    result.uncertain = [_uncertain(e, path.name) for e in journal.uncertain() if e.message_id not in closed]
+    result.uncertain = [_uncertain(e) for e in _open_uncertain(journal, closed).values()]
     return result
 
 

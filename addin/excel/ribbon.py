@@ -58,16 +58,88 @@ def draft_reminders(port, *, today, now, **_) -> Done:
 
 def send_approved(port, *, today, now, **_) -> Done:
     r = actions.send(port, now=now, today=today)
+    return Done(_sent_text(r, f"Nothing to send: {r.not_approved} draft(s) wait for Approve on the Actions sheet.")
+                + _problems(len(r.problems)), len(r.problems))
+
+
+def _sent_text(r, nothing: str) -> str:
+    """What a send did, in the clerk's words; ``nothing`` when no draft was sent."""
+    lines = [f"Recorded {r.recovered} message(s) an interrupted send had already delivered."] if r.recovered else []
     if r.report is None:
-        text = f"Nothing to send: {r.not_approved} draft(s) wait for Approve on the Actions sheet."
+        lines += [nothing] if nothing else []
     else:
-        text = (f"Sent {len(r.report.sent)}, failed {len(r.report.failed)}, withdrawn {len(r.withdrawn)}; "
-                f"{r.not_approved} waiting for approval.")
+        lines.append(f"Sent {len(r.report.sent)}, failed {len(r.report.failed)}, withdrawn {len(r.withdrawn)}; "
+                     f"{r.not_approved} waiting for approval.")
         if r.report.error:
-            text += f"\nThe batch stopped early: {r.report.error}. Click Send approved again for the rest."
-    text += "".join(f"\nWithdrawn: {w.customer} ({w.currency}, level {w.level}): {w.reason}" for w in r.withdrawn)
-    text += "".join(f"\nUncertain, not sent again: {u.reason}." for u in r.uncertain)
+            lines.append(f"The batch stopped early: {r.report.error}. Click Send approved again for the rest.")
+    lines += [f"Withdrawn: {w.customer} ({w.currency}, level {w.level}): {w.reason}" for w in r.withdrawn]
+    lines += [f"Held, not sent now: {h.customer} ({h.currency}, level {h.level}): {h.reason}" for h in r.held]
+    lines += [f"Uncertain, not sent again: {u.reason}, then click Resend uncertain to send it again, or Mark "
+              f"uncertain as sent to record it as sent." for u in r.uncertain]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _Resolution:
+    """What Resend uncertain or Mark uncertain as sent asks, and the send option it answers with."""
+
+    question: str
+    warning: str
+    yes: str
+    option: str       # send()'s keyword for the chosen Message-IDs
+    done: str         # how the message box names the ones resolved
+
+    def resolved(self, r) -> set[str]:
+        if self.option == "mark_uncertain_sent":
+            return set(r.confirmed)
+        return {mid for mid, _ in r.report.sent} if r.report else set()
+
+
+RESEND = _Resolution("Send it again?", "Send it again only if it is not in your Sent folder (nor in the mail "
+                     "server's log): if it did arrive, the customer gets it twice.", "send it again",
+                     "resend_uncertain", "Sent again")
+MARK = _Resolution("Record it as sent?", "Record it only if it is in your Sent folder (or the mail server's log): "
+                   "History then says it was sent, on your word, and it is not sent again.", "record it as sent",
+                   "mark_uncertain_sent", "Recorded as sent on your word, not sent again")
+
+
+def _resolve_uncertain(port, today, now, ask, how: _Resolution) -> Done:
+    """Ask about each uncertain message (Yes, No, Cancel when several), then send with the chosen ones ``how``."""
+    held = actions.uncertain_messages(port)
+    if not held:
+        return Done("Nothing is uncertain: the mail server answered for every message a send began. Nothing was "
+                    "sent or recorded.")
+    chosen = []
+    for k, u in enumerate(held, 1):
+        several = len(held) > 1
+        answer = ask(how.question + (f" ({k} of {len(held)})" if several else "") + f"\n\n{_described(u)}\n\n"
+                     f"{how.warning} Approved drafts still waiting are sent too, as Send approved sends them.\n\n"
+                     f"Yes: {how.yes}. No: leave it uncertain." + (" Cancel: stop, nothing done." if several else ""),
+                     "yes_no_cancel" if several else "yes_no")
+        if answer == "cancel":
+            return Done("Stopped: nothing was sent or recorded.")
+        if answer == "yes":
+            chosen.append(u.message_id)
+    if not chosen:
+        return Done("Nothing was sent or recorded; still uncertain:\n" + "\n".join(map(_described, held)))
+    r = actions.send(port, now=now, today=today, **{how.option: chosen})
+    resolved = how.resolved(r)
+    lines = [f"{how.done}: {_described(u)}." for u in held if u.message_id in resolved]
+    text = "\n".join(lines + [_sent_text(r, "")]).strip()
     return Done(text + _problems(len(r.problems)), len(r.problems))
+
+
+def _described(u) -> str:
+    """One uncertain message for the clerk: customer, message, when, Message-ID."""
+    return f"{u.customer}: {u.what}, begun {u.since:%Y-%m-%d %H:%M} UTC ({u.message_id})"
+
+
+def resend_uncertain(port, *, today, now, ask, **_) -> Done:
+    return _resolve_uncertain(port, today, now, ask, RESEND)
+
+
+def mark_uncertain_sent(port, *, today, now, ask, **_) -> Done:
+    return _resolve_uncertain(port, today, now, ask, MARK)
 
 
 def log(port, *, today, now, customer="", outcome="", when="", amount="", note="", **_) -> Done:
@@ -117,13 +189,16 @@ def help_text(port, **_) -> Done:
     from ..cli import crash_log_folder
 
     return Done("Refresh aging: flags, Aging, Actions, Summary, Errors. Draft reminders: the same, then the "
-                "drafts in the outbox beside the workbook. Send approved: the drafts ticked on Actions. Log "
-                "contact: a call, promise, dispute or payment. Payment plan: for the customer of the selected "
-                "row. Set up this workbook: the Settings, Policy, Customers, History and Plans sheets.\n\n"
+                "drafts in the outbox beside the workbook. Send approved: the drafts ticked on Actions. Resend "
+                "uncertain, Mark uncertain as sent: a message a stopped send may have delivered, once you have "
+                "checked your Sent folder. Log contact: a call, promise, dispute or payment. Payment plan: for the "
+                "customer of the selected row. Set up this workbook: the Settings, Policy, Customers, History and "
+                "Plans sheets.\n\n"
                 f"The whole manual is arcollect's README. Error details are logged in {crash_log_folder()}.")
 
 
-BUTTONS = {"arRefresh": refresh_aging, "arDraft": draft_reminders, "arSend": send_approved, "arLogContact": log,
+BUTTONS = {"arRefresh": refresh_aging, "arDraft": draft_reminders, "arSend": send_approved,
+           "arResendUncertain": resend_uncertain, "arMarkUncertainSent": mark_uncertain_sent, "arLogContact": log,
            "arPlan": payment_plan, "arClose": month_end_close, "arInit": set_up, "arHelp": help_text}
 
 
@@ -145,12 +220,16 @@ def run_button(book, control_id: str, fields: dict, *, today: date, now: datetim
     """Run one button's use case on ``book`` and tell the clerk; never raises."""
     app = book.app
     port = LiveWorkbook(book, progress=lambda text: setattr(app, "status_bar", f"arcollect: {text}..."))
+
+    def ask(prompt: str, buttons: str) -> str:   # a question to the clerk: "yes", "no" or "cancel"
+        return app.alert(prompt, title=TITLE, buttons=buttons)
+
     try:
         if control_id not in BUTTONS:   # an add-in built by another version of arcollect than the one installed
             raise UsageError(f"this add-in's button {control_id!r} is unknown to arcollect {__version__}: run "
                              f"`arcollect addin install` again to install the add-in of this version")
         with reporting(StatusLine(port.progress)):
-            done = BUTTONS[control_id](port, today=today, now=now, **fields)
+            done = BUTTONS[control_id](port, today=today, now=now, ask=ask, **fields)
     except (BookLocked, BookUnreadable, UsageError, SmtpConfigError) as exc:
         done = Done(str(exc))
     except Exception:   # a bug or an I/O failure: one message, the detail in a log file

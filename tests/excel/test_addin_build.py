@@ -86,8 +86,9 @@ def test_ribbon_xml_structure(built):
         assert tag in KNOWN, f"unexpected element {tag}"
         assert set(el.attrib) <= KNOWN[tag], (tag, set(el.attrib) - KNOWN[tag])
     labels = [b.get("label") for b in ui.iter(NS + "button")]
-    assert labels == ["Refresh aging", "Draft reminders", "Send approved", "Log contact", "Payment plan",
-                      "Month-end close", "Set up this workbook", "Help"]
+    assert labels == ["Refresh aging", "Draft reminders", "Send approved", "Resend uncertain",
+                      "Mark uncertain as sent", "Log contact", "Payment plan", "Month-end close",
+                      "Set up this workbook", "Help"]
 
 
 @pytest.mark.skipif(not os.environ.get("ARCOLLECT_CUSTOMUI_XSD"), reason="set ARCOLLECT_CUSTOMUI_XSD to "

@@ -156,5 +156,6 @@ def test_send_reports_a_message_left_uncertain_by_an_interrupted_send_and_does_n
     click(book, "arSend")
     text = said(book)
     assert f"Uncertain, not sent again: {customer}: the level 1 reminder in GBP of " in text
-    assert "may already have gone" in text and f"--mark-uncertain-sent '{mid}'" in text
+    assert "may already have gone" in text and f"log for {mid}, then click Resend uncertain" in text
+    assert "or Mark uncertain as sent to record it as sent" in text and "arcollect send" not in text
     assert not [r for r in book.sheets["History"].grid() if mid in r and r[history[0].index("Action")] == "sent"]

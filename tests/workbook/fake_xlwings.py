@@ -39,6 +39,8 @@ class App:
     def __init__(self, book):
         self.book = book
         self.alerts: list[tuple] = []
+        self.answers: list[str] = []    # what the clerk clicks in each question asked (buttons other than "ok")
+        self.asked: list[tuple] = []    # (title, prompt, buttons) of each question
         self._status = None
 
     @property
@@ -51,7 +53,11 @@ class App:
         self.book.calls.append(("status_bar", text))
 
     def alert(self, prompt, title=None, buttons="ok", mode=None, callback=None):
+        if buttons != "ok":
+            self.asked.append((title, prompt, buttons))
+            return self.answers.pop(0)
         self.alerts.append((title, prompt, mode))
+        return "ok"
 
 
 class Name:
