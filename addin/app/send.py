@@ -224,19 +224,20 @@ def _outside_hours(r, zone: str, now: datetime) -> Held | None:
 
 
 def send(path, *, approve_all: bool = False, now: datetime, today: date | None = None, environ=None,
-         user: str = "", resend_uncertain=(), mark_uncertain_sent=()) -> SendResult:
+         user: str = "", resend_uncertain=(), mark_uncertain_sent=(), only_uncertain: bool = False) -> SendResult:
     """Decide again, withdraw what no longer applies, send the rest once each; log every outcome.
 
     ``resend_uncertain`` / ``mark_uncertain_sent``: Message-IDs of uncertain
     messages (or ``ALL_UNCERTAIN``) to send again / to record as sent without
-    sending; any other uncertain message is held and reported.
+    sending; any other uncertain message is held and reported. ``only_uncertain``:
+    resolve those and send nothing else (the ribbon's buttons for them).
     """
     port = workbook(path)
     path = port.path
     with port.writing() as pkg:
         book = port.read()
         result = _send(book, path, approve_all, now, today or now.date(), environ, user or book.settings.user,
-                       resend_uncertain, mark_uncertain_sent)
+                       resend_uncertain, mark_uncertain_sent, only_uncertain)
         if result.entries:
             append_history(pkg, result.entries)
             pkg.save()
@@ -248,7 +249,7 @@ def send(path, *, approve_all: bool = False, now: datetime, today: date | None =
 
 
 def _send(book: Book, path: Path, approve_all: bool, now: datetime, today: date, environ, user: str,
-          resend_uncertain, mark_uncertain_sent) -> SendResult:
+          resend_uncertain, mark_uncertain_sent, only_uncertain: bool = False) -> SendResult:
     outbox = outbox_folder(path, book.settings)
     journal = SendJournal.beside(outbox)
     recovered = journal_entries(book, outbox, now, user)
@@ -265,18 +266,22 @@ def _send(book: Book, path: Path, approve_all: bool, now: datetime, today: date,
         result.entries.append(_sent_row(journal.record(mid, e.recipients, now, e.key, CONFIRMED), user))
         result.confirmed.append(mid)
     held = set(open_) - resend - mark
-    _send_drafts(book, journal, result, approve_all, now, today, environ, user, closed | held, resend)
+    _send_drafts(book, journal, result, approve_all, now, today, environ, user, closed | held, resend,
+                 resend if only_uncertain else None)
     closed |= {e.message_id for e in result.entries if e.action in ("sent", "withdrawn")}
     result.uncertain = [_uncertain(e) for e in _open_uncertain(journal, closed).values()]
     return result
 
 
 def _send_drafts(book: Book, journal: SendJournal, result: SendResult, approve_all: bool, now: datetime,
-                 today: date, environ, user: str, closed: set[str], resend: set[str]) -> None:
-    """Send the approved drafts that still apply (not ``closed``, not journalled as sent) into ``result``."""
+                 today: date, environ, user: str, closed: set[str], resend: set[str], only: set[str] | None) -> None:
+    """Send the approved drafts that still apply (not ``closed``, not journalled as sent; of ``only``, when
+    given) into ``result``."""
     outbox = journal.path.parent
     done = closed | journal.sent_ids()
     drafts = _drafts_to_send(book, done)
+    if only is not None:
+        drafts = drafts.loc[drafts["message_id"].isin(only)]
     if drafts.empty:
         return
     approved = [r for r in drafts.itertuples(index=False)

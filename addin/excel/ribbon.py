@@ -113,7 +113,7 @@ def _resolve_uncertain(port, today, now, ask, how: _Resolution) -> Done:
     for k, u in enumerate(held, 1):
         several = len(held) > 1
         answer = ask(how.question + (f" ({k} of {len(held)})" if several else "") + f"\n\n{_described(u)}\n\n"
-                     f"{how.warning} Approved drafts still waiting are sent too, as Send approved sends them.\n\n"
+                     f"{how.warning} Nothing else is sent.\n\n"
                      f"Yes: {how.yes}. No: leave it uncertain." + (" Cancel: stop, nothing done." if several else ""),
                      "yes_no_cancel" if several else "yes_no")
         if answer == "cancel":
@@ -122,7 +122,7 @@ def _resolve_uncertain(port, today, now, ask, how: _Resolution) -> Done:
             chosen.append(u.message_id)
     if not chosen:
         return Done("Nothing was sent or recorded; still uncertain:\n" + "\n".join(map(_described, held)))
-    r = actions.send(port, now=now, today=today, **{how.option: chosen})
+    r = actions.send(port, now=now, today=today, only_uncertain=True, **{how.option: chosen})
     resolved = how.resolved(r)
     lines = [f"{how.done}: {_described(u)}." for u in held if u.message_id in resolved]
     text = "\n".join(lines + [_sent_text(r, "")]).strip()
