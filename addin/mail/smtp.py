@@ -290,7 +290,10 @@ def send_batch(batch: Iterable[tuple[Mapping, EmailMessage]], config: SmtpConfig
     try:
         conn = connect_fn(config)
     except (SmtpConfigError, smtplib.SMTPException, OSError) as exc:
-        _stop(report, f"could not connect to {config.host}:{config.port}: {_reason(exc, config)}", queue, 0)
+        _stop(report, (f"the mail server {config.host}:{config.port} refused the login of {config.user!r} "
+                       f"({_reason(exc, config)}): check the SMTP user and the password (ARCOLLECT_SMTP_PASSWORD "
+                       f"or the keyring)") if isinstance(exc, smtplib.SMTPAuthenticationError) else
+              f"could not connect to {config.host}:{config.port}: {_reason(exc, config)}", queue, 0)
         log.warning("%s", report.error)
         return report
 

@@ -264,7 +264,7 @@ def test_a_server_echoing_the_credentials_sees_them_masked(journal, mechanism, p
         report = send(drafts(1), cfg, journal)
     finally:
         ctl.stop()
-    assert report.error.endswith(f"535 5.7.8 *** (***) refused, attention: {glued}")
+    assert f"(535 5.7.8 *** (***) refused, attention: {glued}): check the SMTP user" in report.error
 
 
 def test_starttls(tls_cert, journal):
