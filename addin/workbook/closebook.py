@@ -26,7 +26,7 @@ SNAPSHOT_PREFIX = "Close "
 SNAPSHOT = [Column("Cell", 16), Column("Customer Key", 14), Column("Customer", 28), Column("Document", 14),
             Column("Occurrence", 6, "int"), Column("Currency", 9), Column("Invoice Date", 12, "date"),
             Column("Due Date", 12, "date"), Column("Amount", 14, "money"), Column("Balance", 14, "money"),
-            Column("Days Past Due", 13, "int"), Column("Bucket", 10)]
+            Column("Days Past Due", 13, "int"), Column("Bucket", 10), Column("Level", 7, "int")]
 _TEXT = {"Customer Key": "string", "Customer": "string", "Document": "string", "Currency": "string",
          "Bucket": "string", "Cell": "string"}
 DAYS = "0.0"
@@ -44,13 +44,14 @@ def snapshot_role(period: Period) -> str:
     return SNAPSHOT_PREFIX + period.label
 
 
-def snapshot_rows(aged: pd.DataFrame, cells: np.ndarray) -> Columns:
-    """The open items at the close, as values: where each was, who owes it, its balance and bucket."""
+def snapshot_rows(aged: pd.DataFrame, cells: np.ndarray, levels: np.ndarray) -> Columns:
+    """The open items at the close, as values: where each was, who owes it, its balance and bucket, and its
+    customer's dunning level (changes.account_levels) for the next close to compare with."""
     return Columns([cells, aged["customer_key"], aged["customer"], aged["document"],
                     aged["occurrence"].to_numpy(dtype="int64"), aged["currency"],
                     aged["invoice_date"].to_numpy(), aged["due_date"].to_numpy(),
                     _money(aged["amount_minor"], aged["currency"]), _money(aged["balance_minor"], aged["currency"]),
-                    aged["days_past_due"].to_numpy(dtype="float64"), aged["bucket"].astype(str)])
+                    aged["days_past_due"].to_numpy(dtype="float64"), aged["bucket"].astype(str), levels])
 
 
 def _minor(amounts: pd.Series, currency: pd.Series) -> np.ndarray:
@@ -65,11 +66,12 @@ SNAPSHOT_READ = ["Customer Key", "Customer", "Document", "Occurrence", "Currency
 
 
 def read_snapshot(port, sheet: str) -> pd.DataFrame:
-    """The snapshot's items (KEY, customer, balance_minor, bucket), as the close that wrote them kept them.
+    """The snapshot's items (KEY, customer, balance_minor, bucket, level), as the close that wrote them kept
+    them; level is NaN in a snapshot written before closes kept levels.
 
     ``port`` is the workbook (a file or the live book): its ``table`` reads the columns a roll-forward needs."""
     wanted = SNAPSHOT_READ
-    frame = port.table(sheet, wanted, _TEXT)
+    frame = port.table(sheet, [*wanted, "Level"], _TEXT)
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise ValueError(f"sheet {sheet!r} lacks the column(s) {', '.join(missing)} a close writes")
@@ -79,8 +81,9 @@ def read_snapshot(port, sheet: str) -> pd.DataFrame:
                          "occurrence": frame["Occurrence"].fillna(1).astype("int64"),
                          "customer": frame["Customer"].fillna("").astype(str),
                          "balance_minor": _minor(frame["Balance"], currency),
-                         "bucket": frame["Bucket"].fillna("").astype(str)})[[*KEY, "customer", "balance_minor",
-                                                                              "bucket"]]
+                         "bucket": frame["Bucket"].fillna("").astype(str),
+                         "level": pd.to_numeric(frame["Level"], errors="coerce") if "Level" in frame
+                         else np.nan})[[*KEY, "customer", "balance_minor", "bucket", "level"]]
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def read_history(path, source, sheet: str | None, settings: Settings):
     sheets (see reader.read_sheets).
     """
     cols = ["customer_key", "customer", "currency", "date", "level", "action", "outcome", "promise_date",
-            "promise_minor", "amount_minor", "channel", "template", "document", "message_id", "run_date", "row"]
+            "promise_minor", "amount_minor", "channel", "template", "document", "message_id", "run_id", "run_date", "row"]
     dates = {"date": "datetime64[s]", "promise_date": "datetime64[s]", "run_date": "datetime64[s]"}
     empty = pd.DataFrame(columns=cols).astype(dates)
     if sheet is None:
@@ -138,6 +138,7 @@ def read_history(path, source, sheet: str | None, settings: Settings):
         "channel": text_column(col("channel"))[keep], "template": text_column(col("template"))[keep],
         "document": text_column(col("document"))[keep],
         "message_id": text_column(col("messageid"))[keep],
+        "run_id": text_column(col("runid"))[keep],
         "run_date": pd.Series(map_unique(text_column(col("runid"))[keep], _run_date)).astype("datetime64[s]"),
         "row": rows[keep]}, columns=cols)
     problems.sort(key=lambda p: p[0])

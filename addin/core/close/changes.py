@@ -1,0 +1,69 @@
+"""What changed for customers between two closes, and since the last run: levels, plans, History events.
+
+A customer's level at a date is where it stands on the dunning ladder: the
+level it was last contacted at by then (History: drafted, sent, printed or
+called with a level), or the level the decision of that date contacts it at
+when that is higher; 0 when neither. A close keeps each account's level in
+its snapshot so the next close compares with what it saw, not with a History
+edited since.
+
+The last run is the latest run id in History written by `run` (rows drafted,
+sent, withdrawn, printed or failed; not the close's thank-you notes), and
+"since the last run" is every History row below its last row: History is
+append-only, so its order is the order things were logged in.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from ..dunning import CONTACT, CONTACT_ACTIONS
+
+ACCOUNT = ["customer_key", "currency"]
+RUN_ACTIONS = ("drafted", "sent", "withdrawn", "printed", "failed")
+THANK_YOU = "thank_you"
+
+
+def account_levels(decisions: pd.DataFrame, history: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Per account with a decision: customer_key, currency, level (see the module docstring)."""
+    cutoff = pd.Timestamp(as_of)
+    h = history.loc[history["action"].isin(CONTACT_ACTIONS) & history["level"].notna() & (history["date"] <= cutoff)]
+    last = (h.sort_values(["date", "row"] if "row" in h else ["date"], kind="stable")
+            .drop_duplicates(ACCOUNT, keep="last").set_index(ACCOUNT)["level"])
+    decided = pd.Series(np.where(decisions["action"] == CONTACT, decisions["level"].astype("int64"), 0),
+                        index=pd.MultiIndex.from_frame(decisions[ACCOUNT]))
+    contacted = last.reindex(decided.index).fillna(0).astype("int64")
+    return pd.DataFrame({"level": np.maximum(decided.to_numpy(), contacted.to_numpy())},
+                        index=decided.index).reset_index()
+
+
+def level_moves(before: pd.DataFrame, now: pd.DataFrame) -> pd.DataFrame:
+    """Accounts whose level differs between two level frames (an account missing from one is at level 0 there):
+    customer_key, currency, before, now, open_now (False: nothing open now), the biggest moves up first."""
+    both = before.rename(columns={"level": "before"}).merge(now.rename(columns={"level": "now"}), on=ACCOUNT,
+                                                            how="outer", indicator=True)
+    both["open_now"] = both.pop("_merge") != "left_only"
+    both[["before", "now"]] = both[["before", "now"]].fillna(0).astype("int64")
+    moved = both.loc[both["before"] != both["now"]]
+    return (moved.assign(_up=moved["now"] - moved["before"])
+            .sort_values(["_up", "customer_key", "currency"], ascending=[False, True, True], kind="stable")
+            .drop(columns="_up").reset_index(drop=True))
+
+
+def since_last_run(history: pd.DataFrame) -> tuple[str | None, pd.DataFrame]:
+    """(the last run's id, or None when History has none; the History rows logged after its last row)."""
+    runs = history.loc[history["run_id"].str.startswith("run-") & history["action"].isin(RUN_ACTIONS)
+                       & (history["template"] != THANK_YOU)]
+    if runs.empty:
+        return None, history.iloc[:0]
+    last = runs.loc[runs["row"].idxmax()]
+    return str(last["run_id"]), history.loc[history["row"] > history.loc[
+        history["run_id"] == last["run_id"], "row"].max()].sort_values("row", kind="stable")
+
+
+def plan_moves(before: dict[int, str], now: dict[int, str]) -> list[tuple[int, str, str]]:
+    """(plan row, status before, status now) for the plans completed or broken between two dates."""
+    return [(row, before.get(row, ""), status) for row, status in sorted(now.items())
+            if status in ("completed", "broken") and before.get(row) != status]
