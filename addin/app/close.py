@@ -30,8 +30,8 @@ from ..core.parse import parse_amount
 from ..documents.packsummary import Bars, bar_png, summary_pdf
 from ..files.atomic import write_atomic
 from ..workbook import closepack
-from ..workbook.closebook import LEDGER, LEDGER_ROLE, SNAPSHOT, Closed, read_ledger, read_snapshot, snapshot_role, \
-    snapshot_rows
+from ..workbook.closebook import LEDGER, LEDGER_ROLE, SNAPSHOT, Closed, read_last_run, read_ledger, read_snapshot, \
+    snapshot_role, snapshot_rows
 from ..workbook.history import append_history, stamp
 from .assess import assess_book, document_cells
 from .close_changes import CustomerChanges, customer_changes, item_levels
@@ -139,7 +139,8 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
                              moved.items, effectiveness(book.history, items, as_of),
                              payment_risk(aged, items, book.history, as_of, grace), promises.loc[due],
                              dict(zip(items["customer_key"], items["customer"])),
-                             customer_changes(book, assessed.decisions, previous, since, as_of),
+                             customer_changes(book, assessed.decisions, previous, since, as_of,
+                                              read_last_run(port, pkg.marks().sheet("Summary"))),
                              assessed.decisions, problems=assessed.problems + problems)
         step.next()
         _documents(result, book, aged, options, now)

@@ -21,10 +21,10 @@ class CustomerChanges:
     since_run: pd.DataFrame | None = None    # History rows logged after the last run's
 
 
-def customer_changes(book, decisions: pd.DataFrame, previous: pd.DataFrame, since: date,
-                     as_of: date) -> CustomerChanges:
+def customer_changes(book, decisions: pd.DataFrame, previous: pd.DataFrame, since: date, as_of: date,
+                     last_run: tuple = (None, None)) -> CustomerChanges:
     """Levels now against the previous snapshot's, plans at ``since`` against ``as_of``, History since the last
-    run."""
+    run (``last_run``: when and which, from its Summary sheet — closebook.read_last_run)."""
     levels = account_levels(decisions, book.history, as_of)
     moved = None
     if "level" in previous and previous["level"].notna().any():
@@ -33,7 +33,7 @@ def customer_changes(book, decisions: pd.DataFrame, previous: pd.DataFrame, sinc
     was, now = _plan_statuses(book, since), _plan_statuses(book, as_of)
     who = _plan_customers(book)
     plans = [(row, *who.get(row, ("", "")), before, status) for row, before, status in plan_moves(was, now)]
-    run, rows = since_last_run(book.history)
+    run, rows = since_last_run(book.history, *last_run)
     return CustomerChanges(levels, moved, plans, run, rows)
 
 

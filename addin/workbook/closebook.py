@@ -18,7 +18,7 @@ import pandas as pd
 from ..core.close.period import Period
 from ..core.close.rollforward import KEY
 from ..core.money import minor_digits, to_minor
-from .owned import _money
+from .owned import RUN_AT, RUN_ID, _money
 from .xlsx_xml import Column, Columns
 
 LEDGER_ROLE = "Close Periods"
@@ -133,3 +133,34 @@ def read_ledger(port, sheet: str | None) -> list[Closed]:
                 figures[c.header] = v
         out.append(Closed(str(get["Period"]), start, as_of, currency, str(get["Snapshot"] or ""), figures))
     return sorted(out, key=lambda c: (c.as_of, c.currency))
+
+
+RISK_ROLE = "Payment Risk"
+RISK_READ = ["Customer Key", "Currency", "Score", "Why", "Period"]
+
+
+def read_risk(port, sheet: str | None) -> pd.DataFrame | None:
+    """The last close's payment risk (customer_key, currency, score, why, period), or None when the book has no
+    Payment Risk sheet (or one without these columns); ``port`` is the workbook."""
+    rows = port.rows(sheet) if sheet else []
+    if not rows or any(h not in rows[0] for h in RISK_READ):
+        return None
+    at = {h: rows[0].index(h) for h in RISK_READ}
+    got = [[r[at[h]] if at[h] < len(r) else None for h in RISK_READ] for r in rows[1:]]
+    frame = pd.DataFrame(got, columns=["customer_key", "currency", "score", "why", "period"])
+    frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
+    frame = frame.dropna(subset=["score"])
+    for c in ("customer_key", "currency", "why", "period"):
+        frame[c] = frame[c].map(lambda v: "" if v is None else str(v))
+    return frame.astype({"score": "int64"})
+
+
+def read_last_run(port, sheet: str | None) -> tuple[pd.Timestamp | None, str | None]:
+    """(when, id) of the last run, as it wrote them on its Summary sheet; (None, None) without."""
+    found = {}
+    for r in port.rows(sheet) if sheet else []:
+        for j, v in enumerate(r[:-1]):
+            if v in (RUN_AT, RUN_ID) and r[j + 1] not in (None, ""):
+                found[v] = str(r[j + 1])
+    when = pd.to_datetime(found.get(RUN_AT), utc=True, errors="coerce") if RUN_AT in found else pd.NaT
+    return (None if pd.isna(when) else when.tz_localize(None)), found.get(RUN_ID)

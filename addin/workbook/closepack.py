@@ -235,8 +235,15 @@ def effectiveness(result):
 
 
 def risk(result):
-    """Every customer with a balance, the riskiest first, with the reasons for its score."""
+    """Every customer with a balance, the riskiest first — the order to call them in — with the reasons for its
+    score, its level and what this close's decision does about it; run orders Actions by these scores."""
     columns = [Column("Customer Key", 14), Column("Customer", 28), Column("Currency", 9), Column("Score", 7, "int"),
-               Column("Why", 110)]
-    rows = [[r.customer_key, result.names.get(r.customer_key, ""), r.currency, r.score, r.why] for r in result.risks]
+               Column("Why", 110), Column("Level", 7, "int"), Column("Next Action", 40), Column("Period", 10)]
+    d, c = result.decisions, result.customers
+    action = {} if d is None else {(k, cur): f"{a}: {why}" for k, cur, a, why in zip(
+        d["customer_key"], d["currency"], d["action"], d["reason"])}
+    level = {} if c is None else dict(zip(zip(c.levels["customer_key"], c.levels["currency"]), c.levels["level"]))
+    rows = [[r.customer_key, result.names.get(r.customer_key, ""), r.currency, r.score, r.why,
+             level.get((r.customer_key, r.currency)), action.get((r.customer_key, r.currency), ""),
+             result.period.label] for r in result.risks]
     return columns, rows, {"table": "PaymentRisk"}

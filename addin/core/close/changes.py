@@ -7,9 +7,11 @@ when that is higher; 0 when neither. A close keeps each account's level in
 its snapshot so the next close compares with what it saw, not with a History
 edited since.
 
-The last run is the latest run id in History written by `run` (rows drafted,
-sent, withdrawn, printed or failed; not the close's thank-you notes), and
-"since the last run" is every History row below its last row: History is
+"Since the last run" is every History row logged after the last `run`: after
+the time that run wrote on its Summary sheet (its own rows excluded). A book
+whose Summary says nothing of a run falls back on History alone: the latest
+run id written by `run` (rows drafted, sent, withdrawn, printed or failed; not
+the close's thank-you notes), and the rows below its last one — History is
 append-only, so its order is the order things were logged in.
 """
 from __future__ import annotations
@@ -52,8 +54,12 @@ def level_moves(before: pd.DataFrame, now: pd.DataFrame) -> pd.DataFrame:
             .drop(columns="_up").reset_index(drop=True))
 
 
-def since_last_run(history: pd.DataFrame) -> tuple[str | None, pd.DataFrame]:
-    """(the last run's id, or None when History has none; the History rows logged after its last row)."""
+def since_last_run(history: pd.DataFrame, ran_at: pd.Timestamp | None = None,
+                   run: str | None = None) -> tuple[str | None, pd.DataFrame]:
+    """(the last run's id, or None when nothing says; the History rows logged after it), see the module."""
+    if ran_at is not None:
+        later = history.loc[(history["stamp"] >= ran_at) & (history["run_id"] != (run or ""))]   # to the second
+        return run, later.sort_values("row", kind="stable")
     runs = history.loc[history["run_id"].str.startswith("run-") & history["action"].isin(RUN_ACTIONS)
                        & (history["template"] != THANK_YOU)]
     if runs.empty:
