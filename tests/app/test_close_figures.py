@@ -101,6 +101,11 @@ def test_what_changed_lists_plans_completed_or_broken_and_what_history_logged_si
     plans = [(r[0], r[1], r[3], r[11]) for r in changed if r[0].startswith("plan")]
     assert plans == [("plan completed", "Acme Ltd", "Plans row 2", "on track at the previous close, completed now"),
                      ("plan broken", "Dune & Co", "Plans row 3", "late at the previous close, broken now")]
+    kinds = [r[0] for r in changed]
+    assert {k: v for k, v in out["changed"].items() if k != "last_run"} == {
+        "levels_up": kinds.count("level up"), "levels_down": kinds.count("level down"), "plans_completed": 1,
+        "plans_broken": 1, "since_last_run": 1}
+    assert out["changed"]["last_run"].startswith("run-20261127-")
     since = [r for r in changed if r[0].startswith("since the last run")]
     assert [(r[0], r[1], r[4]) for r in since] == [("since the last run: promise", "Birch GmbH", 400.0)]
     assert since[0][11].startswith("History row ") and "(after run-20261127-" in since[0][11]
