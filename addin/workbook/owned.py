@@ -49,7 +49,7 @@ def action_rows(decisions: pd.DataFrame, contacts: pd.DataFrame, approvals: dict
     (the payment-risk score of ``risk``: customer_key, currency, score, why), then the most overdue."""
     todo = decisions.loc[decisions["action"].isin(["contact", "review"])].copy()
     todo["_order"] = todo["action"].map({"contact": 0, "review": 1})
-    if risk is not None:
+    if risk is not None and len(risk):
         todo = todo.merge(risk[["customer_key", "currency", "score", "why"]], on=["customer_key", "currency"],
                           how="left")
     else:
