@@ -31,7 +31,7 @@ from ..documents.packsummary import Bars, bar_png, summary_pdf
 from ..files.atomic import write_atomic
 from ..workbook import closepack
 from ..workbook.closebook import LEDGER, LEDGER_ROLE, SNAPSHOT, Closed, read_last_run, read_ledger, read_snapshot, \
-    snapshot_role, snapshot_rows
+    read_worklist, snapshot_role, snapshot_rows
 from ..workbook.history import append_history, stamp
 from .assess import assess_book, document_cells
 from .close_changes import CustomerChanges, customer_changes, item_levels
@@ -140,7 +140,8 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
                              payment_risk(aged, items, book.history, as_of, grace), promises.loc[due],
                              dict(zip(items["customer_key"], items["customer"])),
                              customer_changes(book, assessed.decisions, previous, since, as_of,
-                                              read_last_run(port, pkg.marks().sheet("Summary"))),
+                                              read_last_run(port, pkg.marks().sheet("Summary")),
+                                              read_worklist(port, pkg.marks().sheet("Actions"))),
                              assessed.decisions, problems=assessed.problems + problems)
         step.next()
         _documents(result, book, aged, options, now)

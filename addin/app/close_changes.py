@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..core.close.changes import ACCOUNT, account_levels, level_moves, plan_moves, since_last_run
+from ..core.close.changes import ACCOUNT, account_levels, level_moves, plan_moves, since_last_run, worklist_moves
 from ..workbook.plans import review_plans
 
 
@@ -19,12 +19,14 @@ class CustomerChanges:
     plans: list[tuple[int, str, str, str, str]] = field(default_factory=list)  # row, customer, currency, was, is
     last_run: str | None = None          # the last run's id in History
     since_run: pd.DataFrame | None = None    # History rows logged after the last run's
+    worklist: pd.DataFrame | None = None     # the last run's Actions against this close's decisions
 
 
 def customer_changes(book, decisions: pd.DataFrame, previous: pd.DataFrame, since: date, as_of: date,
-                     last_run: tuple = (None, None)) -> CustomerChanges:
+                     last_run: tuple = (None, None), worklist: pd.DataFrame | None = None) -> CustomerChanges:
     """Levels now against the previous snapshot's, plans at ``since`` against ``as_of``, History since the last
-    run (``last_run``: when and which, from its Summary sheet — closebook.read_last_run)."""
+    run (``last_run``: when and which, from its Summary sheet — closebook.read_last_run) and its Actions
+    ``worklist`` (closebook.read_worklist) against ``decisions``."""
     levels = account_levels(decisions, book.history, as_of)
     moved = None
     if "level" in previous and previous["level"].notna().any():
@@ -34,7 +36,8 @@ def customer_changes(book, decisions: pd.DataFrame, previous: pd.DataFrame, sinc
     who = _plan_customers(book)
     plans = [(row, *who.get(row, ("", "")), before, status) for row, before, status in plan_moves(was, now)]
     run, rows = since_last_run(book.history, *last_run)
-    return CustomerChanges(levels, moved, plans, run, rows)
+    return CustomerChanges(levels, moved, plans, run, rows,
+                           None if worklist is None else worklist_moves(worklist, decisions))
 
 
 def _plan_statuses(book, day: date) -> dict[int, str]:

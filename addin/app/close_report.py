@@ -43,7 +43,8 @@ def changed_counts(r: CloseResult) -> dict:
             "levels_down": None if moved is None else int((moved["now"] < moved["before"]).sum()),
             "plans_completed": plans.count("completed"), "plans_broken": plans.count("broken"),
             "last_run": c.last_run if c else None,
-            "since_last_run": None if c is None or c.since_run is None else len(c.since_run)}
+            "since_last_run": None if c is None or c.since_run is None else len(c.since_run),
+            "worklist_changed": None if c is None or c.worklist is None else len(c.worklist)}
 
 
 def close_report(r: CloseResult) -> dict:
@@ -93,6 +94,8 @@ def close_text(r: CloseResult) -> str:
               else f"{n['levels_up']} customer(s) moved up a level, {n['levels_down']} down")
     run = (f"{n['since_last_run']} History row(s) since the last run ({n['last_run']})" if n["last_run"]
            else "no run recorded")
+    if n["worklist_changed"] is not None:
+        run += f", {n['worklist_changed']} customer(s) changed on its worklist"
     lines.append(f"\nWhat Changed: {levels}; {n['plans_completed']} plan(s) completed, {n['plans_broken']} broken; "
                  f"{run}")
     if r.thanked and (r.thanked.entries or r.thanked.skipped):

@@ -136,23 +136,38 @@ def read_ledger(port, sheet: str | None) -> list[Closed]:
 
 
 RISK_ROLE = "Payment Risk"
-RISK_READ = ["Customer Key", "Currency", "Score", "Why", "Period"]
+RISK_READ = {"Customer Key": "customer_key", "Currency": "currency", "Score": "score", "Why": "why",
+             "Period": "period"}
+ACTIONS_READ = {"Customer Key": "customer_key", "Currency": "currency", "Customer": "customer", "Level": "level",
+                "Action": "action"}
+_NUMBERS = ("score", "level")
+
+
+def _by_headers(port, sheet: str | None, headers: dict[str, str]) -> pd.DataFrame | None:
+    """The named columns of a small sheet arcollect wrote (header -> field), text as text and numbers as
+    numbers; None when there is no such sheet or it lacks one of the headers."""
+    rows = port.rows(sheet) if sheet else []
+    if not rows or any(h not in rows[0] for h in headers):
+        return None
+    at = [rows[0].index(h) for h in headers]
+    frame = pd.DataFrame([[r[j] if j < len(r) else None for j in at] for r in rows[1:]],
+                         columns=list(headers.values()))
+    for c in frame.columns:
+        frame[c] = (pd.to_numeric(frame[c], errors="coerce") if c in _NUMBERS
+                    else frame[c].map(lambda v: "" if v is None else str(v)))
+    return frame.loc[frame["customer_key"] != ""].reset_index(drop=True)
 
 
 def read_risk(port, sheet: str | None) -> pd.DataFrame | None:
     """The last close's payment risk (customer_key, currency, score, why, period), or None when the book has no
     Payment Risk sheet (or one without these columns); ``port`` is the workbook."""
-    rows = port.rows(sheet) if sheet else []
-    if not rows or any(h not in rows[0] for h in RISK_READ):
-        return None
-    at = {h: rows[0].index(h) for h in RISK_READ}
-    got = [[r[at[h]] if at[h] < len(r) else None for h in RISK_READ] for r in rows[1:]]
-    frame = pd.DataFrame(got, columns=["customer_key", "currency", "score", "why", "period"])
-    frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
-    frame = frame.dropna(subset=["score"])
-    for c in ("customer_key", "currency", "why", "period"):
-        frame[c] = frame[c].map(lambda v: "" if v is None else str(v))
-    return frame.astype({"score": "int64"})
+    frame = _by_headers(port, sheet, RISK_READ)
+    return None if frame is None else frame.dropna(subset=["score"]).astype({"score": "int64"})
+
+
+def read_worklist(port, sheet: str | None) -> pd.DataFrame | None:
+    """The last run's Actions worklist (customer_key, currency, customer, level, action), or None without one."""
+    return _by_headers(port, sheet, ACTIONS_READ)
 
 
 def read_last_run(port, sheet: str | None) -> tuple[pd.Timestamp | None, str | None]:
@@ -164,3 +179,4 @@ def read_last_run(port, sheet: str | None) -> tuple[pd.Timestamp | None, str | N
                 found[v] = str(r[j + 1])
     when = pd.to_datetime(found.get(RUN_AT), utc=True, errors="coerce") if RUN_AT in found else pd.NaT
     return (None if pd.isna(when) else when.tz_localize(None)), found.get(RUN_ID)
+

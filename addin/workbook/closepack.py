@@ -157,6 +157,13 @@ def _customer_rows(result) -> list[pd.DataFrame]:
             "before": np.where(h["action"] == "promise", h["promise_minor"], np.nan),
             "detail": [f"History row {r}" + (f": {o}" if o else "") + (f" (after {c.last_run})" if c.last_run else "")
                        for r, o in zip(h["row"], h["outcome"])]}))
+    if c.worklist is not None and len(c.worklist):
+        w = c.worklist
+        out.append(pd.DataFrame({
+            "change": "since the last run: worklist", "customer": w["customer"].to_numpy(),
+            "currency": w["currency"].to_numpy(),
+            "detail": [f"{was or 'not on it'} at the last run, " + (f"{now} now" if now else "nothing open now")
+                       + (f": {why}" if now and why else "") for was, now, why in zip(w["was"], w["now"], w["reason"])]}))
     return out
 
 

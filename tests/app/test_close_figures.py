@@ -104,11 +104,13 @@ def test_what_changed_lists_plans_completed_or_broken_and_what_history_logged_si
     kinds = [r[0] for r in changed]
     assert {k: v for k, v in out["changed"].items() if k != "last_run"} == {
         "levels_up": kinds.count("level up"), "levels_down": kinds.count("level down"), "plans_completed": 1,
-        "plans_broken": 1, "since_last_run": 1}
+        "plans_broken": 1, "since_last_run": 1, "worklist_changed": 1}
     assert out["changed"]["last_run"].startswith("run-20261127-")
     since = [r for r in changed if r[0].startswith("since the last run")]
-    assert [(r[0], r[1], r[4]) for r in since] == [("since the last run: promise", "Birch GmbH", 400.0)]
+    assert [(r[0], r[1], r[4]) for r in since] == [("since the last run: promise", "Birch GmbH", 400.0),
+                                                   ("since the last run: worklist", "Birch GmbH", "")]
     assert since[0][11].startswith("History row ") and "(after run-20261127-" in since[0][11]
+    assert since[1][11].startswith("contact at level 2 at the last run, hold now: held until 2026-12-15")
 
 
 def test_actions_are_ordered_by_the_last_close_s_payment_risk(tmp_path, capsys):

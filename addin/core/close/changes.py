@@ -12,7 +12,11 @@ the time that run wrote on its Summary sheet (its own rows excluded). A book
 whose Summary says nothing of a run falls back on History alone: the latest
 run id written by `run` (rows drafted, sent, withdrawn, printed or failed; not
 the close's thank-you notes), and the rows below its last one — History is
-append-only, so its order is the order things were logged in.
+append-only, so its order is the order things were logged in. Beside History,
+the last run's Actions worklist is compared with the close's decisions: a
+customer that was to contact or review and is not now (settled, on hold,
+handed over), one that is now and was not, and one whose level to contact at
+changed.
 """
 from __future__ import annotations
 
@@ -67,6 +71,31 @@ def since_last_run(history: pd.DataFrame, ran_at: pd.Timestamp | None = None,
     last = runs.loc[runs["row"].idxmax()]
     return str(last["run_id"]), history.loc[history["row"] > history.loc[
         history["run_id"] == last["run_id"], "row"].max()].sort_values("row", kind="stable")
+
+
+WORKLIST = ("contact", "review")
+
+
+def _doing(action, level) -> str:
+    return f"{action} at level {int(level)}" if action == "contact" and level == level else str(action)
+
+
+def worklist_moves(before: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """The last run's worklist (customer_key, currency, customer, level, action) against this close's decisions:
+    customer_key, currency, customer, was, now ("" when nothing is open now), reason — one row per account that
+    left the worklist, joined it, or changed level on it."""
+    now = decisions.loc[:, [*ACCOUNT, "customer", "level", "action", "reason"]].rename(
+        columns={"level": "level_now", "action": "action_now", "customer": "customer_now"})
+    both = before.merge(now, on=ACCOUNT, how="outer")
+    was = [_doing(a, lv) if isinstance(a, str) else "" for a, lv in zip(both["action"], both["level"])]
+    is_ = [_doing(a, lv) if isinstance(a, str) else "" for a, lv in zip(both["action_now"], both["level_now"])]
+    on_before = both["action"].isin(WORKLIST).to_numpy()
+    on_now = both["action_now"].isin(WORKLIST).to_numpy()
+    changed = (on_before | on_now) & (np.array(was, dtype=object) != np.array(is_, dtype=object))
+    out = pd.DataFrame({"customer_key": both["customer_key"], "currency": both["currency"],
+                        "customer": both["customer_now"].fillna(both["customer"]), "was": was, "now": is_,
+                        "reason": both["reason"].fillna("")})
+    return out.loc[changed].sort_values(ACCOUNT, kind="stable").reset_index(drop=True)
 
 
 def plan_moves(before: dict[int, str], now: dict[int, str]) -> list[tuple[int, str, str]]:
