@@ -9,7 +9,7 @@ close is refused unless the caller reopens it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -30,10 +30,11 @@ from ..core.parse import parse_amount
 from ..documents.packsummary import Bars, bar_png, summary_pdf
 from ..files.atomic import write_atomic
 from ..workbook import closepack
-from ..workbook.closebook import LEDGER, LEDGER_ROLE, SNAPSHOT, Closed, read_ledger, read_snapshot, snapshot_role, \
-    snapshot_rows
+from ..workbook.closebook import LEDGER, LEDGER_ROLE, SNAPSHOT, Closed, read_last_run, read_ledger, read_snapshot, \
+    read_worklist, snapshot_role, snapshot_rows
 from ..workbook.history import append_history, stamp
-from .assess import document_cells
+from .assess import assess_book, document_cells
+from .close_changes import CustomerChanges, customer_changes, item_levels
 from .close_documents import settled_accounts, statement_emails, statements, thank_you_notes, write_statements
 from .draft import DraftResult, draft_batch, outbox_folder, sender_address
 from .ids import run_id
@@ -83,6 +84,8 @@ class CloseResult:
     risks: list[Risk]
     promises: pd.DataFrame            # promises due in the period, kept or broken
     names: dict[str, str]             # customer key -> name
+    customers: CustomerChanges | None = None   # levels moved, plans completed or broken, since the last run
+    decisions: pd.DataFrame | None = None      # this close's dunning decision per account
     written: list[str] = field(default_factory=list)
     thanked: DraftResult | None = None
     emailed: DraftResult | None = None    # the statements drafted as emails (--email-statements)
@@ -123,7 +126,8 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
         before = [c for c in ledger if c.as_of < period.start]
         previous, since, opening_from, problems = _previous(port, pkg, before, items, period, settings)
         step.next()
-        aged = age_items(open_balances(items, as_of), as_of, settings.basis, settings.edges)
+        assessed = assess_book(replace(book, items=items), as_of, today=today)
+        aged = assessed.aged
         moved = movements(previous, items, as_of, since, settings.basis, settings.edges, buckets)
         rates, source = _loss_rates(options, settings, buckets, problems)
         sales = _sales(options, settings, items, period)
@@ -135,13 +139,17 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
                              moved.items, effectiveness(book.history, items, as_of),
                              payment_risk(aged, items, book.history, as_of, grace), promises.loc[due],
                              dict(zip(items["customer_key"], items["customer"])),
-                             problems=list(book.problems) + problems)
+                             customer_changes(book, assessed.decisions, previous, since, as_of,
+                                              read_last_run(port, pkg.marks().sheet("Summary")),
+                                              read_worklist(port, pkg.marks().sheet("Actions"))),
+                             assessed.decisions, problems=assessed.problems + problems)
         step.next()
         _documents(result, book, aged, options, now)
         step.next()
         role = snapshot_role(period)
         kept = [c for c in ledger if c.period != period.label]
-        sheets = [(role, SNAPSHOT, snapshot_rows(aged, document_cells(book.layout, aged["row"])), {}),
+        sheets = [(role, SNAPSHOT, snapshot_rows(aged, document_cells(book.layout, aged["row"]),
+                                                     item_levels(aged, result.customers.levels)), {}),
                   ("Close Summary", *closepack.summary(result, kept)),
                   ("Close Migration", *closepack.migration(result)),
                   ("What Changed", *closepack.changes(result)),

@@ -33,12 +33,27 @@ def currency_report(c: CurrencyClose) -> dict:
             "roll_rates": {b: _num(v) for b, v in c.roll_rates.items()}}
 
 
+def changed_counts(r: CloseResult) -> dict:
+    """What Changed about customers, counted: levels moved (up, down), plans completed and broken, History rows
+    since the last run (None where there is nothing to compare with)."""
+    c = r.customers
+    moved = None if c is None or c.moved is None else c.moved
+    plans = [] if c is None else [now for *_, now in c.plans]
+    return {"levels_up": None if moved is None else int((moved["now"] > moved["before"]).sum()),
+            "levels_down": None if moved is None else int((moved["now"] < moved["before"]).sum()),
+            "plans_completed": plans.count("completed"), "plans_broken": plans.count("broken"),
+            "last_run": c.last_run if c else None,
+            "since_last_run": None if c is None or c.since_run is None else len(c.since_run),
+            "worklist_changed": None if c is None or c.worklist is None else len(c.worklist)}
+
+
 def close_report(r: CloseResult) -> dict:
     """The `--json` document: the home currency's figures at the top, every currency under by_currency."""
     by = {cur: currency_report(c) for cur, c in r.currencies.items()}
     top = by.get(r.home) or next(iter(by.values()), {"currency": r.home})
     return {"as_of": r.as_of.isoformat(), "period": r.period.label, "period_start": r.period.start.isoformat(),
-            "opening_from": r.opening_from, **top, "by_currency": by, "sheets": r.written,
+            "opening_from": r.opening_from, **top, "by_currency": by, "changed": changed_counts(r),
+            "sheets": r.written,
             "log": str(r.log) if r.log else None, "files": [str(f) for f in r.files],
             "thank_you_drafts": len(r.thanked.entries) if r.thanked else 0,
             "statements": len(r.statements), "statements_file": str(r.statements_file) if r.statements_file else None,
@@ -74,6 +89,15 @@ def close_text(r: CloseResult) -> str:
             lines.append(f"  Provision {_grouped(prov['total'])}{move} (rates from {c.provision.source})")
         else:
             lines.append("  Provision not computed: no loss rates given, and the kept closes do not yet give every roll rate and the write-off rate")
+    n = changed_counts(r)
+    levels = ("levels: no earlier levels to compare" if n["levels_up"] is None
+              else f"{n['levels_up']} customer(s) moved up a level, {n['levels_down']} down")
+    run = (f"{n['since_last_run']} History row(s) since the last run ({n['last_run']})" if n["last_run"]
+           else "no run recorded")
+    if n["worklist_changed"] is not None:
+        run += f", {n['worklist_changed']} customer(s) changed on its worklist"
+    lines.append(f"\nWhat Changed: {levels}; {n['plans_completed']} plan(s) completed, {n['plans_broken']} broken; "
+                 f"{run}")
     if r.thanked and (r.thanked.entries or r.thanked.skipped):
         lines.append(f"\nDrafted {len(r.thanked.entries)} thank-you note(s) for customers who settled"
                      + (f" ({r.thanked.skipped} drafted before)" if r.thanked.skipped else ""))

@@ -5,8 +5,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import pandas as pd
+
+from ..core.close.behaviour import payment_risk
 from ..workbook import owned
-from ..workbook.history import append_history
+from ..workbook.closebook import RISK_ROLE, read_risk
+from ..workbook.history import append_history, stamp
 from ..workbook.package import TierRule
 from ..workbook.plans import SCHEDULE, STATUS_HEADERS
 from ..workbook.schema import FLAG_HEADERS
@@ -45,7 +49,9 @@ def refresh(path, as_of: date | None = None, *, today: date, now: datetime | Non
     port = workbook(path)
     now = now or datetime.combine(today, datetime.min.time(), timezone.utc)
     with port.writing() as pkg:
-        result = _refresh(pkg, port.path, assess(port, as_of, today=today), now, drafts, user, environ)
+        a = assess(port, as_of, today=today)
+        result = _refresh(pkg, port.path, a, now, drafts, user, environ, action_risk(a, read_risk(
+            port, pkg.marks().sheet(RISK_ROLE))))
     a = result.assessment
     sends_as_of = a.book.settings.as_of or today
     if result.drafts and result.drafts.entries and a.as_of != sends_as_of:
@@ -55,7 +61,21 @@ def refresh(path, as_of: date | None = None, *, today: date, now: datetime | Non
     return result
 
 
-def _refresh(pkg, path: Path, a: Assessment, now: datetime, drafts: bool, user: str, environ) -> RunResult:
+def action_risk(a: Assessment, closed: pd.DataFrame | None) -> pd.DataFrame:
+    """The score that orders Actions: the last close's (its Payment Risk sheet) when the book has one, else the
+    score computed at this run's as-of date for the customers on the worklist; the Why says which."""
+    if closed is not None:
+        return closed.assign(why="close " + closed["period"] + ": " + closed["why"])
+    todo = a.decisions.loc[a.decisions["action"].isin(["contact", "review"]), ["customer_key", "currency"]]
+    aged = a.aged.merge(todo, on=["customer_key", "currency"])
+    risks = payment_risk(aged, a.book.items, a.book.history, a.as_of, a.book.settings.paid_grace_days)
+    return pd.DataFrame({"customer_key": [r.customer_key for r in risks], "currency": [r.currency for r in risks],
+                         "score": [r.score for r in risks],
+                         "why": [f"at this run (no close yet): {r.why}" for r in risks]})
+
+
+def _refresh(pkg, path: Path, a: Assessment, now: datetime, drafts: bool, user: str, environ,
+             risk: pd.DataFrame | None = None) -> RunResult:
     settings = a.book.settings
     user = user or settings.user
     outbox = outbox_folder(path, settings)
@@ -75,10 +95,11 @@ def _refresh(pkg, path: Path, a: Assessment, now: datetime, drafts: bool, user: 
                                [a.aged["days_past_due"].to_numpy(),
                                 a.aged["bucket"].astype(str).to_numpy(dtype=object), levels], tiers=TierRule())
     columns, rows, chart = owned.summary_sheet(a.totals, a.decisions, a.as_of, len(a.problems), a.home_currency,
-                                               settings.edges)
+                                               settings.edges, (stamp(now), run_id(now, a.as_of)))
     documents = result.drafts.documents if result.drafts else {}
     sheets = [("Summary", columns, rows, {"chart": chart}),
-              ("Actions", owned.ACTIONS, owned.action_rows(a.decisions, a.contacts, a.book.approvals, documents),
+              ("Actions", owned.ACTIONS, owned.action_rows(a.decisions, a.contacts, a.book.approvals, documents,
+                                                                   risk),
                {"table": "Actions"}),
               ("Aging", owned.AGING, owned.aging_rows(a.aged, item_cells(a), levels, next_actions(a)),
                {"table": "Aging"}),

@@ -5,11 +5,13 @@ document with these columns; money is int64 minor units, dates datetime64:
 
     row, customer_key, customer, document, currency, amount_minor, paid_minor,
     paid_date, invoice_date, due_date, status, hold_until
+    and optionally closed_as ("paid", "written off", "void" or "") and closed_date
 
 Rules: a payment dated after the as-of date is not applied; a
-document dated after the as-of date is out of scope; credit notes and
-unapplied cash are aged by their own date, or land in "Unapplied" when they
-have none; bucket totals always equal the net open balance.
+document dated after the as-of date is out of scope; an item closed after the
+as-of date (its closed date, else its paid date, is later) was open then;
+credit notes and unapplied cash are aged by their own date, or land in
+"Unapplied" when they have none; bucket totals always equal the net open balance.
 """
 from __future__ import annotations
 
@@ -28,10 +30,26 @@ def _ts(day: date) -> pd.Timestamp:
     return pd.Timestamp(day)
 
 
+def closed_by(items: pd.DataFrame, as_of: date) -> pd.Series:
+    """True for the items closed on or before the as-of date: status closed, and neither its closed date nor
+    its paid date after it (an item paid in December was open on 30 November). Undated closed items count as
+    closed at any date: the book cannot say when."""
+    cutoff = _ts(as_of)
+    when = items["paid_date"]
+    if "closed_date" in items:
+        when = items["closed_date"].fillna(when)
+    return (items["status"] == "closed") & ~(when > cutoff)
+
+
+def closed_how(items: pd.DataFrame) -> pd.Series:
+    """How each item closed ("paid", "written off", "void", "" when its status does not say)."""
+    return items["closed_as"].fillna("") if "closed_as" in items else pd.Series("", index=items.index)
+
+
 def open_balances(items: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """Items in scope at the as-of date with their open balance (balance_minor).
 
-    Fully settled items (balance 0) and items marked closed are not open items.
+    Fully settled items (balance 0) and items closed by the as-of date (closed_by) are not open items.
     """
     cutoff = _ts(as_of)
     in_scope = ~(items["invoice_date"] > cutoff)
@@ -39,7 +57,7 @@ def open_balances(items: pd.DataFrame, as_of: date) -> pd.DataFrame:
     balance = items["amount_minor"] - items["paid_minor"].where(paid_applies, 0)
     out = items.loc[in_scope].copy()
     out["balance_minor"] = balance[in_scope].astype("int64")
-    keep = (out["balance_minor"] != 0) & (out["status"] != "closed")
+    keep = (out["balance_minor"] != 0) & ~closed_by(out, as_of)
     return out.loc[keep]
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from ..core.close.period import Period
 from ..core.close.rollforward import KEY
 from ..core.money import minor_digits, to_minor
-from .owned import _money
+from .owned import RUN_AT, RUN_ID, _money
 from .xlsx_xml import Column, Columns
 
 LEDGER_ROLE = "Close Periods"
@@ -26,7 +26,7 @@ SNAPSHOT_PREFIX = "Close "
 SNAPSHOT = [Column("Cell", 16), Column("Customer Key", 14), Column("Customer", 28), Column("Document", 14),
             Column("Occurrence", 6, "int"), Column("Currency", 9), Column("Invoice Date", 12, "date"),
             Column("Due Date", 12, "date"), Column("Amount", 14, "money"), Column("Balance", 14, "money"),
-            Column("Days Past Due", 13, "int"), Column("Bucket", 10)]
+            Column("Days Past Due", 13, "int"), Column("Bucket", 10), Column("Level", 7, "int")]
 _TEXT = {"Customer Key": "string", "Customer": "string", "Document": "string", "Currency": "string",
          "Bucket": "string", "Cell": "string"}
 DAYS = "0.0"
@@ -44,13 +44,14 @@ def snapshot_role(period: Period) -> str:
     return SNAPSHOT_PREFIX + period.label
 
 
-def snapshot_rows(aged: pd.DataFrame, cells: np.ndarray) -> Columns:
-    """The open items at the close, as values: where each was, who owes it, its balance and bucket."""
+def snapshot_rows(aged: pd.DataFrame, cells: np.ndarray, levels: np.ndarray) -> Columns:
+    """The open items at the close, as values: where each was, who owes it, its balance and bucket, and its
+    customer's dunning level (changes.account_levels) for the next close to compare with."""
     return Columns([cells, aged["customer_key"], aged["customer"], aged["document"],
                     aged["occurrence"].to_numpy(dtype="int64"), aged["currency"],
                     aged["invoice_date"].to_numpy(), aged["due_date"].to_numpy(),
                     _money(aged["amount_minor"], aged["currency"]), _money(aged["balance_minor"], aged["currency"]),
-                    aged["days_past_due"].to_numpy(dtype="float64"), aged["bucket"].astype(str)])
+                    aged["days_past_due"].to_numpy(dtype="float64"), aged["bucket"].astype(str), levels])
 
 
 def _minor(amounts: pd.Series, currency: pd.Series) -> np.ndarray:
@@ -65,11 +66,12 @@ SNAPSHOT_READ = ["Customer Key", "Customer", "Document", "Occurrence", "Currency
 
 
 def read_snapshot(port, sheet: str) -> pd.DataFrame:
-    """The snapshot's items (KEY, customer, balance_minor, bucket), as the close that wrote them kept them.
+    """The snapshot's items (KEY, customer, balance_minor, bucket, level), as the close that wrote them kept
+    them; level is NaN in a snapshot written before closes kept levels.
 
     ``port`` is the workbook (a file or the live book): its ``table`` reads the columns a roll-forward needs."""
     wanted = SNAPSHOT_READ
-    frame = port.table(sheet, wanted, _TEXT)
+    frame = port.table(sheet, [*wanted, "Level"], _TEXT)
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise ValueError(f"sheet {sheet!r} lacks the column(s) {', '.join(missing)} a close writes")
@@ -79,8 +81,9 @@ def read_snapshot(port, sheet: str) -> pd.DataFrame:
                          "occurrence": frame["Occurrence"].fillna(1).astype("int64"),
                          "customer": frame["Customer"].fillna("").astype(str),
                          "balance_minor": _minor(frame["Balance"], currency),
-                         "bucket": frame["Bucket"].fillna("").astype(str)})[[*KEY, "customer", "balance_minor",
-                                                                              "bucket"]]
+                         "bucket": frame["Bucket"].fillna("").astype(str),
+                         "level": pd.to_numeric(frame["Level"], errors="coerce") if "Level" in frame
+                         else np.nan})[[*KEY, "customer", "balance_minor", "bucket", "level"]]
 
 
 @dataclass(frozen=True)
@@ -130,3 +133,50 @@ def read_ledger(port, sheet: str | None) -> list[Closed]:
                 figures[c.header] = v
         out.append(Closed(str(get["Period"]), start, as_of, currency, str(get["Snapshot"] or ""), figures))
     return sorted(out, key=lambda c: (c.as_of, c.currency))
+
+
+RISK_ROLE = "Payment Risk"
+RISK_READ = {"Customer Key": "customer_key", "Currency": "currency", "Score": "score", "Why": "why",
+             "Period": "period"}
+ACTIONS_READ = {"Customer Key": "customer_key", "Currency": "currency", "Customer": "customer", "Level": "level",
+                "Action": "action"}
+_NUMBERS = ("score", "level")
+
+
+def _by_headers(port, sheet: str | None, headers: dict[str, str]) -> pd.DataFrame | None:
+    """The named columns of a small sheet arcollect wrote (header -> field), text as text and numbers as
+    numbers; None when there is no such sheet or it lacks one of the headers."""
+    rows = port.rows(sheet) if sheet else []
+    if not rows or any(h not in rows[0] for h in headers):
+        return None
+    at = [rows[0].index(h) for h in headers]
+    frame = pd.DataFrame([[r[j] if j < len(r) else None for j in at] for r in rows[1:]],
+                         columns=list(headers.values()))
+    for c in frame.columns:
+        frame[c] = (pd.to_numeric(frame[c], errors="coerce") if c in _NUMBERS
+                    else frame[c].map(lambda v: "" if v is None else str(v)))
+    return frame.loc[frame["customer_key"] != ""].reset_index(drop=True)
+
+
+def read_risk(port, sheet: str | None) -> pd.DataFrame | None:
+    """The last close's payment risk (customer_key, currency, score, why, period), or None when the book has no
+    Payment Risk sheet (or one without these columns); ``port`` is the workbook."""
+    frame = _by_headers(port, sheet, RISK_READ)
+    return None if frame is None else frame.dropna(subset=["score"]).astype({"score": "int64"})
+
+
+def read_worklist(port, sheet: str | None) -> pd.DataFrame | None:
+    """The last run's Actions worklist (customer_key, currency, customer, level, action), or None without one."""
+    return _by_headers(port, sheet, ACTIONS_READ)
+
+
+def read_last_run(port, sheet: str | None) -> tuple[pd.Timestamp | None, str | None]:
+    """(when, id) of the last run, as it wrote them on its Summary sheet; (None, None) without."""
+    found = {}
+    for r in port.rows(sheet) if sheet else []:
+        for j, v in enumerate(r[:-1]):
+            if v in (RUN_AT, RUN_ID) and r[j + 1] not in (None, ""):
+                found[v] = str(r[j + 1])
+    when = pd.to_datetime(found.get(RUN_AT), utc=True, errors="coerce") if RUN_AT in found else pd.NaT
+    return (None if pd.isna(when) else when.tz_localize(None)), found.get(RUN_ID)
+

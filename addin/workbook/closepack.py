@@ -118,39 +118,84 @@ def migration(result):
 def _kind(t: pd.DataFrame) -> np.ndarray:
     """What happened to each moved item, in the controller's words."""
     return np.select(
-        [t["gone"], t["new"], t["written_off"] != 0, t["closing"] == 0, t["closing"] != t["before"]],
-        ["left the book (unexplained)", "new", "written off", "settled", "part settled"], "aged")
+        [t["gone"], t["new"], t["written_off"] != 0, t["credited"] != 0, t["closing"] == 0,
+         t["closing"] != t["before"]],
+        ["left the book (unexplained)", "new", "written off", "voided or credited", "settled", "part settled"],
+        "aged")
+
+
+CHANGE_MONEY = ("before", "closing", "received", "credited", "written_off")
+
+
+def _customer_rows(result) -> list[pd.DataFrame]:
+    """Promises due in the period, levels moved, plans completed or broken, History since the last run."""
+    p, c, name = result.promises, result.customers, result.names
+    out = [pd.DataFrame({
+        "change": np.where(p["kept"].to_numpy(dtype=bool), "promise kept", "promise broken"),
+        "customer": [name.get(k, k) for k in p["customer_key"]], "currency": p["currency"].to_numpy(),
+        "document": ["promised for " + d.date().isoformat() for d in p["promise_date"]],
+        "before": p["promise_minor"].to_numpy(dtype="float64")})]
+    if c is None:
+        return out
+    if c.moved is not None:
+        m = c.moved
+        out.append(pd.DataFrame({
+            "change": np.where(m["now"] > m["before"], "level up", "level down"),
+            "customer": [name.get(k, k) for k in m["customer_key"]], "currency": m["currency"].to_numpy(),
+            "detail": [f"level {b} at the previous close, " + (f"{n} now" if o else "nothing open now")
+                       for b, n, o in zip(m["before"], m["now"], m["open_now"])]}))
+    if c.plans:
+        out.append(pd.DataFrame({
+            "change": [f"plan {now}" for *_, now in c.plans], "customer": [r[1] for r in c.plans],
+            "currency": [r[2] for r in c.plans], "document": [f"Plans row {r[0]}" for r in c.plans],
+            "detail": [f"{was or 'not tracked'} at the previous close, {now} now" for *_, was, now in c.plans]}))
+    if c.since_run is not None and len(c.since_run):
+        h = c.since_run
+        out.append(pd.DataFrame({
+            "change": "since the last run: " + h["action"].astype(str), "customer": h["customer"].to_numpy(),
+            "currency": h["currency"].to_numpy(), "document": h["document"].to_numpy(),
+            "before": np.where(h["action"] == "promise", h["promise_minor"], np.nan),
+            "detail": [f"History row {r}" + (f": {o}" if o else "") + (f" (after {c.last_run})" if c.last_run else "")
+                       for r, o in zip(h["row"], h["outcome"])]}))
+    if c.worklist is not None and len(c.worklist):
+        w = c.worklist
+        out.append(pd.DataFrame({
+            "change": "since the last run: worklist", "customer": w["customer"].to_numpy(),
+            "currency": w["currency"].to_numpy(),
+            "detail": [f"{was or 'not on it'} at the last run, " + (f"{now} now" if now else "nothing open now")
+                       + (f": {why}" if now and why else "") for was, now, why in zip(w["was"], w["now"], w["reason"])]}))
+    return out
 
 
 def changes(result):
-    """Every item whose balance moved since the previous close (new, settled, part settled, written off, left
-    the book), then the promises due in the period, kept or broken. Items that only aged a bucket are counted
-    on Close Migration, not listed: at month end that is most of the book."""
-    t, p = result.changes, result.promises
+    """Every item whose balance moved since the previous close (new, settled, part settled, voided, written
+    off, left the book) and how (received, credited, written off); then the promises due in the period, the
+    customers whose level moved, the plans completed or broken, and what History logged since the last run.
+    Items that only aged a bucket are counted on Close Migration, not listed: at month end that is most of
+    the book."""
+    t = result.changes
     columns = [Column("Change", 26), Column("Customer", 28), Column("Currency", 9), Column("Document", 24),
-               Column("Before", 14, "money"), Column("Now", 14, "money"), Column("Written Off", 14, "money"),
-               Column("Bucket Before", 13), Column("Bucket Now", 13)]
+               Column("Before", 14, "money"), Column("Now", 14, "money"), Column("Received", 14, "money"),
+               Column("Credited", 14, "money"), Column("Written Off", 14, "money"),
+               Column("Bucket Before", 13), Column("Bucket Now", 13), Column("Detail", 50)]
     t = t.assign(change=_kind(t))
     t = t.loc[t["change"] != "aged"].sort_values(["change", "customer", "document"], kind="stable")
-    promised = pd.DataFrame({
-        "change": np.where(p["kept"].to_numpy(dtype=bool), "promise kept", "promise broken"),
-        "customer": [result.names.get(k, k) for k in p["customer_key"]], "currency": p["currency"].to_numpy(),
-        "document": ["promised for " + d.date().isoformat() for d in p["promise_date"]],
-        "before": p["promise_minor"].to_numpy(dtype="int64"), "new": False})
-    both = pd.concat([t, promised], ignore_index=True)
+    t = t.assign(before=t["before"].where(~t["new"].astype(bool)),
+                 bucket_before=t["bucket_before"].where(~t["new"].astype(bool), ""),
+                 bucket_now=t["bucket_now"].where(t["closing"] != 0, ""))
+    both = pd.concat([t, *_customer_rows(result)], ignore_index=True)
     if len(both) >= MAX_ROWS:      # a sheet holds 1,048,575 rows
         result.notes.append(f"What Changed lists the first {MAX_ROWS - 1:,} of {len(both):,} changes (more than a "
                             f"sheet holds)")
         both = both.head(MAX_ROWS - 1)
-    is_item = ~both["change"].str.startswith("promise").to_numpy(dtype=bool)
-    money = {c: np.where(is_item | (c == "before"), _money(both[c].fillna(0).astype("int64"), both["currency"]),
-                         np.nan) for c in ("before", "closing", "written_off")}
+    cur = both["currency"].fillna("")
+    money = {c: np.where(both[c].notna(), _money(both[c].fillna(0).astype("int64"), cur), np.nan)
+             for c in CHANGE_MONEY}
+    text = {c: both[c].fillna("") if c in both else pd.Series("", index=both.index)
+            for c in ("document", "bucket_before", "bucket_now", "detail")}
     return columns, Columns([
-        both["change"], both["customer"], both["currency"], both["document"],
-        np.where(both["new"].to_numpy(dtype=bool), np.nan, money["before"]), money["closing"], money["written_off"],
-        both["bucket_before"].where(is_item & ~both["new"].to_numpy(dtype=bool), "").fillna(""),
-        both["bucket_now"].where(is_item & (both["closing"].fillna(0) != 0).to_numpy(), "").fillna("")]), {
-        "table": "WhatChanged"}
+        both["change"], both["customer"], cur, text["document"], *(money[c] for c in CHANGE_MONEY),
+        text["bucket_before"], text["bucket_now"], text["detail"]]), {"table": "WhatChanged"}
 
 
 def _ledger_row(c, result, snapshot: str) -> list:
@@ -197,8 +242,15 @@ def effectiveness(result):
 
 
 def risk(result):
-    """Every customer with a balance, the riskiest first, with the reasons for its score."""
+    """Every customer with a balance, the riskiest first — the order to call them in — with the reasons for its
+    score, its level and what this close's decision does about it; run orders Actions by these scores."""
     columns = [Column("Customer Key", 14), Column("Customer", 28), Column("Currency", 9), Column("Score", 7, "int"),
-               Column("Why", 110)]
-    rows = [[r.customer_key, result.names.get(r.customer_key, ""), r.currency, r.score, r.why] for r in result.risks]
+               Column("Why", 110), Column("Level", 7, "int"), Column("Next Action", 40), Column("Period", 10)]
+    d, c = result.decisions, result.customers
+    action = {} if d is None else {(k, cur): f"{a}: {why}" for k, cur, a, why in zip(
+        d["customer_key"], d["currency"], d["action"], d["reason"])}
+    level = {} if c is None else dict(zip(zip(c.levels["customer_key"], c.levels["currency"]), c.levels["level"]))
+    rows = [[r.customer_key, result.names.get(r.customer_key, ""), r.currency, r.score, r.why,
+             level.get((r.customer_key, r.currency)), action.get((r.customer_key, r.currency), ""),
+             result.period.label] for r in result.risks]
     return columns, rows, {"table": "PaymentRisk"}

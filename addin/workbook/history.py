@@ -72,8 +72,9 @@ def read_history(path, source, sheet: str | None, settings: Settings):
     sheets (see reader.read_sheets).
     """
     cols = ["customer_key", "customer", "currency", "date", "level", "action", "outcome", "promise_date",
-            "promise_minor", "amount_minor", "channel", "template", "document", "message_id", "run_date", "row"]
-    dates = {"date": "datetime64[s]", "promise_date": "datetime64[s]", "run_date": "datetime64[s]"}
+            "promise_minor", "amount_minor", "channel", "template", "document", "message_id", "run_id", "run_date", "stamp", "row"]
+    dates = {"date": "datetime64[s]", "promise_date": "datetime64[s]", "run_date": "datetime64[s]",
+             "stamp": "datetime64[s]"}
     empty = pd.DataFrame(columns=cols).astype(dates)
     if sheet is None:
         return empty, []
@@ -138,6 +139,8 @@ def read_history(path, source, sheet: str | None, settings: Settings):
         "channel": text_column(col("channel"))[keep], "template": text_column(col("template"))[keep],
         "document": text_column(col("document"))[keep],
         "message_id": text_column(col("messageid"))[keep],
+        "run_id": text_column(col("runid"))[keep],
+        "stamp": _stamps(stamp_text[keep], when[keep]),
         "run_date": pd.Series(map_unique(text_column(col("runid"))[keep], _run_date)).astype("datetime64[s]"),
         "row": rows[keep]}, columns=cols)
     problems.sort(key=lambda p: p[0])
@@ -150,6 +153,13 @@ def _level(text) -> float:
         return float(parse_whole(text, minimum=0, maximum=99))
     except ValueError:
         return np.nan
+
+
+def _stamps(text: pd.Series, day: np.ndarray) -> pd.Series:
+    """When each row was logged, to the second where its timestamp says (UTC, as arcollect writes it), else the
+    start of its day."""
+    exact = pd.to_datetime(text.reset_index(drop=True), format="ISO8601", utc=True, errors="coerce")
+    return exact.dt.tz_localize(None).fillna(pd.Series(day).astype("datetime64[s]")).astype("datetime64[s]")
 
 
 def _mask(indexes: dict, n: int) -> np.ndarray:

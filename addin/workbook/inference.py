@@ -29,7 +29,7 @@ from .values import (column_amounts, column_dates, column_strings, column_text, 
 from .xlsx_xml import col_letter
 
 SAMPLE = 5000
-DATE_FIELDS = ("invoice_date", "due_date", "paid_date", "hold_until")
+DATE_FIELDS = ("invoice_date", "due_date", "paid_date", "closed_date", "hold_until")
 MONEY_FIELDS = ("balance", "amount", "paid")
 WHEN, HOW_MUCH = ("due_date", "invoice_date"), ("balance", "amount")
 

@@ -23,7 +23,7 @@ ACTIONS = [Column("Customer Key", 14), Column("Customer", 28), Column("Currency"
            Column("Total Overdue", 14, "money"), Column("Balance", 14, "money"),
            Column("Oldest Item", 14), Column("Oldest Due", 12, "date"), Column("Days Past Due", 13, "int"),
            Column("Action", 10), Column("Reason", 50), Column("Email", 26), Column("Phone", 16),
-           Column("Approve", 9), Column("Document", 40)]
+           Column("Approve", 9), Column("Document", 40), Column("Risk", 7, "int"), Column("Risk Why", 80)]
 ERRORS = [Column("Cell", 22), Column("Problem", 100)]
 
 
@@ -43,11 +43,20 @@ def aging_rows(aged: pd.DataFrame, cells: np.ndarray, levels: np.ndarray, next_a
                     aged["bucket"], levels, next_action])
 
 
-def action_rows(decisions: pd.DataFrame, contacts: pd.DataFrame, approvals: dict, documents: dict) -> Columns:
-    """The clerk's worklist: customers to contact first (most overdue first), then to review."""
+def action_rows(decisions: pd.DataFrame, contacts: pd.DataFrame, approvals: dict, documents: dict,
+                risk: pd.DataFrame | None = None) -> Columns:
+    """The clerk's worklist: customers to contact first, then to review; in each, who most needs a call first
+    (the payment-risk score of ``risk``: customer_key, currency, score, why), then the most overdue."""
     todo = decisions.loc[decisions["action"].isin(["contact", "review"])].copy()
     todo["_order"] = todo["action"].map({"contact": 0, "review": 1})
-    todo = todo.sort_values(["_order", "max_days", "overdue_minor"], ascending=[True, False, False])
+    if risk is not None and len(risk):
+        todo = todo.merge(risk[["customer_key", "currency", "score", "why"]], on=["customer_key", "currency"],
+                          how="left")
+    else:
+        todo = todo.assign(score=np.nan, why="")
+    todo["_risk"] = todo["score"].fillna(-1)
+    todo = todo.sort_values(["_order", "_risk", "max_days", "overdue_minor"], ascending=[True, False, False, False],
+                            kind="stable")
     keys, currencies = todo["customer_key"].tolist(), todo["currency"].tolist()
     contact = (todo["action"] == "contact").to_numpy()
     level = np.where(contact, todo["level"].to_numpy(dtype="float64"), np.nan)
@@ -62,12 +71,17 @@ def action_rows(decisions: pd.DataFrame, contacts: pd.DataFrame, approvals: dict
         todo["oldest_due"].to_numpy().astype("datetime64[D]"), np.trunc(todo["max_days"].to_numpy(dtype="float64")),
         todo["action"].tolist(), todo["reason"], [email.get(k, "") for k in keys],
         [phone.get(k, "") for k in keys], ["yes" if approvals.get(kl) else "" for kl in key_level],
-        [documents.get((k, c), "") for k, c in zip(keys, currencies)]])
+        [documents.get((k, c), "") for k, c in zip(keys, currencies)],
+        todo["score"].to_numpy(dtype="float64"), todo["why"].fillna("").tolist()])
+
+
+RUN_AT, RUN_ID = "Run at (UTC)", "Run ID"
 
 
 def summary_sheet(totals: pd.DataFrame, decisions: pd.DataFrame, as_of, problems: int, home: str,
-                  edges: tuple[int, ...]):
-    """(columns, rows, chart): buckets down and currencies across; beside them the counts a clerk acts on.
+                  edges: tuple[int, ...], run: tuple[str, str] | None = None):
+    """(columns, rows, chart): buckets down and currencies across; beside them the counts a clerk acts on, and
+    when the run ran (``run``: its UTC timestamp and id — the next close reads them for "since the last run").
 
     The chart's ranges name no sheet: write_sheet puts them on the sheet it writes, whatever its name.
     """
@@ -82,6 +96,8 @@ def summary_sheet(totals: pd.DataFrame, decisions: pd.DataFrame, as_of, problems
         ("Customers to contact", "contact"), ("Customers to review", "review"), ("Customers on hold", "hold"),
         ("Customers handed over", "handed over"))]
     right += [["Input problems", problems], ["As of", as_of.isoformat()]]
+    if run:
+        right += [[RUN_AT, run[0]], [RUN_ID, run[1]]]
     oldest = [b for b in buckets if b.endswith("+")]
     for c in currencies:
         total = int(totals.at[c, "Total"])

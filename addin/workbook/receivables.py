@@ -22,21 +22,21 @@ from .cells import address
 from .inference import (Mapping, MissingColumn, NoReceivables, date_orders, infer, missing_field, missing_message,
                         unmatched_setting_problems)
 from .schema import STRENGTH, assign, groups_found
-from .statuses import status_key, status_of
+from .statuses import closing_of, status_key, status_of
 from .typed import Column, empty_column
 from .values import (amount_texts, column_amounts, column_codes, column_dates, column_strings, column_text, map_text,
                      map_unique, reads_all, swapped, text_by_code)
 
-READ_FIELDS = ("customer_id", "document", "doc_type", "invoice_date", "due_date", "paid_date", "balance",
-               "amount", "paid", "currency", "status", "hold_until", "customer", "email", "contact", "phone",
+READ_FIELDS = ("customer_id", "document", "doc_type", "invoice_date", "due_date", "paid_date", "closed_date",
+               "balance", "amount", "paid", "currency", "status", "hold_until", "customer", "email", "contact", "phone",
                "address", "language", "time_zone", "customer_type")
 CONTACT_FIELDS = ("email", "contact", "phone", "address", "language", "time_zone", "customer_type")
 NEGATIVE_TYPES = {"creditnote", "creditmemo", "credit", "payment", "receivepayment", "receipt",
                   "unappliedpayment", "unappliedcash", "cash", "prepayment", "overpayment"}
-DATE_FIELDS = ("invoice_date", "due_date", "paid_date", "hold_until")
+DATE_FIELDS = ("invoice_date", "due_date", "paid_date", "closed_date", "hold_until")
 MONEY_FIELDS = ("balance", "amount", "paid")
 NAMES = {"invoice_date": "invoice date", "due_date": "due date", "paid_date": "paid date",
-         "hold_until": "hold-until date", "balance": "open balance", "amount": "amount", "paid": "paid amount"}
+         "closed_date": "closed date", "hold_until": "hold-until date", "balance": "open balance", "amount": "amount", "paid": "paid amount"}
 
 
 @dataclass
@@ -275,6 +275,7 @@ def build(data: SheetData, columns: list[Column], mapping: Mapping, settings: Se
         skip |= m
     codes, words = column_codes(col["status"]) if "status" in col else (np.zeros(n, np.intp), [""])
     status = text_by_code([status_of(w) for w in words], codes)
+    closed_as = text_by_code([closing_of(w) for w in words], codes)
     m = status.isna().to_numpy(dtype=bool) & ~skip & data_rows
     problems += _unknown_statuses(m, codes, words, layout, rows)
     skip |= m
@@ -292,8 +293,8 @@ def build(data: SheetData, columns: list[Column], mapping: Mapping, settings: Se
         "currency": currency.array[keep], "amount_minor": amount[keep].astype("int64"),
         "paid_minor": paid[keep].astype("int64"),
         **{f: pd.Series(parsed_dates[f][0][keep]).astype("datetime64[s]")
-           for f in ("paid_date", "invoice_date", "due_date", "hold_until")},
-        "status": status.array[keep],
+           for f in ("paid_date", "invoice_date", "due_date", "hold_until", "closed_date")},
+        "status": status.array[keep], "closed_as": closed_as.array[keep],
     })
     contacts = _first_contacts(items["customer_key"], {f: col[f] for f in CONTACT_FIELDS if f in col},
                                keep, layout, rows)

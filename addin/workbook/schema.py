@@ -20,7 +20,7 @@ from functools import lru_cache
 LABELS = {
     "customer_id": "customer id", "customer": "customer", "document": "document", "doc_type": "type",
     "invoice_date": "invoice date", "due_date": "due date", "paid_date": "paid date",
-    "balance": "open balance", "amount": "amount", "paid": "paid", "currency": "currency",
+    "closed_date": "closed date", "balance": "open balance", "amount": "amount", "paid": "paid", "currency": "currency",
     "status": "status", "hold_until": "hold until", "contact": "contact", "email": "email",
     "phone": "phone", "address": "address", "customer_type": "customer type", "language": "language",
     "time_zone": "time zone", "do_not_contact": "do not contact", "notes": "notes",
@@ -29,8 +29,8 @@ LABELS = {
 EXACT = {
     "customer_id": "Customer ID", "customer": "Customer", "contact": "Contact Name", "email": "Email",
     "phone": "Phone", "document": "Invoice #", "invoice_date": "Invoice Date", "due_date": "Due Date",
-    "amount": "Amount", "paid": "Paid", "paid_date": "Paid Date", "currency": "Currency",
-    "status": "Status", "hold_until": "Hold Until", "customer_type": "Customer Type",
+    "amount": "Amount", "paid": "Paid", "paid_date": "Paid Date", "closed_date": "Closed Date",
+    "currency": "Currency", "status": "Status", "hold_until": "Hold Until", "customer_type": "Customer Type",
     "language": "Language", "notes": "Notes", "balance": "Open Balance", "address": "Address",
     "time_zone": "Time Zone", "do_not_contact": "Do Not Contact", "doc_type": "Type",
 }
@@ -79,6 +79,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "date received", "settled date", "cleared date",
         "zahlungsdatum", "bezahlt am", "zahldatum", "date de paiement", "date paiement", "date de reglement",
         "fecha de pago", "fecha pago", "betaaldatum", "datum betaling", "data pagamento", "data incasso"),
+    "closed_date": (
+        "closed date", "date closed", "closed on", "close date", "closing date", "written off date",
+        "write off date", "date written off", "void date", "voided date", "cancelled date", "cancellation date",
+        "abschlussdatum", "ausbuchungsdatum", "stornodatum", "date de cloture", "date d annulation",
+        "fecha de cierre", "fecha cierre", "fecha de anulacion", "afsluitdatum", "data chiusura",
+        "data di chiusura"),
     "balance": (
         "open balance", "balance", "balance due", "amount due", "outstanding", "outstanding amount",
         "outstanding balance", "open amount", "amount outstanding", "remaining", "remaining amount",

@@ -3,6 +3,12 @@
 An export says "Received", "Partially Paid", "VENCIDA", "In Dispute" or
 "Written off"; arcollect knows open, disputed, promise, plan, legal and closed.
 Items on hold are held like disputed ones (not contacted until resolved).
+
+A closed word also says how the item closed (closing_of): paid ("Paid",
+"Settled", "Received", "Bezahlt"), written off ("Written off", "Bad debt",
+"Abgeschrieben") or void ("Void", "Cancelled", "Credited", "Storniert"); a
+word that does not say ("Closed", "Done", "Geschlossen") is "" — the close
+counts its balance as received, as most exports mean it.
 """
 from __future__ import annotations
 
@@ -61,15 +67,38 @@ _WORDS = {
 }
 
 
+# closing class -> the closed words that say it (every one of them is in _WORDS["closed"])
+_CLOSINGS = {
+    "paid": (
+        "paid", "fully paid", "paid in full", "settled", "received", "cleared", "collected", "refunded",
+        "bezahlt", "ausgeglichen", "beglichen", "paye", "payee", "regle", "reglee", "solde", "soldee",
+        "pagada", "pagado", "cobrada", "cobrado", "liquidada", "liquidado", "saldada", "saldado",
+        "betaald", "voldaan", "vereffend", "pagata", "pagato", "saldata", "saldato", "incassata", "incassato"),
+    "written off": ("written off", "write off", "writeoff", "bad debt", "abgeschrieben", "passe en perte",
+                    "afgeboekt"),
+    "void": ("void", "voided", "cancelled", "canceled", "reversed", "credited", "storniert", "annule",
+             "annulee", "anulada", "anulado", "cancelada", "cancelado", "geannuleerd", "annullata", "annullato",
+             "stornata", "stornato"),
+}
+CLOSINGS = tuple(_CLOSINGS)
+
+
 def status_key(text) -> str:
     """The form status words compare in: letters only, without accents or case."""
     return re.sub(r"[^a-z]", "", fold(text))
 
 
 STATUS_WORDS = {status_key(w): status for status, words in _WORDS.items() for w in words}
+CLOSING_WORDS = {status_key(w): closing for closing, words in _CLOSINGS.items() for w in words}
 
 
 def status_of(text) -> str | None:
     """arcollect's status for a status word ('Partially Paid' -> 'open', blank -> 'open'), or None when unknown."""
     key = status_key(text)
     return STATUS_WORDS.get(key) if key or not str(text).strip() else None
+
+
+def closing_of(text) -> str:
+    """How a closed item closed: "paid", "written off", "void", or "" when its word does not say (or it is
+    not closed)."""
+    return CLOSING_WORDS.get(status_key(text), "")

@@ -94,7 +94,7 @@ def test_the_next_close_rolls_forward_from_the_snapshot(book, capsys):
     assert out["provision"]["previous"] == "53.85"
     assert out["roll_rates"]["Current"] == "81.8"   # of the 550 Current, INV-2 (200 left) and INV-3 (250) rolled
     changed = sheet(book, "What Changed")
-    kinds = {(r[0], r[3]) for r in changed[1:] if not r[0].startswith("promise")}
+    kinds = {(r[0], r[3]) for r in changed[1:] if not r[0].startswith(("promise", "level"))}
     assert {("settled", "INV-1"), ("written off", "R-9"), ("new", "INV-7"), ("new", "CN-1"),
             ("part settled", "INV-2")} == kinds             # INV-3 and F-1 only aged: counted on Close Migration
     assert [r[3:5] for r in sheet(book, "Payment Risk")[1:3]] == [
@@ -105,7 +105,15 @@ def test_the_next_close_rolls_forward_from_the_snapshot(book, capsys):
     assert effect[(1.0, "reminder")] == [1.0, 1.0, 100.0, 20.0, 0.0]      # Acme paid 20 days after its reminder
     assert effect[(3.0, "final")] == [1.0, 0.0, 0.0, "", 0.0]
     promised = [r for r in changed[1:] if r[0].startswith("promise")]
-    assert promised == [["promise broken", "Birch GmbH", "GBP", "promised for 2026-11-10", 500.0, "", "", "", ""]]
+    assert promised == [["promise broken", "Birch GmbH", "GBP", "promised for 2026-11-10", 500.0, "", "", "", "",
+                         "", "", ""]]
+    # each item's movement in its own column: INV-1 received, R-9 written off, the credit note credited
+    how = {r[3]: r[6:9] for r in changed[1:] if r[3] in ("INV-1", "R-9", "CN-1")}
+    assert how == {"INV-1": [1200.0, 0.0, 0.0], "R-9": [0.0, 0.0, 500.0], "CN-1": [0.0, 50.0, 0.0]}
+    # levels kept in the October snapshot: Birch (final level 3) has nothing open now, Delta reached level 2
+    assert [(r[0], r[1], r[11]) for r in changed[1:] if r[0].startswith("level")] == [
+        ("level up", "Delta SA", "level 0 at the previous close, 2 now"),
+        ("level down", "Birch GmbH", "level 3 at the previous close, nothing open now")]
     periods = sheet(book, "Close Periods")
     assert [(r[0], r[3]) for r in periods[1:]] == [("2026-10", "GBP"), ("2026-11", "GBP"), ("2026-10", "EUR"),
                                                   ("2026-11", "EUR")]

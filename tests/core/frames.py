@@ -6,19 +6,25 @@ from datetime import date
 import pandas as pd
 
 
+CLOSINGS = ("paid", "written off", "void")   # a status that says how the item closed, as the reader keeps it
+
+
 def items(*rows, currency="GBP"):
     """rows: (customer, document, due, amount, paid=0, status="open", paid_date=None, invoice_date=None,
-    hold_until=None); amounts in minor units."""
+    hold_until=None, closed_date=None); amounts in minor units. A status "paid", "written off" or "void" is
+    read as the reader reads it: status closed, closed_as that word."""
     recs = []
     for i, r in enumerate(rows):
-        r = list(r) + [None] * (9 - len(r))
-        customer, document, due, amount, paid, status, paid_date, inv, hold = r
+        r = list(r) + [None] * (10 - len(r))
+        customer, document, due, amount, paid, status, paid_date, inv, hold, closed_on = r
+        how = status if status in CLOSINGS else ""
         recs.append({"row": i + 2, "customer_key": customer.lower(), "customer": customer, "customer_id": "",
                      "document": document, "currency": currency, "amount_minor": amount, "paid_minor": paid or 0,
-                     "paid_date": paid_date, "invoice_date": inv, "due_date": due, "status": status or "open",
-                     "hold_until": hold})
+                     "paid_date": paid_date, "invoice_date": inv, "due_date": due,
+                     "status": "closed" if how else (status or "open"), "closed_as": how,
+                     "hold_until": hold, "closed_date": closed_on})
     frame = pd.DataFrame(recs)
-    for f in ("paid_date", "invoice_date", "due_date", "hold_until"):
+    for f in ("paid_date", "invoice_date", "due_date", "hold_until", "closed_date"):
         frame[f] = pd.to_datetime(frame[f]).astype("datetime64[s]")
     return frame
 

@@ -8,8 +8,10 @@ customer, document, occurrence) and its movement falls in exactly one place:
   it is *received*;
 - an item in the snapshot: the fall in its balance is *received* (a credit
   note applied against an invoice nets to nothing received);
-- an item closed with a balance left (written off, voided, cancelled): that
-  balance is *written off*;
+- an item closed by the as-of date (aging.closed_by) with a balance left: that
+  balance goes where its status says (aging.closed_how): *written off* for a
+  write-off, *credited* for a void or cancelled item, *received* for a paid
+  one or one whose status does not say;
 - an item in the snapshot that is no longer in the book is unexplained: it is
   the roll-forward's *difference*, counted and listed, never guessed.
 
@@ -25,10 +27,11 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
-from ..aging import UNAPPLIED, age_items
+from ..aging import UNAPPLIED, age_items, closed_by, closed_how
 
 KEY = ["currency", "customer_key", "document", "occurrence"]
 CLEARED, NEW = "Cleared", "New"
+COLUMN_OF = {"paid": "received", "": "received", "void": "credited", "written off": "written_off"}
 
 
 def with_occurrence(items: pd.DataFrame) -> pd.DataFrame:
@@ -71,13 +74,14 @@ def _state_at(items: pd.DataFrame, as_of: date, since: date, basis: str, edges) 
     k = items.loc[~(items["invoice_date"] > cutoff)]
     paid = k["paid_minor"].where(~(k["paid_date"] > cutoff), 0).astype("int64")
     residual = (k["amount_minor"] - paid).astype("int64")
-    closed = (k["status"] == "closed").to_numpy()
+    closed = closed_by(k, as_of).to_numpy()
     now = np.where(closed, 0, residual)
     aged = age_items(k, as_of, basis, edges)
     touched = ((k["invoice_date"] > after) | (k["paid_date"] > after)).to_numpy()   # an undated item: when open
     return pd.DataFrame({**{c: k[c] for c in KEY}, "customer": k["customer"],
                          "amount": k["amount_minor"].astype("int64"), "paid": paid, "residual": residual,
-                         "closed": closed, "now": now, "bucket_now": aged["bucket"].astype(str),
+                         "closed": closed, "closed_into": closed_how(k).map(COLUMN_OF).fillna("received"),
+                         "now": now, "bucket_now": aged["bucket"].astype(str),
                          "touched": touched | (now != 0)})
 
 
@@ -99,13 +103,17 @@ def movements(previous: pd.DataFrame, items: pd.DataFrame, as_of: date, since: d
     amount, paid = m["amount"].fillna(0).to_numpy(dtype="int64"), m["paid"].fillna(0).to_numpy(dtype="int64")
     residual, closing = m["residual"].fillna(0).to_numpy(dtype="int64"), m["now"].fillna(0).to_numpy(dtype="int64")
     closed = m["closed"].fillna(False).to_numpy(dtype=bool) & in_book
+    into = m["closed_into"].fillna("").to_numpy(dtype=object)
     new = in_book & ~in_prev
+    left = np.where(closed, residual, 0)                          # the balance the item closed with
     settled_part = np.where(closed, residual, closing)           # what is left that is not a payment
     frame = pd.DataFrame({
         "currency": m["currency"], "opening": before,
-        "invoiced": np.where(new & (amount > 0), amount, 0), "credited": np.where(new & (amount < 0), -amount, 0),
-        "received": np.where(new, paid, np.where(in_book, before - settled_part, 0)),
-        "written_off": np.where(closed, residual, 0), "closing": closing,
+        "invoiced": np.where(new & (amount > 0), amount, 0),
+        "received": np.where(new, paid, np.where(in_book, before - settled_part, 0))
+        + np.where(into == "received", left, 0),
+        "credited": np.where(new & (amount < 0), -amount, 0) + np.where(into == "credited", left, 0),
+        "written_off": np.where(into == "written_off", left, 0), "closing": closing,
         "unexplained": (in_prev & ~in_book).astype("int64")})
     sums = frame.groupby("currency", sort=True).sum()
     rollforwards = {cur: RollForward(cur, *(int(r[c]) for c in ("opening", "invoiced", "received", "credited",
@@ -124,12 +132,13 @@ def movements(previous: pd.DataFrame, items: pd.DataFrame, as_of: date, since: d
         migration[cur] = (both.pivot_table(index="r", columns="c", values="v", aggfunc="sum", fill_value=0)
                           .reindex(index=rows, columns=cols, fill_value=0).astype("int64"))
     changed = m.assign(before=before, closing=closing, new=new, gone=in_prev & ~in_book,
+                       received=frame["received"].to_numpy(), credited=frame["credited"].to_numpy(),
                        written_off=frame["written_off"].to_numpy(), customer=m["customer"].fillna(m["customer_before"]))
     changed = changed.loc[(before != closing) | new | changed["gone"] | (
         changed["bucket_before"].astype(object) != changed["bucket_now"].astype(object))]
     return Movements(rollforwards, migration,
                      changed[[*KEY, "customer", "before", "closing", "bucket_before", "bucket_now", "new", "gone",
-                              "written_off"]].reset_index(drop=True))
+                              "received", "credited", "written_off"]].reset_index(drop=True))
 
 
 def write_off_rate(moved: pd.DataFrame, migration: pd.DataFrame, currency: str, bucket: str) -> Decimal | None:

@@ -30,7 +30,6 @@ def test_a_month_rolls_forward_item_by_item():
                      ("Birch", "INV-3", "2026-09-15", 80_00, 0, "written off", None, "2026-08-15"),
                      ("Acme", "INV-5", "2026-12-05", 200_00, 0, "open", None, "2026-11-05"),  # new
                      ("Acme", "CN-1", "2026-11-20", -10_00, 0, "open", None, "2026-11-20"))  # credit note
-    november.loc[2, "status"] = "closed"
     m = movements(prev, with_occurrence(november), NOV, OCT, "due", EDGES, BUCKETS)
     rf = m.rollforwards["GBP"]
     assert (rf.opening, rf.invoiced, rf.received, rf.credited, rf.written_off, rf.closing) == (
@@ -52,7 +51,42 @@ def test_items_settled_before_the_period_are_not_movements():
     assert m.rollforwards == {} and m.items.empty
 
 
-STATUSES = st.sampled_from(["open", "open", "closed", "disputed"])
+def test_a_paid_a_written_off_and_a_void_item_and_a_credit_note_each_land_in_their_own_column():
+    october = items(("Acme", "INV-1", "2026-10-20", 100_00, 0, "open", None, "2026-09-20"),
+                    ("Birch", "INV-2", "2026-09-15", 80_00, 30_00, "open", "2026-10-10", "2026-08-15"),
+                    ("Cobalt", "INV-3", "2026-10-25", 45_00, 0, "open", None, "2026-09-25"))
+    prev = snapshot(october, OCT)
+    november = items(("Acme", "INV-1", "2026-10-20", 100_00, 100_00, "paid", "2026-11-12", "2026-09-20"),
+                     ("Birch", "INV-2", "2026-09-15", 80_00, 30_00, "written off", "2026-10-10", "2026-08-15"),
+                     ("Cobalt", "INV-3", "2026-10-25", 45_00, 0, "void", None, "2026-09-25"),
+                     ("Cobalt", "CN-9", "2026-11-18", -15_00, 0, "open", None, "2026-11-18"))
+    m = movements(prev, with_occurrence(november), NOV, OCT, "due", EDGES, BUCKETS)
+    rf = m.rollforwards["GBP"]
+    assert (rf.opening, rf.invoiced, rf.received, rf.credited, rf.written_off, rf.closing, rf.difference) == (
+        195_00, 0, 100_00, 45_00 + 15_00, 50_00, -15_00, 0)
+    moved = m.items.set_index("document")
+    assert moved.loc["INV-1", ["received", "credited", "written_off"]].tolist() == [100_00, 0, 0]
+    assert moved.loc["INV-2", ["received", "credited", "written_off"]].tolist() == [0, 0, 50_00]
+    assert moved.loc["INV-3", ["received", "credited", "written_off"]].tolist() == [0, 45_00, 0]
+    assert moved.loc["CN-9", ["received", "credited", "written_off"]].tolist() == [0, 15_00, 0]
+
+
+def test_an_item_paid_after_the_as_of_date_was_open_then_in_the_aging_and_the_roll_forward():
+    october = items(("Acme", "INV-1", "2026-11-20", 100_00, 0, "open", None, "2026-10-20"))
+    book = items(("Acme", "INV-1", "2026-11-20", 100_00, 100_00, "paid", "2026-12-02", "2026-10-20"),
+                 ("Acme", "INV-2", "2026-11-25", 70_00, 0, "written off", None, "2026-10-25", None, "2026-12-03"))
+    aged = open_balances(with_occurrence(book), NOV)
+    assert aged["document"].tolist() == ["INV-1", "INV-2"] and aged["balance_minor"].tolist() == [100_00, 70_00]
+    m = movements(snapshot(october, OCT), with_occurrence(book), NOV, OCT, "due", EDGES, BUCKETS)
+    rf = m.rollforwards["GBP"]
+    assert (rf.received, rf.written_off, rf.closing) == (0, 0, 170_00)     # nothing left the open set by 30 Nov
+    december = movements(snapshot(book, NOV), with_occurrence(book), date(2026, 12, 31), NOV, "due", EDGES,
+                         BUCKETS).rollforwards["GBP"]
+    assert (december.opening, december.received, december.written_off, december.closing) == (
+        170_00, 100_00, 70_00, 0)
+
+
+STATUSES = st.sampled_from(["open", "open", "closed", "paid", "written off", "void", "disputed"])
 
 
 @st.composite
@@ -65,9 +99,10 @@ def ledgers(draw):
         amount = draw(st.integers(-50_000, 500_000).filter(bool))
         paid = draw(st.integers(0, abs(amount))) * (1 if amount > 0 else -1)
         paid_on = inv + timedelta(days=draw(st.integers(0, 90))) if paid else None
+        closed_on = draw(st.none() | st.integers(0, 150).map(lambda d: (inv + timedelta(days=d)).isoformat()))
         rows.append((f"C{draw(st.integers(1, 4))}", f"D{draw(st.integers(1, 8))}",
                      (inv + timedelta(days=30)).isoformat(), amount, paid, draw(STATUSES),
-                     paid_on and paid_on.isoformat(), inv.isoformat()))
+                     paid_on and paid_on.isoformat(), inv.isoformat(), None, closed_on))
     before = items(*rows)
     dropped = draw(st.sets(st.integers(0, n - 1), max_size=3))
     return before, before.drop(index=list(dropped))
