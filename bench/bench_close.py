@@ -33,6 +33,8 @@ KEPT = 11
 
 def with_closes(book: Path) -> Path:
     """A copy of the book with the eleven month-end closes before the as-of month kept in it."""
+    import numpy as np
+
     from addin.app.assess import document_cells
     from addin.core.aging import age_items, bucket_totals, open_balances
     from addin.core.close.period import period_ending
@@ -56,7 +58,9 @@ def with_closes(book: Path) -> Path:
             month_end = first - relativedelta(months=k - 1) - relativedelta(days=1)
             period = period_ending(month_end)
             aged = age_items(open_balances(items, month_end), month_end, "due", b.settings.edges)
-            pkg.write_sheet(snapshot_role(period), SNAPSHOT, snapshot_rows(aged, document_cells(b.layout, aged["row"])))
+            levels = np.zeros(len(aged), dtype="int64")     # no History in the bench book: no one contacted yet
+            pkg.write_sheet(snapshot_role(period), SNAPSHOT,
+                            snapshot_rows(aged, document_cells(b.layout, aged["row"]), levels))
             totals = bucket_totals(aged)
             for cur in totals.index:
                 kept.append(Closed(period.label, period.start, month_end, cur, snapshot_role(period),
