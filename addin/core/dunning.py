@@ -214,10 +214,19 @@ def _oldest_items(items: pd.DataFrame, group: np.ndarray, groups: int) -> np.nda
     """
     days = items["elig_days"].to_numpy(dtype="float64", na_value=np.nan)
     eligible = np.flatnonzero(~np.isnan(days))
-    order = eligible[np.lexsort((-days[eligible], group[eligible]))]
-    first = np.unique(group[order], return_index=True)
     out = np.full(groups, -1, dtype=np.int64)
-    out[first[0]] = order[first[1]]
+    if not len(eligible):
+        return out
+    d, g = days[eligible], group[eligible]
+    whole = d.astype(np.int64)
+    if (whole == d).all():        # whole days, as ageing gives them: one key, radix-sorted
+        top = whole.max()
+        order = eligible[np.argsort(g * (top - whole.min() + 1) + (top - whole), kind="stable")]
+    else:
+        order = eligible[np.lexsort((-d, g))]
+    sorted_groups = group[order]
+    first = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    out[sorted_groups[first]] = order[first]
     return out
 
 
