@@ -68,13 +68,9 @@ class FileWorkbook:
 
     def table(self, sheet: str, columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
         """The named columns of a big sheet under its first-row header (fastexcel: typed, columnar)."""
-        import fastexcel
+        from ..workbook.bulk import fast_table
 
-        from ..workbook import guard
-
-        guard.check_sheet(self.path, sheet)
-        return fastexcel.read_excel(str(self.path)).load_sheet(
-            sheet, dtypes=dtypes, use_columns=lambda c: c.name in columns).to_pandas()
+        return fast_table(self.path, sheet, columns, dtypes)
 
 
 def workbook(target):
