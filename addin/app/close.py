@@ -121,12 +121,13 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
         ledger = read_ledger(port, pkg.marks().sheet(LEDGER_ROLE))
         _check_order(ledger, period, options.reopen)
         step.next()
-        items = with_occurrence(book.items)
+        book = replace(book, items=with_occurrence(book.items))   # one copy of a million items, not two
+        items = book.items
         buckets = bucket_labels(settings.edges)
         before = [c for c in ledger if c.as_of < period.start]
         previous, since, opening_from, problems = _previous(port, pkg, before, items, period, settings)
         step.next()
-        assessed = assess_book(replace(book, items=items), as_of, today=today)
+        assessed = assess_book(book, as_of, today=today)
         aged = assessed.aged
         moved = movements(previous, items, as_of, since, settings.basis, settings.edges, buckets)
         rates, source = _loss_rates(options, settings, buckets, problems)
@@ -143,6 +144,7 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
                                               read_last_run(port, pkg.marks().sheet("Summary")),
                                               read_worklist(port, pkg.marks().sheet("Actions"))),
                              assessed.decisions, problems=assessed.problems + problems)
+        del previous, moved                      # the snapshot read, and the join: what the pack needs is in result
         step.next()
         _documents(result, book, aged, options, now)
         step.next()

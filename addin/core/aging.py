@@ -68,6 +68,16 @@ def age_items(items: pd.DataFrame, as_of: date, basis: str = "due",
     basis "due": as-of minus due date (an item with no due date is due on its
     invoice date); basis "invoice": as-of minus invoice date.
     """
+    days, bucket = item_ages(items, as_of, basis, edges)
+    out = items.copy()
+    out["days_past_due"] = days
+    out["bucket"] = bucket
+    return out
+
+
+def item_ages(items: pd.DataFrame, as_of: date, basis: str = "due",
+              edges: tuple[int, ...] = DEFAULT_EDGES) -> tuple[pd.Series, pd.Categorical]:
+    """(days past due, bucket) of each item, as ``age_items`` adds them, without copying the items."""
     cutoff = _ts(as_of)
     first, second = ("due_date", "invoice_date") if basis == "due" else ("invoice_date", "due_date")
     anchor = items[first].fillna(items[second])
@@ -75,10 +85,7 @@ def age_items(items: pd.DataFrame, as_of: date, basis: str = "due",
     labels = bucket_labels(edges)
     idx = np.searchsorted(np.asarray(edges, dtype="float64"), days.to_numpy(), side="left")
     codes = np.where(days.isna().to_numpy(), len(labels), idx)
-    out = items.copy()
-    out["days_past_due"] = days
-    out["bucket"] = pd.Categorical.from_codes(codes, categories=[*labels, UNAPPLIED])
-    return out
+    return days, pd.Categorical.from_codes(codes, categories=[*labels, UNAPPLIED])
 
 
 def bucket_totals(aged: pd.DataFrame) -> pd.DataFrame:

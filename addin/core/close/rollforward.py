@@ -27,7 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
-from ..aging import UNAPPLIED, age_items, closed_by, closed_how
+from ..aging import UNAPPLIED, closed_by, closed_how, item_ages
 
 KEY = ["currency", "customer_key", "document", "occurrence"]
 CLEARED, NEW = "Cleared", "New"
@@ -69,20 +69,46 @@ class Movements:
 
 def _state_at(items: pd.DataFrame, as_of: date, since: date, basis: str, edges) -> pd.DataFrame:
     """Every item of the book with its amount, paid, balance and bucket as of ``as_of``; ``touched`` when
-    something happened to it after ``since`` (dated or paid after it), or it is open now."""
+    something happened to it after ``since`` (dated or paid after it), or it is open now; ``in_scope`` unless
+    it is dated after ``as_of`` (kept, not filtered out: a million items are not copied for a few)."""
     cutoff, after = pd.Timestamp(as_of), pd.Timestamp(since)
-    k = items.loc[~(items["invoice_date"] > cutoff)]
+    k = items
+    in_scope = ~(k["invoice_date"] > cutoff).to_numpy()
     paid = k["paid_minor"].where(~(k["paid_date"] > cutoff), 0).astype("int64")
     residual = (k["amount_minor"] - paid).astype("int64")
     closed = closed_by(k, as_of).to_numpy()
     now = np.where(closed, 0, residual)
-    aged = age_items(k, as_of, basis, edges)
+    _, bucket = item_ages(k, as_of, basis, edges)
     touched = ((k["invoice_date"] > after) | (k["paid_date"] > after)).to_numpy()   # an undated item: when open
     return pd.DataFrame({**{c: k[c] for c in KEY}, "customer": k["customer"],
                          "amount": k["amount_minor"].astype("int64"), "paid": paid, "residual": residual,
                          "closed": closed, "closed_into": closed_how(k).map(COLUMN_OF).fillna("received"),
-                         "now": now, "bucket_now": aged["bucket"].astype(str),
-                         "touched": touched | (now != 0)})
+                         "now": now, "bucket_now": bucket.astype(str),
+                         "touched": (touched | (now != 0)) & in_scope, "in_scope": in_scope})
+
+
+def _outer_join(previous: pd.DataFrame, now: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``previous``, position in ``now``) per row of their outer join on KEY, -1 where a side has
+    none: the snapshot's items in its order, then the book's new ones in its order.
+
+    The four key columns become one integer per item first, so the join and everything after it works on
+    integers; the text columns are fetched only for the items that moved.
+    """
+    key = np.zeros(len(previous) + len(now), dtype=np.int64)
+    for c in KEY:
+        both = pd.concat([previous[c], now[c]], ignore_index=True)     # one dtype: factorized by Arrow
+        codes, uniques = pd.factorize(both)
+        key, _ = pd.factorize(key * (len(uniques) + 1) + codes)
+    joined = pd.DataFrame({"k": key[:len(previous)], "p": np.arange(len(previous))}).merge(
+        pd.DataFrame({"k": key[len(previous):], "n": np.arange(len(now))}), on="k", how="outer", sort=False)
+    return joined["p"].fillna(-1).to_numpy(dtype=np.int64), joined["n"].fillna(-1).to_numpy(dtype=np.int64)
+
+
+def _taken(values, at: np.ndarray, fill):
+    """``values`` (an array) at positions ``at``, ``fill`` where ``at`` is -1."""
+    values = np.asarray(values)
+    out = values[np.maximum(at, 0)] if len(values) else np.full(len(at), fill, dtype=object)
+    return np.where(at >= 0, out, fill)
 
 
 def movements(previous: pd.DataFrame, items: pd.DataFrame, as_of: date, since: date, basis: str,
@@ -92,23 +118,26 @@ def movements(previous: pd.DataFrame, items: pd.DataFrame, as_of: date, since: d
     ``items`` carries ``occurrence`` (with_occurrence); ``since`` is the previous close's as-of date.
     """
     now = _state_at(items, as_of, since, basis, edges)
-    prev = previous[[*KEY, "customer", "balance_minor", "bucket"]].rename(
-        columns={"customer": "customer_before", "balance_minor": "before", "bucket": "bucket_before"})
-    m = prev.merge(now, on=KEY, how="outer", indicator=True)
-    in_prev = (m["_merge"] != "right_only").to_numpy()
-    in_book = (m["_merge"] != "left_only").to_numpy()
-    m = m.loc[in_prev | m["touched"].fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
-    in_prev, in_book = (m["_merge"] != "right_only").to_numpy(), (m["_merge"] != "left_only").to_numpy()
-    before = m["before"].fillna(0).to_numpy(dtype="int64")
-    amount, paid = m["amount"].fillna(0).to_numpy(dtype="int64"), m["paid"].fillna(0).to_numpy(dtype="int64")
-    residual, closing = m["residual"].fillna(0).to_numpy(dtype="int64"), m["now"].fillna(0).to_numpy(dtype="int64")
-    closed = m["closed"].fillna(False).to_numpy(dtype=bool) & in_book
-    into = m["closed_into"].fillna("").to_numpy(dtype=object)
+    p, n = _outer_join(previous, now)
+    n = np.where(_taken(now["in_scope"].to_numpy(dtype=bool), n, False).astype(bool), n, -1)  # not in the book yet
+    in_prev, in_book = p >= 0, n >= 0
+    keep = in_prev | _taken(now["touched"].to_numpy(dtype=bool), n, False).astype(bool)
+    p, n, in_prev, in_book = p[keep], n[keep], in_prev[keep], in_book[keep]
+
+    def from_book(column, fill=0):
+        return _taken(now[column].to_numpy(), n, fill)
+
+    before = _taken(previous["balance_minor"].fillna(0).to_numpy(dtype="int64"), p, 0).astype("int64")
+    amount, paid = from_book("amount").astype("int64"), from_book("paid").astype("int64")
+    residual, closing = from_book("residual").astype("int64"), from_book("now").astype("int64")
+    closed = from_book("closed", False).astype(bool) & in_book
+    into = from_book("closed_into", "")
+    currency = np.where(in_book, from_book("currency", ""), _taken(previous["currency"].to_numpy(dtype=object), p, ""))
     new = in_book & ~in_prev
     left = np.where(closed, residual, 0)                          # the balance the item closed with
     settled_part = np.where(closed, residual, closing)           # what is left that is not a payment
     frame = pd.DataFrame({
-        "currency": m["currency"], "opening": before,
+        "currency": currency, "opening": before,
         "invoiced": np.where(new & (amount > 0), amount, 0),
         "received": np.where(new, paid, np.where(in_book, before - settled_part, 0))
         + np.where(into == "received", left, 0),
@@ -119,26 +148,39 @@ def movements(previous: pd.DataFrame, items: pd.DataFrame, as_of: date, since: d
     rollforwards = {cur: RollForward(cur, *(int(r[c]) for c in ("opening", "invoiced", "received", "credited",
                                                                   "written_off", "closing", "unexplained")))
                     for cur, r in sums.iterrows()}
-    row_of = np.where(in_prev, m["bucket_before"].astype(object), NEW)
-    col_of = np.where(closing != 0, m["bucket_now"].astype(object), CLEARED)
+    bucket_before = _taken(previous["bucket"].astype(object).to_numpy(), p, None)
+    bucket_now = from_book("bucket_now", None)
+    row_of = np.where(in_prev, bucket_before, NEW)
+    col_of = np.where(closing != 0, bucket_now, CLEARED)
     rows = [*buckets, UNAPPLIED, NEW]
     cols = [*buckets, UNAPPLIED, CLEARED]
     migration = {}
     for cur in rollforwards:
-        sel = (m["currency"] == cur).to_numpy()
+        sel = currency == cur
         stay = pd.DataFrame({"r": row_of[sel], "c": col_of[sel], "v": closing[sel]})
         gone = pd.DataFrame({"r": row_of[sel], "c": CLEARED, "v": (before - closing)[sel]})
         both = pd.concat([stay.loc[stay["c"] != CLEARED], gone.loc[in_prev[sel]]])
         migration[cur] = (both.pivot_table(index="r", columns="c", values="v", aggfunc="sum", fill_value=0)
                           .reindex(index=rows, columns=cols, fill_value=0).astype("int64"))
-    changed = m.assign(before=before, closing=closing, new=new, gone=in_prev & ~in_book,
-                       received=frame["received"].to_numpy(), credited=frame["credited"].to_numpy(),
-                       written_off=frame["written_off"].to_numpy(), customer=m["customer"].fillna(m["customer_before"]))
-    changed = changed.loc[(before != closing) | new | changed["gone"] | (
-        changed["bucket_before"].astype(object) != changed["bucket_now"].astype(object))]
-    return Movements(rollforwards, migration,
-                     changed[[*KEY, "customer", "before", "closing", "bucket_before", "bucket_now", "new", "gone",
-                              "received", "credited", "written_off"]].reset_index(drop=True))
+    gone = in_prev & ~in_book
+    moved = (before != closing) | new | gone | (bucket_before != bucket_now)
+    p, n, k = p[moved], n[moved], np.flatnonzero(moved)
+
+    def text(column) -> pd.Series:
+        """A key or name column for the moved items: the book's, else the snapshot's (Arrow takes, no objects)."""
+        mine, theirs = (side[column].take(np.maximum(at, 0)).reset_index(drop=True) if len(side) else
+                        pd.Series([None] * len(at), dtype=object) for side, at in ((now, n), (previous, p)))
+        return mine.where(n >= 0, theirs)
+
+    changed = pd.DataFrame({
+        "currency": currency[k], "customer_key": text("customer_key"), "document": text("document"),
+        "occurrence": np.where(n >= 0, _taken(now["occurrence"].to_numpy(), n, 0),
+                               _taken(previous["occurrence"].to_numpy(), p, 0)),
+        "customer": text("customer"), "before": before[k], "closing": closing[k],
+        "bucket_before": bucket_before[k], "bucket_now": bucket_now[k], "new": new[k], "gone": gone[k],
+        "received": frame["received"].to_numpy()[k], "credited": frame["credited"].to_numpy()[k],
+        "written_off": frame["written_off"].to_numpy()[k]})
+    return Movements(rollforwards, migration, changed)
 
 
 def write_off_rate(moved: pd.DataFrame, migration: pd.DataFrame, currency: str, bucket: str) -> Decimal | None:
