@@ -127,9 +127,9 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
         before = [c for c in ledger if c.as_of < period.start]
         previous, since, opening_from, problems = _previous(port, pkg, before, items, period, settings)
         step.next()
-        assessed = assess_book(book, as_of, today=today)
+        moved = movements(previous, items, as_of, since, settings.basis, settings.edges, buckets)  # before the
+        assessed = assess_book(book, as_of, today=today)      # ageing: the two peaks of memory do not add up
         aged = assessed.aged
-        moved = movements(previous, items, as_of, since, settings.basis, settings.edges, buckets)
         rates, source = _loss_rates(options, settings, buckets, problems)
         sales = _sales(options, settings, items, period)
         currencies = _per_currency(moved, aged, buckets, sales, rates, source, period, before, settings.currency)
