@@ -19,7 +19,7 @@ from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import KeepInFrame, Paragraph, SimpleDocTemplate, Spacer
 
 from .pdf import BLUE, FONT, _styles, _table
 
@@ -80,11 +80,13 @@ def _drawing(charts: Sequence[Bars], width: float, height: float) -> Drawing:
 def summary_pdf(title: str, subtitle: str, columns: Sequence[str], sections: Sequence[tuple[str, list[list]]],
                 charts: Sequence[Bars], made: date) -> bytes:
     """One A4 page: the title, each section as a small table (label, then a value per column), the charts
-    side by side."""
+    side by side. With many currencies the labels take less of the width, and the whole is shrunk to
+    the page rather than run onto a second."""
     st = _styles()
     story = [Paragraph(title, st["head"]), Paragraph(subtitle, st["meta"]), Spacer(1, 4 * mm)]
-    width = A4[0] - 30 * mm
-    widths = [width * 0.44] + [width * 0.56 / max(1, len(columns))] * len(columns)
+    width, height = A4[0] - 30 * mm, A4[1] - 22 * mm
+    label = width * (0.44 if len(columns) <= 3 else 0.28)
+    widths = [label] + [(width - label) / max(1, len(columns))] * len(columns)
     for heading, rows in sections:
         head = [Paragraph(escape(heading), st["headcell"])] + [Paragraph(escape(c), st["headcellr"]) for c in columns]
         body = [[str(r[0])] + [Paragraph(escape(str(v)) if v is not None else "", st["cellr"]) for v in r[1:]]
@@ -95,5 +97,5 @@ def summary_pdf(title: str, subtitle: str, columns: Sequence[str], sections: Seq
               Paragraph(f"Made by arcollect on {made.isoformat()}", st["small"])]
     out = io.BytesIO()
     SimpleDocTemplate(out, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=12 * mm,
-                      bottomMargin=10 * mm, title=title).build(story)
+                      bottomMargin=10 * mm, title=title).build([KeepInFrame(width, height, story, mode="shrink")])
     return out.getvalue()
