@@ -55,10 +55,9 @@ def open_balances(items: pd.DataFrame, as_of: date) -> pd.DataFrame:
     in_scope = ~(items["invoice_date"] > cutoff)
     paid_applies = ~(items["paid_date"] > cutoff)
     balance = items["amount_minor"] - items["paid_minor"].where(paid_applies, 0)
-    out = items.loc[in_scope].copy()
-    out["balance_minor"] = balance[in_scope].astype("int64")
+    out = (items if in_scope.all() else items.loc[in_scope]).assign(balance_minor=balance[in_scope].astype("int64"))
     keep = (out["balance_minor"] != 0) & ~closed_by(out, as_of)
-    return out.loc[keep]
+    return out if keep.all() else out.loc[keep]
 
 
 def age_items(items: pd.DataFrame, as_of: date, basis: str = "due",
@@ -69,10 +68,7 @@ def age_items(items: pd.DataFrame, as_of: date, basis: str = "due",
     invoice date); basis "invoice": as-of minus invoice date.
     """
     days, bucket = item_ages(items, as_of, basis, edges)
-    out = items.copy()
-    out["days_past_due"] = days
-    out["bucket"] = bucket
-    return out
+    return items.assign(days_past_due=days, bucket=bucket)    # copy-on-write: the items' columns are shared
 
 
 def item_ages(items: pd.DataFrame, as_of: date, basis: str = "due",

@@ -36,9 +36,10 @@ COLUMN_OF = {"paid": "received", "": "received", "void": "credited", "written of
 
 def with_occurrence(items: pd.DataFrame) -> pd.DataFrame:
     """Items with ``occurrence``: 1, or 2, 3... for the second and later rows of one customer's document."""
-    out = items.copy()
-    out["occurrence"] = out.groupby(["currency", "customer_key", "document"], sort=False).cumcount() + 1
-    return out
+    _, documents = pd.factorize(items["document"])
+    if len(documents) == len(items):          # every document once, as in most books: no grouping to do
+        return items.assign(occurrence=np.ones(len(items), dtype="int64"))   # copy-on-write: no copy made
+    return items.assign(occurrence=items.groupby(["currency", "customer_key", "document"], sort=False).cumcount() + 1)
 
 
 @dataclass(frozen=True)
