@@ -32,6 +32,7 @@ from ..aging import UNAPPLIED, closed_by, closed_how, item_ages
 KEY = ["currency", "customer_key", "document", "occurrence"]
 CLEARED, NEW = "Cleared", "New"
 COLUMN_OF = {"paid": "received", "": "received", "void": "credited", "written off": "written_off"}
+INTO = ("received", "credited", "written_off")      # the columns a closed item's balance goes to, coded 1, 2, 3
 
 
 def with_occurrence(items: pd.DataFrame) -> pd.DataFrame:
@@ -39,7 +40,8 @@ def with_occurrence(items: pd.DataFrame) -> pd.DataFrame:
     _, documents = pd.factorize(items["document"])
     if len(documents) == len(items):          # every document once, as in most books: no grouping to do
         return items.assign(occurrence=np.ones(len(items), dtype="int64"))   # copy-on-write: no copy made
-    return items.assign(occurrence=items.groupby(["currency", "customer_key", "document"], sort=False).cumcount() + 1)
+    nth = items.groupby(["currency", "customer_key", "document"], sort=False).cumcount()
+    return items.assign(occurrence=nth + 1)
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,21 @@ def _outer_join(previous: pd.DataFrame, now: pd.DataFrame) -> tuple[np.ndarray, 
 def _taken(values, at: np.ndarray, fill):
     """``values`` (an array) at positions ``at``, ``fill`` where ``at`` is -1."""
     values = np.asarray(values)
-    out = values[np.maximum(at, 0)] if len(values) else np.full(len(at), fill, dtype=object)
+    out = values[np.maximum(at, 0)] if len(values) else np.full(len(at), fill, dtype=values.dtype)
     return np.where(at >= 0, out, fill)
+
+
+def _coded(columns: list[pd.Series], blank, first=()) -> tuple[list[np.ndarray], np.ndarray]:
+    """Text columns as codes into one array of labels (``first`` at 0, 1...), factorized by Arrow: a million
+    items hold a million small integers, not a million Python strings. Code -1 (no value) is ``blank``,
+    the labels' last entry."""
+    index = {v: i for i, v in enumerate(first)}
+    out = []
+    for column in columns:
+        codes, uniques = pd.factorize(column)
+        mapping = np.array([index.setdefault(u, len(index)) for u in uniques] + [-1], dtype=np.int64)
+        out.append(mapping[codes])
+    return out, np.array([*index, blank], dtype=object)
 
 
 def movements(previous: pd.DataFrame, items: pd.DataFrame, as_of: date, since: date, basis: str,
@@ -132,8 +147,11 @@ def movements(previous: pd.DataFrame, items: pd.DataFrame, as_of: date, since: d
     amount, paid = from_book("amount").astype("int64"), from_book("paid").astype("int64")
     residual, closing = from_book("residual").astype("int64"), from_book("now").astype("int64")
     closed = from_book("closed", False).astype(bool) & in_book
-    into = from_book("closed_into", "")
-    currency = np.where(in_book, from_book("currency", ""), _taken(previous["currency"].to_numpy(dtype=object), p, ""))
+    ci = now["closed_into"]
+    into = _taken(np.select([(ci == c).to_numpy(dtype=bool) for c in INTO], list(range(1, len(INTO) + 1)), 0),
+                   n, 0)
+    (cur_p, cur_n), currencies = _coded([previous["currency"], now["currency"]], blank="")
+    currency = np.where(in_book, _taken(cur_n, n, -1), _taken(cur_p, p, -1))
     new = in_book & ~in_prev
     left = np.where(closed, residual, 0)                          # the balance the item closed with
     settled_part = np.where(closed, residual, closing)           # what is left that is not a payment
@@ -141,27 +159,29 @@ def movements(previous: pd.DataFrame, items: pd.DataFrame, as_of: date, since: d
         "currency": currency, "opening": before,
         "invoiced": np.where(new & (amount > 0), amount, 0),
         "received": np.where(new, paid, np.where(in_book, before - settled_part, 0))
-        + np.where(into == "received", left, 0),
-        "credited": np.where(new & (amount < 0), -amount, 0) + np.where(into == "credited", left, 0),
-        "written_off": np.where(into == "written_off", left, 0), "closing": closing,
+        + np.where(into == 1, left, 0),
+        "credited": np.where(new & (amount < 0), -amount, 0) + np.where(into == 2, left, 0),
+        "written_off": np.where(into == 3, left, 0), "closing": closing,
         "unexplained": (in_prev & ~in_book).astype("int64")})
-    sums = frame.groupby("currency", sort=True).sum()
-    rollforwards = {cur: RollForward(cur, *(int(r[c]) for c in ("opening", "invoiced", "received", "credited",
-                                                                  "written_off", "closing", "unexplained")))
-                    for cur, r in sums.iterrows()}
-    bucket_before = _taken(previous["bucket"].astype(object).to_numpy(), p, None)
-    bucket_now = from_book("bucket_now", None)
-    row_of = np.where(in_prev, bucket_before, NEW)
-    col_of = np.where(closing != 0, bucket_now, CLEARED)
+    sums = frame.groupby("currency").sum()
+    code_of = {currencies[code]: code for code in sums.index}
+    rollforwards = {cur: RollForward(cur, *(int(sums.at[code_of[cur], c]) for c in (
+        "opening", "invoiced", "received", "credited", "written_off", "closing", "unexplained")))
+        for cur in sorted(code_of)}
+    (b_p, b_n), labels = _coded([previous["bucket"], now["bucket_now"]], blank=None, first=(NEW, CLEARED))
+    bucket_before, bucket_now = _taken(b_p, p, -1), _taken(b_n, n, -1)
+    row_of = np.where(in_prev, bucket_before, 0)                 # 0: New
+    col_of = np.where(closing != 0, bucket_now, 1)               # 1: Cleared
     rows = [*buckets, UNAPPLIED, NEW]
     cols = [*buckets, UNAPPLIED, CLEARED]
     migration = {}
-    for cur in rollforwards:
-        sel = currency == cur
+    for cur, code in code_of.items():
+        sel = currency == code
         stay = pd.DataFrame({"r": row_of[sel], "c": col_of[sel], "v": closing[sel]})
-        gone = pd.DataFrame({"r": row_of[sel], "c": CLEARED, "v": (before - closing)[sel]})
-        both = pd.concat([stay.loc[stay["c"] != CLEARED], gone.loc[in_prev[sel]]])
-        migration[cur] = (both.pivot_table(index="r", columns="c", values="v", aggfunc="sum", fill_value=0)
+        gone = pd.DataFrame({"r": row_of[sel], "c": 1, "v": (before - closing)[sel]})
+        both = pd.concat([stay.loc[stay["c"] != 1], gone.loc[in_prev[sel]]])
+        table = both.pivot_table(index="r", columns="c", values="v", aggfunc="sum", fill_value=0)
+        migration[cur] = (table.rename(index=labels.__getitem__, columns=labels.__getitem__)
                           .reindex(index=rows, columns=cols, fill_value=0).astype("int64"))
     gone = in_prev & ~in_book
     moved = (before != closing) | new | gone | (bucket_before != bucket_now)
@@ -174,11 +194,12 @@ def movements(previous: pd.DataFrame, items: pd.DataFrame, as_of: date, since: d
         return mine.where(n >= 0, theirs)
 
     changed = pd.DataFrame({
-        "currency": currency[k], "customer_key": text("customer_key"), "document": text("document"),
+        "currency": currencies[currency[k]], "customer_key": text("customer_key"), "document": text("document"),
         "occurrence": np.where(n >= 0, _taken(now["occurrence"].to_numpy(), n, 0),
                                _taken(previous["occurrence"].to_numpy(), p, 0)),
         "customer": text("customer"), "before": before[k], "closing": closing[k],
-        "bucket_before": bucket_before[k], "bucket_now": bucket_now[k], "new": new[k], "gone": gone[k],
+        "bucket_before": labels[bucket_before[k]], "bucket_now": labels[bucket_now[k]],
+        "new": new[k], "gone": gone[k],
         "received": frame["received"].to_numpy()[k], "credited": frame["credited"].to_numpy()[k],
         "written_off": frame["written_off"].to_numpy()[k]})
     return Movements(rollforwards, migration, changed)
