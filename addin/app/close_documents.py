@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.dunning import pay_by
+from ..core.dunning import STATEMENT, THANK_YOU, pay_by
 from ..core.model import Communication, OpenItem, Problem
 from ..core.money import from_minor
 from ..documents.pdf import write_letters
@@ -25,7 +25,6 @@ from ..documents.render import render_batch
 from ..documents.sources import letters_dir
 from .communications import addressed, barred_accounts
 
-THANK_YOU, STATEMENT = "thank_you", "statement"
 
 
 def settled_accounts(changes: pd.DataFrame, aged: pd.DataFrame) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.close.behaviour import payment_risk
+from ..core.dunning import WORKLIST
 from ..workbook import owned
 from ..workbook.closebook import RISK_ROLE, read_risk
 from ..workbook.history import append_history, stamp
@@ -66,7 +67,7 @@ def action_risk(a: Assessment, closed: pd.DataFrame | None) -> pd.DataFrame:
     score computed at this run's as-of date for the customers on the worklist; the Why says which."""
     if closed is not None:
         return closed.assign(why="close " + closed["period"] + ": " + closed["why"])
-    todo = a.decisions.loc[a.decisions["action"].isin(["contact", "review"]), ["customer_key", "currency"]]
+    todo = a.decisions.loc[a.decisions["action"].isin(WORKLIST), ["customer_key", "currency"]]
     aged = a.aged.merge(todo, on=["customer_key", "currency"])
     risks = payment_risk(aged, a.book.items, a.book.history, a.as_of, a.book.settings.paid_grace_days)
     return pd.DataFrame({"customer_key": [r.customer_key for r in risks], "currency": [r.currency for r in risks],

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.dunning import CONTACT
+from ..core.dunning import CONTACT, STATEMENT, THANK_YOU
 from ..core.model import HistoryEntry, Problem, quote
 from ..core.money import format_plain, to_minor
 from ..documents.hours import local_time, regf_not_now, window_opens
@@ -38,7 +38,6 @@ from ..mail.smtp import SendReport, SmtpConfig, SmtpConfigError, send_batch
 from ..workbook.history import append_history, logged_message_ids, stamp
 from ..workbook.reader import Book
 from .assess import assess_book
-from .close_documents import STATEMENT, THANK_YOU
 from .communications import barred_accounts, build_communications
 from .draft import outbox_folder
 from .errors import UsageError
@@ -185,13 +184,13 @@ def _drafts_to_send(book: Book, done: set[str]) -> pd.DataFrame:
 NOT_LADDER = (STATEMENT, THANK_YOU)  # not reminders: only the holds on every contact withdraw them
 
 
-def _level(r) -> int:
-    return int(r.level) if r.level == r.level else 0
-
-
 def _logged_level(r) -> int | None:
     """The level a History row of this draft carries: none for a statement (not a rung of the ladder)."""
     return int(r.level) if r.level == r.level else None
+
+
+def _level(r) -> int:
+    return _logged_level(r) or 0
 
 
 def _still_applies(r, decisions: dict, due_now: dict) -> str:

@@ -29,6 +29,9 @@ HELD_STATUSES = ("disputed", "closed", "promise", "plan", "legal")
 CONTACT_ACTIONS = ("drafted", "sent", "printed", "called")
 _minor = lru_cache(maxsize=256)(to_minor)  # tolerance and fees, converted once per currency
 CONTACT, REVIEW, HOLD, NONE, HANDED_OVER = "contact", "review", "hold", "none", "handed over"
+WORKLIST = (CONTACT, REVIEW)  # the decisions the Actions worklist lists
+# the templates of messages that are not rungs of the ladder: only the holds on every contact stop them
+THANK_YOU, STATEMENT = "thank_you", "statement"
 
 
 @dataclass(frozen=True)

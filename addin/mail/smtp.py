@@ -236,6 +236,15 @@ class _DataWatch:
         conn.data = watched
 
 
+def _not_connected(exc: Exception, config: SmtpConfig) -> str:
+    """Why no message could be sent at all, in words: a refused login, or no connection."""
+    where = f"{config.host}:{config.port}"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return (f"the mail server {where} refused the login of {config.user!r} ({_reason(exc, config)}): check the "
+                f"SMTP user and the password (ARCOLLECT_SMTP_PASSWORD or the keyring)")
+    return f"could not connect to {where}: {_reason(exc, config)}"
+
+
 def _outcome(exc: Exception, config: SmtpConfig) -> tuple[str, str]:
     """What a failed ``send_message`` means: ("refused", why) the server said no to this message;
     ("closed", why) it said no and is closing (421); ("lost", why) no answer came."""
@@ -290,10 +299,7 @@ def send_batch(batch: Iterable[tuple[Mapping, EmailMessage]], config: SmtpConfig
     try:
         conn = connect_fn(config)
     except (SmtpConfigError, smtplib.SMTPException, OSError) as exc:
-        _stop(report, (f"the mail server {config.host}:{config.port} refused the login of {config.user!r} "
-                       f"({_reason(exc, config)}): check the SMTP user and the password (ARCOLLECT_SMTP_PASSWORD "
-                       f"or the keyring)") if isinstance(exc, smtplib.SMTPAuthenticationError) else
-              f"could not connect to {config.host}:{config.port}: {_reason(exc, config)}", queue, 0)
+        _stop(report, _not_connected(exc, config), queue, 0)
         log.warning("%s", report.error)
         return report
 

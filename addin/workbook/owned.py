@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..core.dunning import action_counts
+from ..core.dunning import WORKLIST, action_counts
 from ..core.money import from_minor, minor_digits
 from .chart import Chart
 from .xlsx_xml import Column, Columns, Link, col_letter
@@ -47,7 +47,7 @@ def action_rows(decisions: pd.DataFrame, contacts: pd.DataFrame, approvals: dict
                 risk: pd.DataFrame | None = None) -> Columns:
     """The clerk's worklist: customers to contact first, then to review; in each, who most needs a call first
     (the payment-risk score of ``risk``: customer_key, currency, score, why), then the most overdue."""
-    todo = decisions.loc[decisions["action"].isin(["contact", "review"])].copy()
+    todo = decisions.loc[decisions["action"].isin(WORKLIST)].copy()
     todo["_order"] = todo["action"].map({"contact": 0, "review": 1})
     if risk is not None and len(risk):
         todo = todo.merge(risk[["customer_key", "currency", "score", "why"]], on=["customer_key", "currency"],

@@ -25,11 +25,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..dunning import CONTACT, CONTACT_ACTIONS
+from ..dunning import CONTACT, CONTACT_ACTIONS, THANK_YOU, WORKLIST
 
 ACCOUNT = ["customer_key", "currency"]
 RUN_ACTIONS = ("drafted", "sent", "withdrawn", "printed", "failed")
-THANK_YOU = "thank_you"
 
 
 def account_levels(decisions: pd.DataFrame, history: pd.DataFrame, as_of: date) -> pd.DataFrame:
@@ -73,11 +72,8 @@ def since_last_run(history: pd.DataFrame, ran_at: pd.Timestamp | None = None,
         history["run_id"] == last["run_id"], "row"].max()].sort_values("row", kind="stable")
 
 
-WORKLIST = ("contact", "review")
-
-
 def _doing(action, level) -> str:
-    return f"{action} at level {int(level)}" if action == "contact" and level == level else str(action)
+    return f"{action} at level {int(level)}" if action == CONTACT and level == level else str(action)
 
 
 def worklist_moves(before: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
