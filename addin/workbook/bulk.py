@@ -253,21 +253,13 @@ def _fast_columns(fastexcel, path, sheet: str, header: list, header_row: int, he
 
     A big sheet is read in blocks of rows on both cores (``blocks``), any other in one piece.
     """
-    from . import blocks  # file readers only: the live port reads values without them
     def accept(info):
         _same_header(info, header, sheet)
 
     try:
-        with zipfile.ZipFile(path) as zf:
-            part, _ = _parts(zf, sheet)
-        got = blocks.read(fastexcel, path, sheet, part, header_row, header_index, accept) \
-            if blocks.worth_it(path, part) else None
-    except blocks.Whole:
-        got = None
+        got = _arrow_read(fastexcel, path, sheet, header_row, header_index, accept)
     except fastexcel.FastExcelError as exc:  # a cell it cannot type (a bad shared string...): read it cell by cell
         raise HeadMismatch(sheet) from exc
-    if got is None:
-        got = _in_one_piece(fastexcel, path, sheet, header_index, accept)
     other: dict[int, dict[int, object]] = {}
     for row, k, detail in got.errors:
         other.setdefault(k, {})[row] = error_value(detail)
@@ -286,28 +278,33 @@ def fast_table(path, sheet: str, columns: list[str], dtypes: dict[str, str]) -> 
     """
     import fastexcel
 
-    from . import blocks, guard  # file readers only
+    head = xml_head(path, sheet, rows=1)
+    read = _arrow_read(fastexcel, path, sheet, head[0] if head else None, 0, lambda info: None, dtypes)
+    wanted = {c.name: k for k, c in enumerate(read.info) if c.name in columns}
+    return pd.DataFrame({name: read.arrays[k].to_pandas() for name, k in wanted.items()})
+
+
+def _arrow_read(fastexcel, path, sheet: str, header_row: int | None, header_index: int, accept,
+                dtypes: dict | None = None) -> blocks.Read:
+    """A sheet's columns as Arrow: a big one in blocks of rows on both cores (``blocks``; its header's sheet
+    row known), any other, or one blocks cannot vouch for, in one piece."""
+    from . import blocks  # file readers only: the live port reads values without them
     with zipfile.ZipFile(path) as zf:
         part, _ = _parts(zf, sheet)
-    got = xml_head(path, sheet, rows=1) if blocks.worth_it(path, part) else None
-    if got is not None:
+    if header_row is not None and blocks.worth_it(path, part):
         try:
-            read = blocks.read(fastexcel, path, sheet, part, got[0], 0, lambda info: None, dtypes)
-            wanted = {c.name: k for k, c in enumerate(read.info) if c.name in columns}
-            return pd.DataFrame({name: read.arrays[k].to_pandas() for name, k in wanted.items()})
+            return blocks.read(fastexcel, path, sheet, part, header_row, header_index, accept, dtypes)
         except blocks.Whole:
             pass
-    guard.check_sheet(path, sheet)
-    return fastexcel.read_excel(str(path)).load_sheet(
-        sheet, dtypes=dtypes, use_columns=lambda c: c.name in columns).to_pandas()
+    return _in_one_piece(fastexcel, path, sheet, header_index, accept, dtypes)
 
 
-def _in_one_piece(fastexcel, path, sheet: str, header_index: int, accept) -> blocks.Read:
+def _in_one_piece(fastexcel, path, sheet: str, header_index: int, accept, dtypes=None) -> blocks.Read:
     from . import blocks, guard  # file readers only: the live port reads values without them
     guard.check_sheet(path, sheet)
     try:
         reader = fastexcel.read_excel(str(Path(path)))
-        ws = reader.load_sheet(sheet, header_row=header_index)
+        ws = reader.load_sheet(sheet, header_row=header_index, dtypes=dtypes)
     except fastexcel.FastExcelError as exc:
         raise HeadMismatch(sheet) from exc
     info = ws.selected_columns  # available_columns() would guess every dtype a second time
