@@ -75,17 +75,16 @@ def _state_at(items: pd.DataFrame, as_of: date, since: date, basis: str, edges) 
     something happened to it after ``since`` (dated or paid after it), or it is open now; ``in_scope`` unless
     it is dated after ``as_of`` (kept, not filtered out: a million items are not copied for a few)."""
     cutoff, after = pd.Timestamp(as_of), pd.Timestamp(since)
-    k = items
-    in_scope = ~(k["invoice_date"] > cutoff).to_numpy()
-    paid = k["paid_minor"].where(~(k["paid_date"] > cutoff), 0).astype("int64")
-    residual = (k["amount_minor"] - paid).astype("int64")
-    closed = closed_by(k, as_of).to_numpy()
+    in_scope = ~(items["invoice_date"] > cutoff).to_numpy()
+    paid = items["paid_minor"].where(~(items["paid_date"] > cutoff), 0).astype("int64")
+    residual = (items["amount_minor"] - paid).astype("int64")
+    closed = closed_by(items, as_of).to_numpy()
     now = np.where(closed, 0, residual)
-    _, bucket = item_ages(k, as_of, basis, edges)
-    touched = ((k["invoice_date"] > after) | (k["paid_date"] > after)).to_numpy()   # an undated item: when open
-    return pd.DataFrame({**{c: k[c] for c in KEY}, "customer": k["customer"],
-                         "amount": k["amount_minor"].astype("int64"), "paid": paid, "residual": residual,
-                         "closed": closed, "closed_into": closed_how(k).map(COLUMN_OF).fillna("received"),
+    _, bucket = item_ages(items, as_of, basis, edges)
+    touched = ((items["invoice_date"] > after) | (items["paid_date"] > after)).to_numpy()   # an undated item: when open
+    return pd.DataFrame({**{c: items[c] for c in KEY}, "customer": items["customer"],
+                         "amount": items["amount_minor"].astype("int64"), "paid": paid, "residual": residual,
+                         "closed": closed, "closed_into": closed_how(items).map(COLUMN_OF).fillna("received"),
                          "now": now, "bucket_now": bucket.astype(str),
                          "touched": (touched | (now != 0)) & in_scope, "in_scope": in_scope})
 
