@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import guard
+from . import guard, usedrange
 from .xlsx_xml import col_letter
 from .zipparts import crc_of, stored_zip
 
@@ -173,7 +173,7 @@ def _cut(stream, first_after: int, block: int):
     for piece in stream:
         if b"!" in piece and b"<!" in piece:     # one byte is searched for 10x as fast as two
             raise Whole("comments or CDATA among the cells")
-        rows = guard.ROWS.findall(piece)
+        rows = usedrange.ROWS.findall(piece)
         if b"" in rows:
             raise Whole("a row whose number is not its first attribute")
         numbers = np.array(rows, dtype=np.int64)

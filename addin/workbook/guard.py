@@ -15,7 +15,7 @@ CRC), so the limits are checked against the central directory before a byte
 is inflated. Only the used range needs the content, and only for a sheet a
 reader loads whole: ``check(path, sheets=False)`` looks at the start of each
 worksheet part alone, and ``check_sheet`` streams one sheet's cells
-(``_UsedRange``) right before calamine or fastexcel loads it, so arcollect's
+(``UsedRange``) right before calamine or fastexcel loads it, so arcollect's
 own 1,048,575-row Aging sheet, which nothing reads, is never inflated.
 A ``<dimension>`` cannot stand in for the scan: calamine 0.36 sizes its grid
 from the cells it found (``Range::from_sparse``) and uses the dimension only
@@ -37,7 +37,8 @@ from isal import isal_zlib as _inflate   # inflates a worksheet part 5-10x as fa
 from lxml import etree
 
 from . import safexml
-from .xlsx_xml import MAX_COLS, MAX_ROWS, col_index, col_letter
+from .usedrange import REF, ExactRange, UsedRange, column, ref_text
+from .xlsx_xml import MAX_COLS, MAX_ROWS
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -284,136 +285,8 @@ def _sheet_names(book: str, zf: zipfile.ZipFile, limits: Limits) -> dict[str, st
             if (rid := s.get(f"{{{_NS_REL}}}id")) in targets}
 
 
-# --------------------------------------------------------------------------- the used range of a worksheet
-
-# Excel's last row, 1048576, as the 7-digit numbers not above it
-_ROW7 = rb"10(?:[0-3]\d{4}|4(?:[0-7]\d{3}|8(?:[0-4]\d\d|5(?:[0-6]\d|7[0-6]))))"
-_CELLS: dict[int, re.Pattern] = {}
-# a row's number when r="..." is its first attribute, as every writer puts it; b"" for a row written otherwise
-ROWS = re.compile(rb'<row(?: r="(\d{1,7})"|(?=[\s>/]))')
-# a prefixed row or cell tag (<x:c ...>), which ROWS and _cells do not see
-_PREFIXED = re.compile(rb':(?:c|row)[\s>/]')
-
-
-def _cells(digits: int) -> re.Pattern:
-    """Every cell tag the fast bound does not cover: it fails at once on ``<c r="A1"`` to Z and a row in bound.
-
-    Group 1: the letters of a column beyond Z whose row is within the bound; an empty group 1 is
-    any other cell (r not its first attribute, lower case, a row of more than ``digits`` digits or
-    past Excel's last row, a value that is not a cell reference). One pass over the cells, as
-    each pass over a sheet's XML costs about a second per GiB.
-    """
-    if digits not in _CELLS:
-        row = rb'(?:\d{1,6}|' + _ROW7 + rb')"' if digits > 6 else rb'\d{1,%d}"' % digits
-        _CELLS[digits] = re.compile(rb'<c(?! r="[A-Z]?' + row + rb')(?: r="([A-Z]{2,}+)(?=' + row + rb')|)')
-    return _CELLS[digits]
-
-
-# the exact pass: row and cell tags as quick-xml reads them (any prefix, attribute order and quoting)
-_TAG = re.compile(rb'<(/?)(?:[\w.-]+:)?(row|c)(?=[\s/>])((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|\'[^\']*\'))*)\s*(/?)>')
-_R_ATTR = re.compile(rb'(?:^|\s)r\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
-_REF = re.compile(rb"([A-Za-z]*)([0-9]*)")
 _SHEETDATA = re.compile(rb"<(?:([\w.-]+):)?sheetData\b[^>]*?(/?)>")
 _DIMENSION = re.compile(rb'<(?:[\w.-]+:)?dimension\b[^>]*?\bref\s*=\s*["\']([^"\']*)["\']')
-
-
-class _UsedRange:
-    """The used range of one worksheet part, bounded in one cheap pass.
-
-    calamine places each non-empty cell by its ``r`` (or by counting from the previous one) and
-    then allocates the bounding box of all of them. The bound holds for the common form
-    (``<row r="n">`` and ``<c r="A1" ...>``, ``r`` first): the widest column referenced times the
-    largest row the digits allow. Anything else makes the bound unknown, and the exact pass
-    (``_ExactRange``) replays calamine's placement.
-    """
-
-    def __init__(self, size: int, limits: Limits, allowed: int | None = None):
-        self.allowed = allowed if allowed is not None else \
-            min(limits.range_cells, max(limits.sparse_cells, size * limits.cells_per_byte))
-        self.digits = 7 if 26 * MAX_ROWS <= self.allowed else max(
-            (d for d in range(1, 7) if 26 * (10 ** d - 1) <= self.allowed), default=0)
-        self.cells = _cells(max(self.digits, 1))
-        self.letters: set[bytes] = set()
-        self.unsure = not self.digits            # so few cells allowed that only the exact pass can tell
-
-    def scan(self, body: bytes, rows: list[bytes] | None = None) -> None:
-        """A piece of sheetData; ``rows`` is its ``ROWS.findall``, when the caller has it already."""
-        if self.unsure:
-            return
-        rows = ROWS.findall(body) if rows is None else rows
-        found = set(self.cells.findall(body))
-        last = MAX_ROWS if self.digits > 6 else 10 ** self.digits - 1
-        if b"" in found or b"" in rows or any(int(r) > last for r in rows if len(r) >= min(self.digits, 7)) \
-                or (b":" in body and _PREFIXED.search(body)):
-            self.unsure = True
-        self.letters |= found
-
-    def bound(self) -> int | None:
-        """Cells of the used range at most, or None when the fast pass cannot say."""
-        if self.unsure:
-            return None
-        rows = MAX_ROWS if self.digits > 6 else 10 ** self.digits - 1
-        return rows * max([26] + [_column(x) for x in self.letters])
-
-
-def _column(letters: bytes) -> int:
-    return col_index(letters.upper()) if len(letters) <= 3 else MAX_COLS + 1
-
-
-class _ExactRange:
-    """calamine's placement of the cells of one sheetData, replayed: the box they span."""
-
-    def __init__(self):
-        self.row = self.col = 0                   # calamine's running 0-based row and column
-        self.top = self.left = None
-        self.bottom = self.right = -1
-        self.far: tuple[int, int] | None = None   # the cell furthest from A1
-        self.beyond: tuple[int, int] | None = None  # the first cell past Excel's last cell
-        self.bad: bytes | None = None             # a reference calamine cannot read
-
-    def scan(self, body: bytes) -> None:
-        # quick-xml expands <x/> into a start and an end: a self-closing row still ends a row, a
-        # self-closing cell still takes a column, though it holds no value and is not placed
-        for closing, kind, attrs, empty in _TAG.findall(body):
-            if kind == b"row":
-                if not closing and (r := self._ref(attrs, cell=False)) is not None:
-                    self.row = r[0]
-                if closing or empty:
-                    self.row, self.col = self.row + 1, 0
-            elif not closing:
-                r = self._ref(attrs, cell=True)
-                if r is not None:
-                    self.col = r[1]
-                if not empty:
-                    self._place(*(r or (self.row, self.col)))
-                self.col += 1
-
-    def _ref(self, attrs: bytes, cell: bool) -> tuple[int, int] | None:
-        m = _R_ATTR.search(attrs)
-        if m is None:
-            return None
-        value = m.group(1) if m.group(1) is not None else m.group(2)
-        ref = _REF.fullmatch(value)
-        if ref is None or not ref.group(2) or len(ref.group(2)) > 9 or (cell and not ref.group(1)):
-            self.bad = self.bad or value
-            return None
-        return int(ref.group(2)) - 1, _column(ref.group(1)) - 1 if ref.group(1) else self.col
-
-    def _place(self, row: int, col: int) -> None:
-        self.top = row if self.top is None else min(self.top, row)
-        self.left = col if self.left is None else min(self.left, col)
-        self.bottom, self.right = max(self.bottom, row), max(self.right, col)
-        if self.far is None or row + col > sum(self.far):
-            self.far = (row, col)
-        if self.beyond is None and not (0 <= row < MAX_ROWS and col < MAX_COLS):
-            self.beyond = (row, col)
-
-    def cells(self) -> int:
-        return 0 if self.top is None else (self.bottom - self.top + 1) * (self.right - self.left + 1)
-
-
-def _ref_text(row: int, col: int) -> str:
-    return f"{col_letter(col + 1)}{row + 1}" if col < MAX_COLS else f"row {row + 1:,}, column {col + 1:,}"
 
 
 # --------------------------------------------------------------------------- one pass over the members
@@ -513,7 +386,7 @@ class _Part:
         chunks = _inflated(self.path, self.info)
         used = None
         if root == b"worksheet":
-            used = _UsedRange(self.info.file_size, self.limits)
+            used = UsedRange(self.info.file_size, self.limits)
             for piece in self._sheet_data(next(chunks, b""), chunks):
                 used.scan(piece)
         for _ in chunks:                          # to the end: the deflate data and the CRC checked
@@ -597,22 +470,22 @@ class _Part:
         if m is None:
             return
         ref = m.group(1)
-        corners = [_REF.fullmatch(c) for c in ref.split(b":")]
+        corners = [REF.fullmatch(c) for c in ref.split(b":")]
         if len(corners) > 2 or any(c is None or not c.group(1) or not c.group(2) for c in corners):
             raise _refuse(self.book, f"is damaged: its {self.label} gives its used range as "
                           f"{ref.decode(errors='replace')!r}, which is not a range")
-        cols = [_column(c.group(1)) for c in corners]
+        cols = [column(c.group(1)) for c in corners]
         rows = [int(c.group(2)) if len(c.group(2)) <= 9 else MAX_ROWS + 1 for c in corners]
         if max(cols) > MAX_COLS or max(rows) > MAX_ROWS or min(rows) < 1:
             raise _refuse(self.book, f"is damaged: its {self.label} gives its used range as {ref.decode()}, "
                           "beyond Excel's last cell XFD1048576")
         cells = (max(rows) - min(rows) + 1) * (max(cols) - min(cols) + 1)
-        if cells > _UsedRange(self.info.file_size, self.limits).allowed:
+        if cells > UsedRange(self.info.file_size, self.limits).allowed:
             raise _refuse(self.book, self._far_message(f"its used range is {ref.decode()}", cells))
 
     def _exact(self, allowed: int) -> None:
         """Replays calamine's placement of every cell: a second pass, only for unusual or suspect sheets."""
-        exact = _ExactRange()
+        exact = ExactRange()
         chunks = _inflated(self.path, self.info)
         for piece in self._sheet_data(next(chunks, b""), chunks):
             exact.scan(piece)
@@ -620,11 +493,11 @@ class _Part:
             raise _refuse(self.book, f"is damaged: its {self.label} has a cell reference "
                           f"{exact.bad.decode(errors='replace')!r} that is not a cell")
         if exact.beyond is not None:
-            raise _refuse(self.book, f"is damaged: its {self.label} has a cell at {_ref_text(*exact.beyond)}, "
+            raise _refuse(self.book, f"is damaged: its {self.label} has a cell at {ref_text(*exact.beyond)}, "
                           "beyond Excel's last cell XFD1048576")
         if exact.cells() > allowed:
-            used = f"{_ref_text(exact.top, exact.left)}:{_ref_text(exact.bottom, exact.right)}"
-            far = _ref_text(*exact.far)
+            used = f"{ref_text(exact.top, exact.left)}:{ref_text(exact.bottom, exact.right)}"
+            far = ref_text(*exact.far)
             raise _refuse(self.book, self._far_message(f"a value in {far} makes its used range {used}", exact.cells()))
 
     def _far_message(self, what: str, cells: int) -> str:
@@ -754,6 +627,6 @@ def sheet_cells(path, sheet: str, limits: Limits = LIMITS):
         raise _not_inflated(path.name, info, e) from None
 
 
-def block_range(limits: Limits = LIMITS) -> "_UsedRange":
+def block_range(limits: Limits = LIMITS) -> "UsedRange":
     """The bound of one block of a sheet's rows, which calamine loads two at a time: half a sheet's cells."""
-    return _UsedRange(0, limits, allowed=limits.range_cells // 2)
+    return UsedRange(0, limits, allowed=limits.range_cells // 2)

@@ -10,7 +10,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from addin.workbook import guard
-from addin.workbook.guard import Limits, _ExactRange
+from addin.workbook.guard import Limits
+from addin.workbook.usedrange import ExactRange as _ExactRange
 from addin.workbook.package import BookUnreadable, XlsxPackage
 from tests.campaigns.hostile import (
     NAMES,
