@@ -248,8 +248,9 @@ def risk(result):
                Column("Why", 110), Column("Level", 7, "int"), Column("Next Action", 40), Column("Period", 10)]
     d, c = result.decisions, result.customers
     action = {} if d is None else {(k, cur): f"{a}: {why}" for k, cur, a, why in zip(
-        d["customer_key"], d["currency"], d["action"], d["reason"])}
-    level = {} if c is None else dict(zip(zip(c.levels["customer_key"], c.levels["currency"]), c.levels["level"]))
+        *(d[f].tolist() for f in ("customer_key", "currency", "action", "reason")))}   # lists: Arrow iterates slowly
+    level = {} if c is None else dict(zip(zip(*(c.levels[f].tolist() for f in ("customer_key", "currency"))),
+                                          c.levels["level"].tolist()))
     rows = [[r.customer_key, result.names.get(r.customer_key, ""), r.currency, r.score, r.why,
              level.get((r.customer_key, r.currency)), action.get((r.customer_key, r.currency), ""),
              result.period.label] for r in result.risks]
