@@ -397,6 +397,8 @@ def _column_kind(vals, ctx: CellContext) -> tuple[str, list, list] | None:
         vals = vals.to_numpy()
     if isinstance(vals, np.ndarray) and vals.dtype.kind in "iufM":
         return _array_kind(vals, ctx)
+    if hasattr(vals, "factorize") and (got := _repeated_kind(vals, ctx)) is not None:
+        return got
     vals = _as_list(vals)
     types = set(map(type, vals))
     if type(None) not in types:
@@ -411,6 +413,19 @@ def _column_kind(vals, ctx: CellContext) -> tuple[str, list, list] | None:
         return None
     it = iter(got[1])
     return got[0], ["" if v is None else next(it) for v in vals], missing
+
+
+def _repeated_kind(vals, ctx: CellContext) -> tuple[str, list, list] | None:
+    """A pandas column of few distinct values (currencies, buckets, customers), each made text once and
+    repeated by its code; None for a column of mostly distinct values, or one that needs cell_xml."""
+    codes, uniques = vals.factorize()
+    if len(uniques) * 4 > len(vals):
+        return None
+    got = _column_kind(list(uniques), ctx)
+    if got is None or got[2]:
+        return None
+    kind, text, _ = got
+    return kind, np.array([*text, ""], dtype=object)[codes].tolist(), np.flatnonzero(codes < 0).tolist()
 
 
 def _cell_parts(letter: str, s: str, kind: str, ctx: CellContext, is_date: bool) -> tuple[str, str, str]:
