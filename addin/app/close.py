@@ -35,10 +35,12 @@ from ..workbook.closebook import LEDGER, LEDGER_ROLE, SNAPSHOT, Closed, read_las
 from ..workbook.history import append_history, stamp
 from .assess import assess_book, document_cells
 from .close_changes import CustomerChanges, customer_changes, item_levels
-from .close_documents import settled_accounts, statement_emails, statements, thank_you_notes, write_statements
+from .close_documents import (names_of, settled_accounts, statement_emails, statements, thank_you_notes,
+                              write_statements)
 from .draft import DraftResult, draft_batch, outbox_folder, sender_address
 from .ids import run_id
 from .errors import UsageError
+from .memory import release_freed_memory
 from .progress import steps
 from .session import workbook
 
@@ -120,12 +122,14 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
             raise UsageError(str(exc)) from None
         ledger = read_ledger(port, pkg.marks().sheet(LEDGER_ROLE))
         _check_order(ledger, period, options.reopen)
+        release_freed_memory()
         step.next()
         book = replace(book, items=with_occurrence(book.items))   # one copy of a million items, not two
         items = book.items
         buckets = bucket_labels(settings.edges)
         before = [c for c in ledger if c.as_of < period.start]
         previous, since, opening_from, problems = _previous(port, pkg, before, items, period, settings)
+        release_freed_memory()
         step.next()
         moved = movements(previous, items, as_of, since, settings.basis, settings.edges, buckets)  # before the
         assessed = assess_book(book, as_of, today=today)      # ageing: the two peaks of memory do not add up
@@ -139,12 +143,13 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
         result = CloseResult(path, as_of, period, settings.currency, buckets, opening_from, currencies,
                              moved.items, effectiveness(book.history, items, as_of),
                              payment_risk(aged, items, book.history, as_of, grace), promises.loc[due],
-                             dict(zip(items["customer_key"], items["customer"])),
+                             names_of(items),
                              customer_changes(book, assessed.decisions, previous, since, as_of,
                                               read_last_run(port, pkg.marks().sheet("Summary")),
                                               read_worklist(port, pkg.marks().sheet("Actions"))),
                              assessed.decisions, problems=assessed.problems + problems)
         del previous, moved                      # the snapshot read, and the join: what the pack needs is in result
+        release_freed_memory()
         step.next()
         _documents(result, book, aged, options, now)
         step.next()
