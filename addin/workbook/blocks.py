@@ -75,14 +75,16 @@ def worth_it(path, part: str | None) -> bool:
 
 
 def read(fastexcel, path, sheet: str, part: str, header_row: int, header_index: int, accept,
-         dtypes: dict | None = None) -> Read:
+         dtypes: dict | None = None, use=None) -> Read:
     """The sheet's columns below ``header_row`` (its sheet row; ``header_index`` rows below its first value).
 
     ``accept(info)`` sees the first block's columns before any other block is read, and may raise.
-    ``dtypes`` (fastexcel's, by column name) types the first block's columns instead of its sample.
+    ``dtypes`` (fastexcel's, by column name) types the first block's columns instead of its sample;
+    ``use`` (fastexcel's use_columns: None for all) chooses them, and the other blocks take the same:
+    a column not asked for is parsed but never made Arrow.
     """
     with _Blocks(path, part) as blocks:
-        return blocks.read(fastexcel, sheet, header_row, header_index, accept, dtypes)
+        return blocks.read(fastexcel, sheet, header_row, header_index, accept, dtypes, use)
 
 
 def _resolve(target: str) -> str:
@@ -122,32 +124,34 @@ class _Blocks:
         sheet = [prefix, header, *pieces, b"</sheetData></worksheet>"]
         return stored_zip([*self.base, (self.part, sheet, crc_of(sheet))])
 
-    def read(self, fastexcel, sheet, header_row, header_index, accept, dtypes=None) -> Read:
+    def read(self, fastexcel, sheet, header_row, header_index, accept, dtypes=None, use=None) -> Read:
         stream = guard.sheet_cells(self.path, sheet)
         prefix = next(stream, b"")
         root = _ROOT.search(prefix)
         if not _PREFIX_END.search(prefix) or root is None or root.group(0) != b"<worksheet":
             raise Whole(sheet)
         try:
-            return self._read(fastexcel, stream, prefix, sheet, header_row, header_index, accept, dtypes)
+            return self._read(fastexcel, stream, prefix, sheet, header_row, header_index, accept, dtypes, use)
         except fastexcel.FastExcelError as exc:   # a block calamine cannot read: the whole sheet decides
             raise Whole(sheet) from exc
 
-    def _read(self, fastexcel, stream, prefix, sheet, header_row, header_index, accept, dtypes) -> Read:
+    def _read(self, fastexcel, stream, prefix, sheet, header_row, header_index, accept, dtypes, use) -> Read:
         blocks = _cut(stream, header_row + SAMPLE + 1, self.size)
         start, pieces = next(blocks, (0, []))
-        first = _load(fastexcel, self._write(0, prefix, b"", pieces), sheet, header_index, dtypes)
+        first = _load(fastexcel, self._write(0, prefix, b"", pieces), sheet, header_index, dtypes, use)
         accept(first[0])
         types = {c.absolute_index: c.dtype for c in first[0]}
+        width = max(types, default=-1) + 1
+        chosen = None if use is None else sorted(types)     # the same columns, by position, in sheet order
         ahead = threading.BoundedSemaphore(3)      # blocks cut and not yet written: 16 MiB each
 
         def job(k, start, pieces):
             try:
-                block = self._write(k, prefix, _header(start - 1, len(types)), pieces)
+                block = self._write(k, prefix, _header(start - 1, width), pieces)
             finally:
                 ahead.release()
             del pieces[:]
-            return _load(fastexcel, block, sheet, 0, types)
+            return _load(fastexcel, block, sheet, 0, types, chosen)
 
         later = []
         for k, (start, pieces) in enumerate(blocks, 1):
@@ -215,10 +219,10 @@ def _bounded(used, start: int, pieces: list[bytes]):
     return start, pieces
 
 
-def _load(fastexcel, block: bytes, sheet: str, header_index: int, types):
+def _load(fastexcel, block: bytes, sheet: str, header_index: int, types, use=None):
     """(columns, Arrow batch, errors) of one block (by the sheet's name: the block's workbook lists the book's
     sheets, and holds only this one's part)."""
-    ws = fastexcel.read_excel(block).load_sheet(sheet, header_row=header_index, dtypes=types)
+    ws = fastexcel.read_excel(block).load_sheet(sheet, header_row=header_index, dtypes=types, use_columns=use)
     info = ws.selected_columns
     batch, errors = ws.to_arrow_with_errors()
     del ws

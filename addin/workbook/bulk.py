@@ -279,32 +279,34 @@ def fast_table(path, sheet: str, columns: list[str], dtypes: dict[str, str]) -> 
     import fastexcel
 
     head = xml_head(path, sheet, rows=1)
-    read = _arrow_read(fastexcel, path, sheet, head[0] if head else None, 0, lambda info: None, dtypes)
+    read = _arrow_read(fastexcel, path, sheet, head[0] if head else None, 0, lambda info: None, dtypes,
+                       lambda column: column.name in columns)
     wanted = {c.name: k for k, c in enumerate(read.info) if c.name in columns}
     return pd.DataFrame({name: read.arrays[k].to_pandas() for name, k in wanted.items()})
 
 
 def _arrow_read(fastexcel, path, sheet: str, header_row: int | None, header_index: int, accept,
-                dtypes: dict | None = None) -> blocks.Read:
-    """A sheet's columns as Arrow: a big one in blocks of rows on both cores (``blocks``; its header's sheet
-    row known), any other, or one blocks cannot vouch for, in one piece."""
+                dtypes: dict | None = None, use=None) -> blocks.Read:
+    """A sheet's columns (``use``: fastexcel's use_columns, None for all) as Arrow: a big one in blocks of rows
+    on both cores (``blocks``; its header's sheet row known), any other, or one blocks cannot vouch for, in
+    one piece."""
     from . import blocks  # file readers only: the live port reads values without them
     with zipfile.ZipFile(path) as zf:
         part, _ = _parts(zf, sheet)
     if header_row is not None and blocks.worth_it(path, part):
         try:
-            return blocks.read(fastexcel, path, sheet, part, header_row, header_index, accept, dtypes)
+            return blocks.read(fastexcel, path, sheet, part, header_row, header_index, accept, dtypes, use)
         except blocks.Whole:
             pass
-    return _in_one_piece(fastexcel, path, sheet, header_index, accept, dtypes)
+    return _in_one_piece(fastexcel, path, sheet, header_index, accept, dtypes, use)
 
 
-def _in_one_piece(fastexcel, path, sheet: str, header_index: int, accept, dtypes=None) -> blocks.Read:
+def _in_one_piece(fastexcel, path, sheet: str, header_index: int, accept, dtypes=None, use=None) -> blocks.Read:
     from . import blocks, guard  # file readers only: the live port reads values without them
     guard.check_sheet(path, sheet)
     try:
         reader = fastexcel.read_excel(str(Path(path)))
-        ws = reader.load_sheet(sheet, header_row=header_index, dtypes=dtypes)
+        ws = reader.load_sheet(sheet, header_row=header_index, dtypes=dtypes, use_columns=use)
     except fastexcel.FastExcelError as exc:
         raise HeadMismatch(sheet) from exc
     info = ws.selected_columns  # available_columns() would guess every dtype a second time

@@ -98,3 +98,23 @@ def test_rows_out_of_order_are_read_whole(book, tmp_path, small_blocks):
     got = read_book(moved)
     assert not small_blocks                             # blocks gave up: the sheet was read in one piece
     assert len(got.items) == len(_whole(book).items)
+
+
+def test_some_columns_read_in_blocks_are_those_columns_read_whole(book, small_blocks):
+    """A kept snapshot's read takes only the columns the roll-forward needs: in blocks, the later blocks take
+    the first block's choice by position, and the frame is the one the whole sheet gives."""
+    from addin.workbook.bulk import fast_table
+
+    columns = ["Invoice #", "Amount", "Currency", "Status"]     # not in sheet order, none at the start
+    dtypes = {"Invoice #": "string", "Currency": "string"}
+    split = fast_table(book, "Receivables", columns, dtypes)
+    assert small_blocks and small_blocks[0] >= 10
+    guard._checked.clear()
+    saved, blocks.SPLIT_FROM = blocks.SPLIT_FROM, 1 << 62
+    try:
+        whole = fast_table(book, "Receivables", columns, dtypes)
+    finally:
+        blocks.SPLIT_FROM = saved
+    assert sorted(split.columns) == sorted(columns) and len(split) == 6000
+    pd.testing.assert_frame_equal(split, whole)
+    assert split["Invoice #"].iloc[1] == "INV-1" and split["Currency"].iloc[0] == "GBP"
