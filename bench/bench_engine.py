@@ -76,8 +76,11 @@ def build(rows: int) -> Path:
 def measure(cmd: list[str]) -> tuple[float, float, float]:
     """(wall seconds, CPU seconds (user + sys), peak RSS in MiB) of one child process.
 
-    On a machine shared with other work wall time says little; CPU time is the child's own.
+    On a machine shared with other work wall time says little; CPU time is the child's own. The page
+    cache is written out first, so a child does not pay for the writing of the copy or the run before it.
     """
+    if hasattr(os, "sync"):
+        os.sync()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
