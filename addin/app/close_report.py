@@ -24,7 +24,8 @@ def currency_report(c: CurrencyClose) -> dict:
             "pct_over_90": _num(k.pct_over_90), "credit_sales": money(c.sales), "credit_sales_from": c.sales_source,
             "provision": {"total": money(p and p.total), "by_bucket": {b: money(v) for b, v in p.by_bucket.items()}
                           if p else {}, "previous": money(p and p.previous), "movement": money(p and p.movement),
-                          "rates": {b: str(r) for b, r in p.rates.items()} if p else {}},
+                          "rates": {b: str(r) for b, r in p.rates.items()} if p else {},
+                          "rates_from": p.source if p else None},
             "rollforward": {"opening": money(rf.opening), "invoiced": money(rf.invoiced),
                             "received": money(rf.received), "credited": money(rf.credited), "written_off": money(rf.written_off),
                             "closing": money(rf.closing), "difference": money(rf.difference),

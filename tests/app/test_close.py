@@ -295,6 +295,18 @@ def test_without_loss_rates_they_are_derived_from_the_kept_closes(book, capsys):
     assert out["provision"]["by_bucket"] == {"Current": "0.00", "1-30": "200.00", "31-60": "250.00",
                                              "61-90": "1200.00", "91+": "0.00"}
     assert out["roll_rates"]["1-30"] == "50.0"
+    assert out["provision"]["rates_from"] == "the roll rates and write-offs of 3 close(s) (roll-rate method)"
+
+
+def test_rates_derived_without_a_write_off_are_all_zero_and_the_pack_says_so(book, capsys):
+    for as_of in ("2026-10-31", "2026-11-30"):
+        assert close(book, "--as-of", as_of, capsys=capsys)[0] == 0
+    pay(book, {"J5": 250.0, "K5": date(2026, 12, 10)})                      # paid, nothing written off
+    status, out, _ = close(book, "--as-of", "2026-12-31", capsys=capsys)
+    assert status == 0 and set(out["provision"]["rates"].values()) == {"0.00"} and out["provision"]["total"] == "0.00"
+    assert out["provision"]["rates_from"].endswith(
+        "; nothing of the oldest bucket was written off, so every rate is 0 %: give the rates (--loss-rates, or "
+        "Loss rates in Settings) for a provision that does not rest on write-offs alone")
 
 
 def test_a_missing_snapshot_is_reported_and_the_opening_rebuilt_from_the_book(book, capsys):
