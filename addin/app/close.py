@@ -336,9 +336,8 @@ def _per_currency(moved: Movements, aged: pd.DataFrame, buckets: list[str], sale
             mine = derived_rates([*kept, (list(rolls.values()), written)], buckets)
             whence = f"the roll rates and write-offs of {len(kept) + 1} close(s) (roll-rate method)"
             if mine is not None and not any(mine.values()):
-                whence += ("; nothing of the oldest bucket was written off, so every rate is 0 %: give the rates "
-                           "(--loss-rates, or Loss rates in Settings) for a provision that does not rest on "
-                           "write-offs alone")
+                whence += ("; nothing of the oldest bucket written off yet, so every rate is 0 %: give "
+                           "--loss-rates or Loss rates in Settings")
         provision = None if mine is None else provision_matrix(
             {b: row[b] for b in buckets}, mine, cur,
             previous=earlier[0].money("Provision") if earlier else None, source=whence)

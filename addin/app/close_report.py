@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ..core.buckets import oldest_share_label
 from ..core.money import format_plain
 from .close import CloseResult, CurrencyClose
 
@@ -80,9 +81,10 @@ def close_text(r: CloseResult) -> str:
         if c.rollforward.difference:
             lines.append(f"  Difference {rf['difference']:>13}  ({c.rollforward.unexplained_items} item(s) left the "
                          f"book with no payment, credit or write-off recorded: see What Changed)")
+        oldest = oldest_share_label(r.buckets).removesuffix(" days")
         lines.append("  " + "   ".join(f"{label} {rep[key] if rep[key] is not None else 'n/a'}" for label, key in (
             ("DSO", "dso"), ("count-back", "countback_dso"), ("best possible", "best_possible_dso"),
-            ("ADD", "add"), ("CEI", "cei"), ("% over 90", "pct_over_90"))))
+            ("ADD", "add"), ("CEI", "cei"), (oldest, "pct_over_90"))))
         lines.append(f"  Credit sales {_grouped(rep['credit_sales'])} ({c.sales_source})")
         prov = rep["provision"]
         if prov["total"] is not None:
@@ -120,9 +122,11 @@ def summary_sections(r: CloseResult) -> tuple[list[str], list[tuple[str, list[li
     aging = rows([(b, b) for b in [*r.buckets, "Unapplied", "Total"]], lambda rep, k: _grouped(rep["aging"][k]))
     kpis = rows([("Credit sales", "credit_sales"), ("DSO (days)", "dso"), ("Count-back DSO", "countback_dso"),
                  ("Best possible DSO", "best_possible_dso"), ("Average days delinquent", "add"), ("CEI (%)", "cei"),
-                 ("% over 90 days", "pct_over_90")], lambda rep, k: _grouped(rep[k]) if k == "credit_sales" else rep[k])
+                 (oldest_share_label(r.buckets), "pct_over_90")], lambda rep, k: _grouped(rep[k]) if k == "credit_sales" else rep[k])
     prov = rows([("Provision", "total"), ("At the previous close", "previous"), ("Movement", "movement")],
                 lambda rep, k: _grouped(rep["provision"][k]))
+    prov += rows([("Loss rates (%)", "rates"), ("Rates from", "rates_from")], lambda rep, k: (
+        ", ".join(rep["provision"]["rates"].values()) if k == "rates" else rep["provision"][k]) or None)
     return [rep["currency"] for rep in reps], [("Roll-forward", roll), ("Aging at the close", aging),
                                                ("KPIs (Credit Research Foundation)", kpis),
                                                ("Expected credit loss (provision matrix)", prov)]

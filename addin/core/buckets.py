@@ -55,6 +55,13 @@ def bucket_labels(edges: Sequence[int] = DEFAULT_EDGES) -> list[str]:
     return labels
 
 
+def oldest_share_label(labels: Sequence[str]) -> str:
+    """The KPI of the oldest bucket's share, named by its edge: '91+' -> '% over 90 days'."""
+    oldest = labels[-1]
+    return f"% over {int(oldest[:-1]) - 1} days" if oldest.endswith("+") and oldest[:-1].isdigit() \
+        else f"% in {oldest}"
+
+
 def bucket_index(days: int, edges: Sequence[int] = DEFAULT_EDGES) -> int:
     """Index of the first bucket whose upper edge is >= days (len(edges) = the last, open bucket)."""
     if isinstance(days, bool) or int(days) != days:

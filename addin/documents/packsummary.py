@@ -70,8 +70,13 @@ def _drawing(charts: Sequence[Bars], width: float, height: float) -> Drawing:
         c.categoryAxis.labels.fontName = c.valueAxis.labels.fontName = FONT
         c.categoryAxis.labels.fontSize = c.valueAxis.labels.fontSize = 7
         c.valueAxis.valueMin = 0
+        c.valueAxis.labelTextFormat = lambda v: f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 10 else f"{v:,.1f}"
         c.bars[0].fillColor = BLUE
-        d.add(c)
+        if not any(c.data[0]):          # nothing to draw: say so, not an axis of 0.002s
+            d.add(String(k * each + each / 2 + 10, height / 2, "all 0", fontName=FONT, fontSize=8,
+                         textAnchor="middle"))
+        else:
+            d.add(c)
         d.add(String(k * each + each / 2 + 10, height - 10, chart.title, fontName=FONT, fontSize=7,
                      textAnchor="middle"))
     return d

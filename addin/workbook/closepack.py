@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core.buckets import oldest_share_label
 from ..core.close.rollforward import CLEARED, NEW
 from ..core.money import from_minor
 from .chart import Chart
@@ -55,7 +56,7 @@ def summary(result, kept=()):
     line("Credit sales", each(lambda c: _m(c.sales, c.currency)))
     for label, attr in (("DSO (days)", "dso"), ("Count-back DSO (days)", "countback_dso"),
                         ("Best possible DSO (days)", "best_possible_dso"), ("Average days delinquent", "add"),
-                        ("CEI (%)", "cei"), (f"% over {result.buckets[-1].rstrip('+')} days", "pct_over_90")):
+                        ("CEI (%)", "cei"), (oldest_share_label(result.buckets), "pct_over_90")):
         line(label, each(lambda c, a=attr: getattr(c.kpis, a)))
     line("Expected credit loss (provision matrix)", [])
     allowance = None                           # sheet row of the first bucket's loss allowance

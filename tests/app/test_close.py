@@ -305,8 +305,8 @@ def test_rates_derived_without_a_write_off_are_all_zero_and_the_pack_says_so(boo
     status, out, _ = close(book, "--as-of", "2026-12-31", capsys=capsys)
     assert status == 0 and set(out["provision"]["rates"].values()) == {"0.00"} and out["provision"]["total"] == "0.00"
     assert out["provision"]["rates_from"].endswith(
-        "; nothing of the oldest bucket was written off, so every rate is 0 %: give the rates (--loss-rates, or "
-        "Loss rates in Settings) for a provision that does not rest on write-offs alone")
+        "; nothing of the oldest bucket written off yet, so every rate is 0 %: give --loss-rates or Loss rates "
+        "in Settings")
 
 
 def test_a_missing_snapshot_is_reported_and_the_opening_rebuilt_from_the_book(book, capsys):

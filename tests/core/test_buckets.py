@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from addin.core.buckets import bucket_index, bucket_label, bucket_labels, days_past_due
+from addin.core.buckets import bucket_index, bucket_label, bucket_labels, days_past_due, oldest_share_label
 
 
 def test_days_past_due():
@@ -46,3 +46,9 @@ def test_first_bucket_whose_edge_is_at_least_the_age(days, edges):
     else:
         assert days > edges[-1]
     assert bucket_label(days, edges) == bucket_labels(edges)[i]
+
+
+def test_the_oldest_buckets_share_is_named_by_its_edge():
+    assert oldest_share_label(bucket_labels()) == "% over 90 days"            # 91+ is over 90, not over 91
+    assert oldest_share_label(bucket_labels((0, 30, 60, 90, 120))) == "% over 120 days"
+    assert oldest_share_label(["Current", "Old"]) == "% in Old"
