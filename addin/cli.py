@@ -87,8 +87,8 @@ def _print_send(book: Path, result) -> int:
         print(f"Held, not sent now: {h.customer} ({h.currency}, level {h.level}): {h.reason}")
     if r is None:
         print(f"Nothing sent: {len(result.held)} held; " if result.held else "Nothing to send: ", end="")
-        print(f"{result.not_approved} draft(s) waiting for approval on the Actions sheet "
-              "(tick Approve, or use --approve-all).")
+        print(f"{result.not_approved} draft(s) waiting for approval (tick Approve on the Actions sheet, or on "
+              "Close Emails for a close's statements and thank-you notes; or use --approve-all).")
     else:
         print(f"Sent {len(r.sent)}, failed {len(r.failed)}, already sent {len(r.skipped_duplicates)}, "
               f"still pending {len(r.pending)}, withdrawn {len(result.withdrawn)}, held {len(result.held)}; "

@@ -30,13 +30,13 @@ from ..core.parse import parse_amount
 from ..documents.packsummary import Bars, bar_png, summary_pdf
 from ..files.atomic import write_atomic
 from ..workbook import closepack
-from ..workbook.closebook import LEDGER, LEDGER_ROLE, SNAPSHOT, Closed, read_last_run, read_ledger, read_snapshot, \
-    read_worklist, snapshot_role, snapshot_rows
+from ..workbook.closebook import (CLOSE_EMAILS, LEDGER, LEDGER_ROLE, SNAPSHOT, Closed, read_last_run, read_ledger,
+                                  read_snapshot, read_worklist, snapshot_role, snapshot_rows)
 from ..workbook.history import append_history, stamp
 from .assess import assess_book, document_cells
 from .close_changes import CustomerChanges, customer_changes, item_levels
-from .close_documents import (names_of, settled_accounts, statement_emails, statements, thank_you_notes,
-                              write_statements)
+from .close_documents import (names_of, pending_close_emails, settled_accounts, statement_emails, statements,
+                              thank_you_notes, write_statements)
 from .draft import DraftResult, draft_batch, outbox_folder, sender_address
 from .ids import run_id
 from .errors import UsageError
@@ -162,6 +162,13 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
                   ("What Changed", *closepack.changes(result)),
                   ("Collection Effectiveness", *closepack.effectiveness(result)),
                   ("Payment Risk", *closepack.risk(result))]
+        logged = [e for d in (result.thanked, result.emailed) if d for e in d.entries]
+        waiting = pending_close_emails(book.history, logged)
+        if len(waiting) or pkg.marks().sheet(CLOSE_EMAILS):
+            sheets.append((CLOSE_EMAILS, *closepack.emails(waiting, book.approved_messages)))
+        if len(waiting):
+            result.notes.append(f"{len(waiting)} email(s) of the close (statements, thank-you notes) wait for "
+                                f"Approve on the {CLOSE_EMAILS} sheet: arcollect send sends the ones ticked")
         for name, cols, rows, extra in sheets:
             result.written.append(pkg.write_sheet(name, cols, rows, **extra))
         rows, chart = closepack.ledger(kept, result, role)
@@ -169,7 +176,6 @@ def close(path, as_of: date | None = None, options: CloseOptions = CloseOptions(
         if options.reopen and any(c.as_of > as_of for c in ledger):
             result.notes.append(f"Reopened {period.label}: the periods closed after it were computed from the old "
                                 f"figures; close them again to roll forward from these")
-        logged = [e for d in (result.thanked, result.emailed) if d for e in d.entries]
         if logged:
             append_history(pkg, logged)
             result.written.append("History")
@@ -232,8 +238,7 @@ def _documents(result: CloseResult, book, aged: pd.DataFrame, options: CloseOpti
             result.emailed = drafted(emails, attachments=attachments)
             result.notes.append(f"Drafted {len(result.emailed.entries)} statement email(s) in "
                                 f"{outbox_folder(path, settings)}" + (f" ({result.emailed.skipped} drafted before)"
-                                                                     if result.emailed.skipped else "")
-                                + ": arcollect send sends them once approved")
+                                                                     if result.emailed.skipped else ""))
 
 
 def close_folder(book: Path) -> Path:

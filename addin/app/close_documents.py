@@ -15,14 +15,16 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..core.dunning import STATEMENT, THANK_YOU, pay_by
-from ..core.model import Communication, OpenItem, Problem
-from ..core.money import from_minor
+from ..core.model import Communication, HistoryEntry, OpenItem, Problem
+from ..core.money import from_minor, to_minor
 from ..documents.pdf import write_letters
 from ..documents.render import render_batch
 from ..documents.sources import letters_dir
+from ..workbook.history import pending_email_drafts, settled_message_ids
 from .communications import addressed, barred_accounts
 
 
@@ -37,6 +39,21 @@ def settled_accounts(changes: pd.DataFrame, aged: pd.DataFrame) -> list[tuple[st
     clean = (by["written_off"].sum() == 0) & ~by["gone"].any()
     still = set(map(tuple, aged[["customer_key", "currency"]].drop_duplicates().to_numpy()))
     return [a for a in owed.index[owed & clean] if a not in still]
+
+
+def pending_close_emails(history: pd.DataFrame, entries: list[HistoryEntry]) -> pd.DataFrame:
+    """The statements and thank-you notes drafted as emails and not yet sent or withdrawn: those History holds,
+    and ``entries``, this close's drafts (not yet in History)."""
+    new = pd.DataFrame({"action": [e.action for e in entries], "channel": [e.channel for e in entries],
+                        "template": [e.template for e in entries], "customer_key": [e.customer_id for e in entries],
+                        "customer": [e.customer for e in entries], "currency": [e.currency for e in entries],
+                        "amount_minor": [np.nan if e.amount_due is None else to_minor(e.amount_due, e.currency)
+                                         for e in entries],
+                        "date": pd.to_datetime([e.timestamp[:10] for e in entries]).astype("datetime64[s]"),
+                        "document": [e.document for e in entries], "message_id": [e.message_id for e in entries]})
+    both = pd.concat([history[list(new.columns)], new], ignore_index=True) if len(new) else history
+    pending = pending_email_drafts(both, settled_message_ids(history))
+    return pending.loc[pending["template"].isin([STATEMENT, THANK_YOU])]
 
 
 def names_of(items: pd.DataFrame) -> dict[str, str]:

@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import pandas as pd
-
 from ..core.dunning import CONTACT, STATEMENT, THANK_YOU
 from ..core.model import HistoryEntry, Problem, quote
 from ..core.money import format_plain, to_minor
@@ -35,7 +33,8 @@ from ..documents.hours import local_time, regf_not_now, window_opens
 from ..mail.journal import CONFIRMED, JournalEntry, SendJournal
 from ..mail.outbox import read_draft
 from ..mail.smtp import SendReport, SmtpConfig, SmtpConfigError, send_batch
-from ..workbook.history import append_history, logged_message_ids, stamp
+from ..workbook.history import (append_history, logged_message_ids, pending_email_drafts, settled_message_ids,
+                                stamp)
 from ..workbook.reader import Book
 from .assess import assess_book
 from .communications import barred_accounts, build_communications
@@ -134,11 +133,6 @@ def _uncertain(e: JournalEntry) -> Uncertain:
     return Uncertain(customer, str(k.get("currency", "")), int(k.get("level") or 0), e.message_id, e.sent_at)
 
 
-def _closed(book: Book) -> set[str]:
-    """The Message-IDs History settles: sent or withdrawn."""
-    return logged_message_ids(book.history, "sent") | logged_message_ids(book.history, "withdrawn")
-
-
 def _open_uncertain(journal: SendJournal, closed: set[str]) -> dict[str, JournalEntry]:
     """The journal's uncertain messages that History does not settle, by Message-ID."""
     return {e.message_id: e for e in journal.uncertain() if e.message_id not in closed}
@@ -151,7 +145,7 @@ def uncertain_messages(path) -> list[Uncertain]:
     """
     port = workbook(path)
     book = port.read()
-    open_ = _open_uncertain(SendJournal.beside(outbox_folder(port.path, book.settings)), _closed(book))
+    open_ = _open_uncertain(SendJournal.beside(outbox_folder(port.path, book.settings)), settled_message_ids(book.history))
     return [_uncertain(e) for e in open_.values()]
 
 
@@ -174,14 +168,15 @@ def _chosen(asked, open_: dict[str, JournalEntry], option: str) -> set[str]:
     return ids
 
 
-def _drafts_to_send(book: Book, done: set[str]) -> pd.DataFrame:
-    """Drafted email rows not yet sent, withdrawn or journalled: one per Message-ID."""
-    h = book.history
-    return h.loc[(h["action"] == "drafted") & (h["channel"] == "email") & (h["message_id"] != "")
-                 & ~h["message_id"].isin(done)].drop_duplicates("message_id")
-
-
 NOT_LADDER = (STATEMENT, THANK_YOU)  # not reminders: only the holds on every contact withdraw them
+
+
+def _approved(r, book: Book) -> bool:
+    """A reminder is approved on its Actions row (customer, currency, level); a statement or a thank-you note,
+    which has none, on its own row of Close Emails (its Message-ID)."""
+    if getattr(r, "template", "") in NOT_LADDER:
+        return r.message_id in book.approved_messages
+    return bool(book.approvals.get((r.customer_key, r.currency, _level(r))))
 
 
 def _logged_level(r) -> int | None:
@@ -252,7 +247,7 @@ def _send(book: Book, path: Path, approve_all: bool, now: datetime, today: date,
     outbox = outbox_folder(path, book.settings)
     journal = SendJournal.beside(outbox)
     recovered = journal_entries(book, outbox, now, user)
-    closed = _closed(book)
+    closed = settled_message_ids(book.history)
     open_ = _open_uncertain(journal, closed)
     resend = _chosen(resend_uncertain, open_, "--resend-uncertain")
     mark = _chosen(mark_uncertain_sent, open_, "--mark-uncertain-sent")
@@ -278,13 +273,12 @@ def _send_drafts(book: Book, journal: SendJournal, result: SendResult, approve_a
     given) into ``result``."""
     outbox = journal.path.parent
     done = closed | journal.sent_ids()
-    drafts = _drafts_to_send(book, done)
+    drafts = pending_email_drafts(book.history, done)
     if only is not None:
         drafts = drafts.loc[drafts["message_id"].isin(only)]
     if drafts.empty:
         return
-    approved = [r for r in drafts.itertuples(index=False)
-                if approve_all or book.approvals.get((r.customer_key, r.currency, _level(r)))]
+    approved = [r for r in drafts.itertuples(index=False) if approve_all or _approved(r, book)]
     result.not_approved = len(drafts) - len(approved)
     if not approved:
         return

@@ -58,7 +58,8 @@ def draft_reminders(port, *, today, now, **_) -> Done:
 
 def send_approved(port, *, today, now, **_) -> Done:
     r = actions.send(port, now=now, today=today)
-    return Done(_sent_text(r, f"Nothing to send: {r.not_approved} draft(s) wait for Approve on the Actions sheet.")
+    return Done(_sent_text(r, f"Nothing to send: {r.not_approved} draft(s) wait for Approve on the Actions "
+                              f"sheet (a close's statements and thank-you notes: on Close Emails).")
                 + _problems(len(r.problems)), len(r.problems))
 
 

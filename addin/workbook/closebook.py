@@ -22,6 +22,7 @@ from .owned import RUN_AT, RUN_ID, _money
 from .xlsx_xml import Column, Columns
 
 LEDGER_ROLE = "Close Periods"
+CLOSE_EMAILS = "Close Emails"      # the close's drafts that are not reminders, each approved on its own row
 SNAPSHOT_PREFIX = "Close "
 SNAPSHOT = [Column("Cell", 16), Column("Customer Key", 14), Column("Customer", 28), Column("Document", 14),
             Column("Occurrence", 6, "int"), Column("Currency", 9), Column("Invoice Date", 12, "date"),

@@ -256,3 +256,22 @@ def risk(result):
              level.get((r.customer_key, r.currency)), action.get((r.customer_key, r.currency), ""),
              result.period.label] for r in result.risks]
     return columns, rows, {"table": "PaymentRisk"}
+
+
+KIND = {"statement": "statement", "thank_you": "thank you"}
+
+
+def emails(pending: pd.DataFrame, approved: set[str]):
+    """The close's emails that are not reminders (statements, thank-you notes) waiting to be sent, one row each,
+    to approve one by one: a tick in Approve sends that message at the next send (send --approve-all sends
+    them all). A tick given before survives the sheet's rewrite, by the message's Message-ID."""
+    columns = [Column("Kind", 11), Column("Customer Key", 14), Column("Customer", 28), Column("Currency", 9),
+               Column("Amount Due", 14, "money"), Column("Drafted", 12, "date"), Column("Draft", 50),
+               Column("Message-ID", 44), Column("Approve", 9)]
+    p = pending.sort_values(["template", "customer", "currency"], kind="stable")
+    ids = p["message_id"].tolist()
+    return columns, Columns([[KIND.get(t, t) for t in p["template"]], p["customer_key"].tolist(),
+                             p["customer"].tolist(), p["currency"].tolist(),
+                             _money(p["amount_minor"], p["currency"]), p["date"].to_numpy(),
+                             p["document"].tolist(), ids, ["yes" if i in approved else "" for i in ids]]), \
+        {"table": "CloseEmails"}

@@ -60,6 +60,18 @@ def logged_message_ids(history: pd.DataFrame, action: str) -> set[str]:
     return set(rows["message_id"])
 
 
+def settled_message_ids(history: pd.DataFrame) -> set[str]:
+    """The Message-IDs History settles: sent or withdrawn."""
+    return logged_message_ids(history, "sent") | logged_message_ids(history, "withdrawn")
+
+
+def pending_email_drafts(history: pd.DataFrame, settled: set[str]) -> pd.DataFrame:
+    """Drafted email rows whose Message-ID is not in ``settled``: one per Message-ID."""
+    h = history
+    return h.loc[(h["action"] == "drafted") & (h["channel"] == "email") & (h["message_id"] != "")
+                 & ~h["message_id"].isin(settled)].drop_duplicates("message_id")
+
+
 def append_history(pkg, entries: list[HistoryEntry]) -> None:
     if entries:
         pkg.append_rows("History", HISTORY_SPEC, [history_row(e) for e in entries])

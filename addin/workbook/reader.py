@@ -21,6 +21,7 @@ from ..core.model import Level, Problem
 from ..core.policy import DEFAULT_LADDER, parse_policy
 from ..core.settings import COLUMN_PREFIX, Settings, norm_key
 from .cells import address
+from .closebook import CLOSE_EMAILS
 from .conventions import read_settings
 from .csvbook import read_csv_receivables
 from .history import read_history
@@ -53,6 +54,7 @@ class Book:
     approvals: dict[tuple[str, str, int], bool]  # (customer key, currency, level) -> ticked
     problems: list[Problem] = field(default_factory=list)
     skipped_rows: int = 0
+    approved_messages: set[str] = field(default_factory=set)   # Message-IDs ticked on Close Emails
 
     @property
     def notes(self) -> list[Problem]:
@@ -145,7 +147,7 @@ def read_sheets(path, source) -> Book:
         plans = list(_records(rows, off, sheet, PLAN_FIELDS))
     approvals = _read_approvals(source, by_norm)
     return Book(path, names, settings, ladder, found.layout, found.items, customers, contacts, history, plans,
-                approvals, problems, found.skipped)
+                approvals, problems, found.skipped, _read_approved_messages(source, marks.sheet(CLOSE_EMAILS)))
 
 
 def _csv_book(path: Path) -> Book:
@@ -237,6 +239,23 @@ def _read_customers(source, by_norm, settings: Settings):
         else "",
     }, columns=cols)
     return frame, problems
+
+
+def _read_approved_messages(source, sheet: str | None) -> set[str]:
+    """The Message-IDs ticked Approve on the close's Close Emails sheet (statements, thank-you notes)."""
+    if sheet is None:
+        return set()
+    rows, off = source.rows(sheet)
+    return {str(values.get("id", "")).strip() for values, _, _ in _records(
+        rows, off, sheet, {"messageid": "id", "approve": "approve"}, header_index=0)
+        if _ticked(values.get("approve", ""))}
+
+
+def _ticked(value) -> bool:
+    try:
+        return parse_flag(value)
+    except ValueError:
+        return False
 
 
 def _read_approvals(source, by_norm) -> dict[tuple[str, str, int], bool]:

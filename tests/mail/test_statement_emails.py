@@ -145,7 +145,47 @@ def test_a_thank_you_note_is_sent_not_withdrawn_for_having_nothing_open(tmp_path
     out = json.loads(capsys.readouterr().out)
     assert out["thank_you_drafts"] == 1, out
     assert [r[TEMPLATE] for r in history(book) if r[ACTION] == "drafted"] == ["thank_you"]
+    assert [(r["Kind"], r["Customer"]) for r in _close_emails(book)] == [("thank you", "Acme Ltd")]
     assert main(["send", str(book), "--approve-all"]) == 0
     assert [(to, str(m["X-Arcollect-Template"])) for _, to, m in smtp_env.messages] == [(["ap@acme.example"],
                                                                                         "thank_you")]
     assert [r[ACTION] for r in history(book) if r[TEMPLATE] == "thank_you"] == ["drafted", "sent"]
+
+
+def _close_emails(book):
+    rows = CalamineWorkbook.from_path(str(book)).get_sheet_by_name("Close Emails").to_python()
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def _tick(book, customer):
+    from addin.workbook.package import XlsxPackage
+
+    rows = _close_emails(book)
+    row = next(k for k, r in enumerate(rows, start=2) if r["Customer"] == customer)
+    with XlsxPackage.open(book) as pkg:
+        pkg.set_values("Close Emails", {f"I{row}": "yes"})
+        pkg.save()
+
+
+def test_each_statement_is_approved_on_its_own_row_and_only_the_ticked_ones_go(tmp_path, smtp_env, capsys):
+    """A controller approves statements one by one on Close Emails, without approving the day's reminders."""
+    book = book_with(tmp_path)
+    close(book, capsys)
+    rows = _close_emails(book)
+    assert [(r["Kind"], r["Customer"], r["Currency"], r["Amount Due"], r["Approve"]) for r in rows] == [
+        ("statement", "Acme Ltd", "GBP", 1200.0, ""), ("statement", "Delta SA", "EUR", 800.0, "")]
+    assert all(r["Message-ID"].startswith("<ar.20261130.statement.") and r["Draft"].endswith(".eml") for r in rows)
+    assert main(["run", str(book), "--as-of", "2026-11-30"]) == 1      # Acme's reminder: drafted, not approved
+    capsys.readouterr()
+
+    _tick(book, "Delta SA")
+    close(book, capsys)                                 # a re-close keeps the tick, by Message-ID
+    assert [r["Approve"] for r in _close_emails(book)] == ["", "yes"]
+    assert main(["send", str(book)]) == 0
+    assert [(to, str(m["X-Arcollect-Template"])) for _, to, m in smtp_env.messages] == [(["ap@delta.example"],
+                                                                                        "statement")]
+    said = capsys.readouterr().out
+    assert "2 waiting for approval" in said                           # Acme's statement and its reminder
+    close(book, capsys)                                 # the sent statement is no longer waiting
+    assert [r["Customer"] for r in _close_emails(book)] == ["Acme Ltd"]
+    check_package(book)
