@@ -91,7 +91,10 @@ def test_statements_are_drafted_approved_and_sent_with_their_pdf(tmp_path, smtp_
                         (("ap@delta.example",), "statement")}
     msg = got[(("ap@acme.example",), "statement")]
     assert str(msg["Subject"]).startswith("Statement of account at 30 November 2026")
-    assert "£1,200.00 open in all" in msg.get_body(("plain",)).get_content()
+    body = msg.get_body(("plain",)).get_content()
+    assert "£1,200.00 open in all" in body
+    assert "By age: not yet due £0.00 · 1-30 days overdue £1,200.00 · 31-60 days overdue £0.00" in body
+    assert "91+" not in body and "91 days overdue or more £0.00" in body      # the customer's words
     (pdf,) = [p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf"]
     data = pdf.get_content()
     assert data.startswith(b"%PDF-") and pdf.get_filename().endswith("_statement.pdf")
