@@ -145,7 +145,8 @@ def uncertain_messages(path) -> list[Uncertain]:
     """
     port = workbook(path)
     book = port.read()
-    open_ = _open_uncertain(SendJournal.beside(outbox_folder(port.path, book.settings)), settled_message_ids(book.history))
+    journal = SendJournal.beside(outbox_folder(port.path, book.settings))
+    open_ = _open_uncertain(journal, settled_message_ids(book.history))
     return [_uncertain(e) for e in open_.values()]
 
 
