@@ -11,5 +11,6 @@ from .log import OUTCOMES, log_contact
 from .refresh import RunResult, refresh, run
 from .send import ALL_UNCERTAIN, SendResult, Uncertain, send, uncertain_messages
 
-__all__ = ["ALL_UNCERTAIN", "Assessment", "OUTCOMES", "RunResult", "SendResult", "Uncertain", "UsageError", "age_report",
-           "assess", "log_contact", "outbox_folder", "refresh", "run", "send", "summary_text", "uncertain_messages"]
+__all__ = ["ALL_UNCERTAIN", "Assessment", "OUTCOMES", "RunResult", "SendResult", "Uncertain", "UsageError",
+           "age_report", "assess", "log_contact", "outbox_folder", "refresh", "run", "send", "summary_text",
+           "uncertain_messages"]

@@ -28,7 +28,6 @@ from ..workbook.history import pending_email_drafts, settled_message_ids
 from .communications import addressed, barred_accounts
 
 
-
 def settled_accounts(changes: pd.DataFrame, aged: pd.DataFrame) -> list[tuple[str, str]]:
     """(customer key, currency) of accounts that owed at the previous close and settled everything since:
     nothing open now, nothing written off, nothing that left the book unexplained."""

@@ -39,7 +39,7 @@ def changed_counts(r: CloseResult) -> dict:
     """What Changed about customers, counted: levels moved (up, down), plans completed and broken, History rows
     since the last run (None where there is nothing to compare with)."""
     c = r.customers
-    moved = None if c is None or c.moved is None else c.moved
+    moved = c.moved if c else None
     plans = [] if c is None else [now for *_, now in c.plans]
     return {"levels_up": None if moved is None else int((moved["now"] > moved["before"]).sum()),
             "levels_down": None if moved is None else int((moved["now"] < moved["before"]).sum()),
@@ -122,7 +122,8 @@ def summary_sections(r: CloseResult) -> tuple[list[str], list[tuple[str, list[li
     aging = rows([(b, b) for b in [*r.buckets, "Unapplied", "Total"]], lambda rep, k: _grouped(rep["aging"][k]))
     kpis = rows([("Credit sales", "credit_sales"), ("DSO (days)", "dso"), ("Count-back DSO", "countback_dso"),
                  ("Best possible DSO", "best_possible_dso"), ("Average days delinquent", "add"), ("CEI (%)", "cei"),
-                 (oldest_share_label(r.buckets), "pct_over_90")], lambda rep, k: _grouped(rep[k]) if k == "credit_sales" else rep[k])
+                 (oldest_share_label(r.buckets), "pct_over_90")],
+                lambda rep, k: _grouped(rep[k]) if k == "credit_sales" else rep[k])
     prov = rows([("Provision", "total"), ("At the previous close", "previous"), ("Movement", "movement")],
                 lambda rep, k: _grouped(rep["provision"][k]))
     prov += rows([("Loss rates (%)", "rates"), ("Rates from", "rates_from")], lambda rep, k: (

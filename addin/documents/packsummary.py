@@ -58,6 +58,11 @@ def bar_png(chart: Bars) -> bytes:
     return out.getvalue()
 
 
+def _axis_label(v: float) -> str:
+    """A value axis tick with thousands separators: 2,500,000; 0.5 where a tick is not whole."""
+    return f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 10 else f"{v:,.1f}"
+
+
 def _drawing(charts: Sequence[Bars], width: float, height: float) -> Drawing:
     """The charts side by side, each under its title, as vector graphics."""
     d = Drawing(width, height)
@@ -70,7 +75,7 @@ def _drawing(charts: Sequence[Bars], width: float, height: float) -> Drawing:
         c.categoryAxis.labels.fontName = c.valueAxis.labels.fontName = FONT
         c.categoryAxis.labels.fontSize = c.valueAxis.labels.fontSize = 7
         c.valueAxis.valueMin = 0
-        c.valueAxis.labelTextFormat = lambda v: f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 10 else f"{v:,.1f}"
+        c.valueAxis.labelTextFormat = _axis_label
         c.bars[0].fillColor = BLUE
         if not any(c.data[0]):          # nothing to draw: say so, not an axis of 0.002s
             d.add(String(k * each + each / 2 + 10, height / 2, "all 0", fontName=FONT, fontSize=8,

@@ -18,7 +18,9 @@ import pandas as pd
 from ..core.close.period import Period
 from ..core.close.rollforward import KEY
 from ..core.money import minor_digits, to_minor
+from ..core.settings import norm_key
 from .owned import RUN_AT, RUN_ID, _money
+from .records import records
 from .xlsx_xml import Column, Columns
 
 LEDGER_ROLE = "Close Periods"
@@ -148,11 +150,12 @@ def _by_headers(port, sheet: str | None, headers: dict[str, str]) -> pd.DataFram
     """The named columns of a small sheet arcollect wrote (header -> field), text as text and numbers as
     numbers; None when there is no such sheet or it lacks one of the headers."""
     rows = port.rows(sheet) if sheet else []
-    if not rows or any(h not in rows[0] for h in headers):
+    aliases = {norm_key(h): f for h, f in headers.items()}
+    if not rows or not set(aliases) <= {norm_key(v) for v in rows[0] if isinstance(v, str)}:
         return None
-    at = [rows[0].index(h) for h in headers]
-    frame = pd.DataFrame([[r[j] if j < len(r) else None for j in at] for r in rows[1:]],
-                         columns=list(headers.values()))
+    fields = list(headers.values())
+    frame = pd.DataFrame([[values.get(f) for f in fields] for values, _, _ in records(rows, 0, sheet, aliases, 0)],
+                         columns=fields)
     for c in frame.columns:
         frame[c] = (pd.to_numeric(frame[c], errors="coerce") if c in _NUMBERS
                     else frame[c].map(lambda v: "" if v is None else str(v)))

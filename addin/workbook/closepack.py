@@ -164,7 +164,8 @@ def _customer_rows(result) -> list[pd.DataFrame]:
             "change": "since the last run: worklist", "customer": w["customer"].to_numpy(),
             "currency": w["currency"].to_numpy(),
             "detail": [f"{was or 'not on it'} at the last run, " + (f"{now} now" if now else "nothing open now")
-                       + (f": {why}" if now and why else "") for was, now, why in zip(w["was"], w["now"], w["reason"])]}))
+                       + (f": {why}" if now and why else "")
+                       for was, now, why in zip(w["was"], w["now"], w["reason"])]}))
     return out
 
 
@@ -258,9 +259,6 @@ def risk(result):
     return columns, rows, {"table": "PaymentRisk"}
 
 
-KIND = {"statement": "statement", "thank_you": "thank you"}
-
-
 def emails(pending: pd.DataFrame, approved: set[str]):
     """The close's emails that are not reminders (statements, thank-you notes) waiting to be sent, one row each,
     to approve one by one: a tick in Approve sends that message at the next send (send --approve-all sends
@@ -270,7 +268,7 @@ def emails(pending: pd.DataFrame, approved: set[str]):
                Column("Message-ID", 44), Column("Approve", 9)]
     p = pending.sort_values(["template", "customer", "currency"], kind="stable")
     ids = p["message_id"].tolist()
-    return columns, Columns([[KIND.get(t, t) for t in p["template"]], p["customer_key"].tolist(),
+    return columns, Columns([[t.replace("_", " ") for t in p["template"]], p["customer_key"].tolist(),
                              p["customer"].tolist(), p["currency"].tolist(),
                              _money(p["amount_minor"], p["currency"]), p["date"].to_numpy(),
                              p["document"].tolist(), ids, ["yes" if i in approved else "" for i in ids]]), \

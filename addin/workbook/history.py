@@ -84,7 +84,8 @@ def read_history(path, source, sheet: str | None, settings: Settings):
     sheets (see reader.read_sheets).
     """
     cols = ["customer_key", "customer", "currency", "date", "level", "action", "outcome", "promise_date",
-            "promise_minor", "amount_minor", "channel", "template", "document", "message_id", "run_id", "run_date", "stamp", "row"]
+            "promise_minor", "amount_minor", "channel", "template", "document", "message_id", "run_id", "run_date",
+            "stamp", "row"]
     dates = {"date": "datetime64[s]", "promise_date": "datetime64[s]", "run_date": "datetime64[s]",
              "stamp": "datetime64[s]"}
     empty = pd.DataFrame(columns=cols).astype(dates)

@@ -25,9 +25,10 @@ from .closebook import CLOSE_EMAILS
 from .conventions import read_settings
 from .csvbook import read_csv_receivables
 from .history import read_history
+from .records import records
 from .receivables import CONTACT_FIELDS, Layout, customer_keys, read_receivables
 from .schema import map_headers
-from .values import is_blank, map_unique, parse_dates, text_column
+from .values import map_unique, parse_dates, text_column
 
 RECEIVABLES, CUSTOMERS, SETTINGS, POLICY, HISTORY, PLANS, ACTIONS = (
     "Receivables", "Customers", "Settings", "Policy", "History", "Plans", "Actions")
@@ -60,25 +61,6 @@ class Book:
     def notes(self) -> list[Problem]:
         """What reading decided and says once (dates read month first, repeated rows read once)."""
         return self.layout.mapping.notes if self.layout and self.layout.mapping else []
-
-
-def _records(rows: list[list], offset: int, sheet: str, aliases: dict[str, str],
-             header_index: int | None = None):
-    """(values, cells, row) per non-blank row under the first row naming any alias."""
-    if header_index is None:
-        header_index = next((i for i, r in enumerate(rows[:20])
-                             if sum(norm_key(v) in aliases for v in r if isinstance(v, str)) >= 2), None)
-    if header_index is None:
-        return
-    cols = {aliases[norm_key(v)]: j for j, v in enumerate(rows[header_index])
-            if isinstance(v, str) and norm_key(v) in aliases}
-    for i in range(header_index + 1, len(rows)):
-        r = rows[i]
-        values = {f: r[j] for f, j in cols.items() if j < len(r)}
-        if all(is_blank(v) for v in values.values()):
-            continue
-        cells = {f: address(sheet, j + offset, i + 1) for f, j in cols.items()}
-        yield values, cells, i + 1
 
 
 def read_book(path) -> Book:
@@ -123,7 +105,7 @@ def read_sheets(path, source) -> Book:
     if norm_key(POLICY) in by_norm:
         sheet = by_norm[norm_key(POLICY)]
         rows, off = source.rows(sheet)
-        recs = [(v, c) for v, c, _ in _records(rows, off, sheet, POLICY_FIELDS)]
+        recs = [(v, c) for v, c, _ in records(rows, off, sheet, POLICY_FIELDS)]
         if recs:
             ladder, bad = parse_policy(recs, settings.conventions)
             problems += bad
@@ -144,7 +126,7 @@ def read_sheets(path, source) -> Book:
     if norm_key(PLANS) in by_norm:
         sheet = by_norm[norm_key(PLANS)]
         rows, off = source.rows(sheet)
-        plans = list(_records(rows, off, sheet, PLAN_FIELDS))
+        plans = list(records(rows, off, sheet, PLAN_FIELDS))
     approvals = _read_approvals(source, by_norm)
     return Book(path, names, settings, ladder, found.layout, found.items, customers, contacts, history, plans,
                 approvals, problems, found.skipped, _read_approved_messages(source, marks.sheet(CLOSE_EMAILS)))
@@ -246,7 +228,7 @@ def _read_approved_messages(source, sheet: str | None) -> set[str]:
     if sheet is None:
         return set()
     rows, off = source.rows(sheet)
-    return {str(values.get("id", "")).strip() for values, _, _ in _records(
+    return {str(values.get("id", "")).strip() for values, _, _ in records(
         rows, off, sheet, {"messageid": "id", "approve": "approve"}, header_index=0)
         if _ticked(values.get("approve", ""))}
 
@@ -266,7 +248,7 @@ def _read_approvals(source, by_norm) -> dict[tuple[str, str, int], bool]:
     rows, off = source.rows(sheet)
     aliases = {"customerkey": "key", "currency": "currency", "level": "level", "approve": "approve"}
     out = {}
-    for values, _, _ in _records(rows, off, sheet, aliases, header_index=0):
+    for values, _, _ in records(rows, off, sheet, aliases, header_index=0):
         try:
             key = (str(values.get("key", "")), str(values.get("currency", "")).strip().upper(),
                    int(float(values.get("level") or 0)))

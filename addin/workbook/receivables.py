@@ -36,7 +36,8 @@ NEGATIVE_TYPES = {"creditnote", "creditmemo", "credit", "payment", "receivepayme
 DATE_FIELDS = ("invoice_date", "due_date", "paid_date", "closed_date", "hold_until")
 MONEY_FIELDS = ("balance", "amount", "paid")
 NAMES = {"invoice_date": "invoice date", "due_date": "due date", "paid_date": "paid date",
-         "closed_date": "closed date", "hold_until": "hold-until date", "balance": "open balance", "amount": "amount", "paid": "paid amount"}
+         "closed_date": "closed date", "hold_until": "hold-until date", "balance": "open balance", "amount": "amount",
+         "paid": "paid amount"}
 
 
 @dataclass
